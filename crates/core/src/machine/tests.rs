@@ -1,0 +1,267 @@
+//! Stage-machine tests: each rule of the module doc, and invariants over random events.
+
+use jiff::civil::date;
+use proptest::prelude::*;
+
+use super::*;
+use crate::case::Category;
+use crate::money::Usd;
+
+fn book() -> RuleBook {
+    RuleBook::builtin().expect("compiled-in rules parse")
+}
+
+fn line(quantity: u32, unit_dollars: u64) -> CaseLine {
+    CaseLine {
+        item: "PAC-3 MSE interceptor".into(),
+        quantity,
+        unit_usd: Usd::from_dollars(unit_dollars).expect("small"),
+        mde: true,
+        category: Category::Article,
+        production_line: Some("pac3-mse".into()),
+    }
+}
+
+fn open(purchaser: &str, lines: Vec<CaseLine>) -> Case {
+    let new = NewCase {
+        id: CaseId::parse("PL-B-ZAB").expect("valid id"),
+        purchaser: Country::parse(purchaser).expect("known"),
+        agency: Agency::Army,
+        channel: Channel::Fms,
+        lines,
+        lor_received: date(2024, 1, 10),
+        offer_expiration_days: None,
+        emergency: false,
+        rule_set: None,
+    };
+    Case::open(new, &book()).expect("valid case")
+}
+
+fn advance(to: Stage, day: Date) -> Event {
+    Event { date: day, kind: EventKind::Advance { to } }
+}
+
+fn deliver(line: usize, quantity: u32, day: Date) -> Event {
+    Event { date: day, kind: EventKind::Deliver { line, quantity } }
+}
+
+fn run(case: &Case, events: &[Event]) -> Result<Case, TransitionError> {
+    events.iter().try_fold(case.clone(), |case, event| case.apply(event, &book()))
+}
+
+/// A $240M Polish PAC-3 case (48 × $5M): above the NATO+5 $25M MDE threshold.
+fn notified_polish_case_offered() -> Case {
+    let case = open("POL", vec![line(48, 5_000_000)]);
+    run(
+        &case,
+        &[
+            advance(Stage::LorActionable, date(2024, 1, 15)),
+            advance(Stage::LoaDevelopment, date(2024, 1, 20)),
+            advance(Stage::CongressionalReview, date(2024, 6, 1)),
+            advance(Stage::Offered, date(2024, 6, 16)),
+        ],
+    )
+    .expect("valid path")
+}
+
+#[test]
+fn a_notified_case_is_offered_on_the_day_review_ends_and_not_before() {
+    let case = open("POL", vec![line(48, 5_000_000)]);
+    let in_review = run(
+        &case,
+        &[
+            advance(Stage::LorActionable, date(2024, 1, 15)),
+            advance(Stage::LoaDevelopment, date(2024, 1, 20)),
+            advance(Stage::CongressionalReview, date(2024, 6, 1)),
+        ],
+    )
+    .expect("valid path");
+    let early = in_review.apply(&advance(Stage::Offered, date(2024, 6, 15)), &book()).unwrap_err();
+    assert_eq!(early.rule, Rule::ReviewNotEnded { earliest_offer: date(2024, 6, 16) });
+    assert_eq!(early.stage, Stage::CongressionalReview);
+    assert!(in_review.apply(&advance(Stage::Offered, date(2024, 6, 16)), &book()).is_ok());
+}
+
+#[test]
+fn outside_nato_plus_5_the_informal_20_days_come_before_the_formal_30() {
+    let case = open("EGY", vec![line(3, 5_000_000)]);
+    let in_review = run(
+        &case,
+        &[
+            advance(Stage::LorActionable, date(2024, 1, 15)),
+            advance(Stage::LoaDevelopment, date(2024, 1, 20)),
+            advance(Stage::CongressionalReview, date(2024, 6, 1)),
+        ],
+    )
+    .expect("valid path");
+    let review = in_review.review.as_ref().expect("review recorded");
+    assert_eq!(review.earliest_offer, date(2024, 7, 21), "2024-06-01 + 50 days");
+}
+
+#[test]
+fn a_notified_case_cannot_skip_congressional_review() {
+    let case = open("POL", vec![line(48, 5_000_000)]);
+    let error = run(
+        &case,
+        &[
+            advance(Stage::LorActionable, date(2024, 1, 15)),
+            advance(Stage::LoaDevelopment, date(2024, 1, 20)),
+            advance(Stage::Offered, date(2024, 6, 1)),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!((error.stage, error.rule), (Stage::LoaDevelopment, Rule::ReviewRequired));
+}
+
+#[test]
+fn a_small_case_goes_straight_to_offer_and_cannot_enter_review() {
+    let case = open("POL", vec![line(2, 1_000_000)]);
+    let developed = run(
+        &case,
+        &[advance(Stage::LorActionable, date(2024, 1, 15)), advance(Stage::LoaDevelopment, date(2024, 1, 20))],
+    )
+    .expect("valid");
+    let error = developed.apply(&advance(Stage::CongressionalReview, date(2024, 3, 1)), &book()).unwrap_err();
+    assert_eq!(error.rule, Rule::ReviewNotRequired);
+    assert!(developed.apply(&advance(Stage::Offered, date(2024, 3, 1)), &book()).is_ok());
+}
+
+#[test]
+fn implementation_is_refused_after_the_85_day_offer_expiration() {
+    let offered = notified_polish_case_offered();
+    assert_eq!(offered.offer_expires, Some(date(2024, 9, 9)), "2024-06-16 + 85 days");
+    let late = offered.apply(&advance(Stage::Implemented, date(2024, 9, 10)), &book()).unwrap_err();
+    assert_eq!(late.rule, Rule::OfferExpired { offer_expires: date(2024, 9, 9) });
+    assert!(offered.apply(&advance(Stage::Implemented, date(2024, 9, 9)), &book()).is_ok());
+}
+
+#[test]
+fn the_offer_expiration_can_be_set_per_case() {
+    let mut case = open("POL", vec![line(2, 1_000_000)]);
+    case.offer_expiration_days = 120;
+    let offered = run(
+        &case,
+        &[
+            advance(Stage::LorActionable, date(2024, 1, 15)),
+            advance(Stage::LoaDevelopment, date(2024, 1, 20)),
+            advance(Stage::Offered, date(2024, 3, 1)),
+        ],
+    )
+    .expect("valid");
+    assert_eq!(offered.offer_expires, Some(date(2024, 6, 29)));
+}
+
+#[test]
+fn an_offer_expires_only_after_its_expiration_date() {
+    let offered = notified_polish_case_offered();
+    let early = offered.apply(&advance(Stage::Expired, date(2024, 9, 9)), &book()).unwrap_err();
+    assert_eq!(early.rule, Rule::OfferNotYetExpired { offer_expires: date(2024, 9, 9) });
+    let expired = offered.apply(&advance(Stage::Expired, date(2024, 9, 10)), &book()).expect("expires");
+    let after = expired.apply(&advance(Stage::Implemented, date(2024, 9, 11)), &book()).unwrap_err();
+    assert_eq!((after.stage, after.rule), (Stage::Expired, Rule::TerminalStage));
+}
+
+#[test]
+fn dates_never_go_backwards() {
+    let offered = notified_polish_case_offered();
+    let error = offered.apply(&advance(Stage::Implemented, date(2024, 6, 15)), &book()).unwrap_err();
+    assert_eq!(error.rule, Rule::DateBeforeLastEvent { last_event: date(2024, 6, 16) });
+}
+
+#[test]
+fn deliveries_are_partial_per_line_and_delivered_needs_every_line() {
+    let case = open("POL", vec![line(48, 5_000_000), line(4, 10_000_000)]);
+    let contracted = run(
+        &case,
+        &[
+            advance(Stage::LorActionable, date(2024, 1, 15)),
+            advance(Stage::LoaDevelopment, date(2024, 1, 20)),
+            advance(Stage::CongressionalReview, date(2024, 6, 1)),
+            advance(Stage::Offered, date(2024, 6, 16)),
+            advance(Stage::Implemented, date(2024, 7, 1)),
+            advance(Stage::OnContract, date(2024, 12, 1)),
+        ],
+    )
+    .expect("valid");
+    let skip = contracted.apply(&advance(Stage::Delivered, date(2025, 1, 1)), &book()).unwrap_err();
+    assert_eq!(skip.rule, Rule::DeliveredNeedsEveryLine);
+    let partly = run(&contracted, &[deliver(0, 48, date(2026, 1, 1)), deliver(1, 3, date(2026, 2, 1))])
+        .expect("valid deliveries");
+    assert_eq!(partly.stage, Stage::Delivering);
+    let too_many = partly.apply(&deliver(1, 2, date(2026, 3, 1)), &book()).unwrap_err();
+    assert_eq!(too_many.rule, Rule::DeliveryExceedsOrder { remaining: 1 });
+    let done = partly.apply(&deliver(1, 1, date(2026, 3, 1)), &book()).expect("last unit");
+    assert_eq!(done.stage, Stage::Delivered);
+    assert_eq!(done.entered(Stage::Delivered), Some(date(2026, 3, 1)));
+    let closed = done.apply(&advance(Stage::Closed, date(2027, 3, 1)), &book()).expect("closes");
+    assert!(closed.stage.is_terminal());
+}
+
+#[test]
+fn disapproval_only_during_review() {
+    let offered = notified_polish_case_offered();
+    let error = offered.apply(&advance(Stage::Disapproved, date(2024, 7, 1)), &book()).unwrap_err();
+    assert_eq!(error.rule, Rule::DisapprovalOnlyInReview);
+}
+
+#[test]
+fn rejections_name_the_stage_the_event_and_the_rule() {
+    let offered = notified_polish_case_offered();
+    let message = offered.apply(&advance(Stage::Closed, date(2024, 7, 1)), &book()).unwrap_err().to_string();
+    assert!(message.starts_with("case PL-B-ZAB in stage offered: cannot advance to closed:"), "{message}");
+}
+
+#[test]
+fn opening_a_case_checks_its_lines() {
+    let new = |lines| NewCase {
+        id: CaseId::parse("PL-B-ZAB").expect("valid"),
+        purchaser: Country::parse("POL").expect("known"),
+        agency: Agency::Army,
+        channel: Channel::Fms,
+        lines,
+        lor_received: date(2024, 1, 10),
+        offer_expiration_days: None,
+        emergency: false,
+        rule_set: None,
+    };
+    assert_eq!(Case::open(new(vec![]), &book()), Err(CaseError::NoLines));
+    assert_eq!(Case::open(new(vec![line(0, 1)]), &book()), Err(CaseError::ZeroQuantity(0)));
+}
+
+fn any_event() -> impl Strategy<Value = Event> {
+    let stage = proptest::sample::select(Stage::ALL.to_vec());
+    let day = (0i64..4000).prop_map(|offset| date(2024, 1, 1).saturating_add(offset.days()));
+    let kind = prop_oneof![
+        3 => stage.prop_map(|to| EventKind::Advance { to }),
+        1 => (0usize..3, 0u32..60).prop_map(|(line, quantity)| EventKind::Deliver { line, quantity }),
+    ];
+    (day, kind).prop_map(|(date, kind)| Event { date, kind })
+}
+
+proptest! {
+    #[test]
+    fn random_event_sequences_never_produce_an_invalid_case(
+        events in proptest::collection::vec(any_event(), 0..60),
+        small in any::<bool>(),
+    ) {
+        let unit = if small { 100_000 } else { 5_000_000 };
+        let mut case = open("FIN", vec![line(48, unit), line(5, unit)]);
+        for event in &events {
+            let before = case.clone();
+            match case.apply(event, &book()) {
+                Ok(next) => {
+                    prop_assert!(!before.stage.is_terminal(), "an event followed a terminal stage");
+                    prop_assert!(next.last_event >= before.last_event);
+                    case = next;
+                }
+                Err(_) => prop_assert_eq!(&case, &before),
+            }
+            let dates: Vec<Date> = case.milestones.iter().map(|m| m.date).collect();
+            prop_assert!(dates.windows(2).all(|pair| pair[0] <= pair[1]), "milestones out of order");
+            for (line, &done) in case.lines.iter().zip(&case.delivered) {
+                prop_assert!(done <= line.quantity);
+            }
+            prop_assert_eq!(case.stage == Stage::Delivered, case.fully_delivered() && case.entered(Stage::Closed).is_none() && !case.stage.is_terminal());
+        }
+    }
+}
