@@ -1,1 +1,42 @@
-fn main() {}
+//! The `expedite` binary: argument parsing and wiring, nothing else.
+//!
+//! Each subcommand lives in its own module under `commands/` and calls into the library
+//! crates. Exit codes (STYLE.md habit 4): 0 success, 2 for bad input, usage or I/O errors;
+//! a closed pipe counts as success.
+
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Follow foreign military sales from the Letter of Request to the last delivery.
+#[derive(Debug, Parser)]
+#[command(name = "expedite", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Statutory rules: congressional notification (AECA §36(b)) and SAMM standards.
+    #[command(subcommand)]
+    Rules(commands::rules::RulesCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Rules(command) => commands::rules::run(command),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

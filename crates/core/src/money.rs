@@ -251,7 +251,7 @@ impl<'de> Deserialize<'de> for Usd {
         #[serde(untagged)]
         enum Wire {
             Whole(u64),
-            Signed(i64),
+            Signed(#[allow(dead_code, reason = "only its sign matters")] i64),
             Decimal(f64),
             Text(String),
         }
