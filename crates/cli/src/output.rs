@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use clap::ValueEnum;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
 /// The `--format` every result-printing command takes (DESIGN.md, "Interfaces").
@@ -36,6 +36,15 @@ pub fn table(header: &[&str]) -> Table {
     table
 }
 
+/// A two-column table of labelled values, without a header row.
+pub fn key_value_table() -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table
+}
+
 /// Prints text to stdout.
 pub fn print_text(text: &str) -> anyhow::Result<()> {
     let mut stdout = io::stdout().lock();
@@ -46,6 +55,8 @@ pub fn print_text(text: &str) -> anyhow::Result<()> {
 /// Whether an error is a closed pipe (`expedite ... | head`), which is not a failure.
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
-        cause.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
     })
 }

@@ -95,13 +95,21 @@ pub enum Agency {
 
 /// An agency code that is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown agency '{0}': expected army, navy, air_force, dsca, dla, other, or a letter B, P, D, Q, R")]
+#[error(
+    "unknown agency '{0}': expected army, navy, air_force, dsca, dla, other, or a letter B, P, D, Q, R"
+)]
 pub struct UnknownAgency(pub String);
 
 impl Agency {
     /// Every agency.
-    pub const ALL: [Agency; 6] =
-        [Agency::Army, Agency::Navy, Agency::AirForce, Agency::Dsca, Agency::Dla, Agency::Other];
+    pub const ALL: [Agency; 6] = [
+        Agency::Army,
+        Agency::Navy,
+        Agency::AirForce,
+        Agency::Dsca,
+        Agency::Dla,
+        Agency::Other,
+    ];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -136,7 +144,8 @@ impl Agency {
         Agency::ALL
             .into_iter()
             .find(|agency| {
-                agency.as_str() == lower || agency.letter().to_ascii_lowercase().to_string() == lower
+                agency.as_str() == lower
+                    || agency.letter().to_ascii_lowercase().to_string() == lower
             })
             .ok_or_else(|| UnknownAgency(text.to_owned()))
     }
@@ -149,7 +158,9 @@ impl fmt::Display for Agency {
 }
 
 /// How a sale is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// Foreign Military Sale: the US government sells (AECA §36(b) applies).
@@ -293,8 +304,14 @@ mod tests {
         ])
         .expect("no overflow");
         assert_eq!(values.mde, Usd::from_dollars(10_000_000).expect("small"));
-        assert_eq!(values.articles_services, Usd::from_dollars(15_000_000).expect("small"));
-        assert_eq!(values.design_construction, Usd::from_dollars(7_000_000).expect("small"));
+        assert_eq!(
+            values.articles_services,
+            Usd::from_dollars(15_000_000).expect("small")
+        );
+        assert_eq!(
+            values.design_construction,
+            Usd::from_dollars(7_000_000).expect("small")
+        );
     }
 
     #[test]

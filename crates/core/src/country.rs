@@ -49,13 +49,20 @@ fn build_index() -> CountryIndex {
                 .map(str::trim)
                 .filter(|alias| !alias.is_empty())
                 .collect();
-            CountryRecord { iso3, name, aliases }
+            CountryRecord {
+                iso3,
+                name,
+                aliases,
+            }
         })
         .collect();
     let mut by_key = HashMap::new();
     for (position, record) in records.iter().enumerate() {
         let position = u16::try_from(position).unwrap_or(u16::MAX);
-        for key in [record.iso3, record.name].into_iter().chain(record.aliases.iter().copied()) {
+        for key in [record.iso3, record.name]
+            .into_iter()
+            .chain(record.aliases.iter().copied())
+        {
             by_key.entry(normalise(key)).or_insert(position);
         }
     }
@@ -74,7 +81,9 @@ pub struct Country {
 
 /// A country name or code that is not in the table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown country '{0}': expected an ISO 3166-1 alpha-3 code such as POL, or an English name")]
+#[error(
+    "unknown country '{0}': expected an ISO 3166-1 alpha-3 code such as POL, or an English name"
+)]
 pub struct UnknownCountry(pub String);
 
 impl Country {
@@ -128,7 +137,9 @@ impl Country {
 
     /// Every country in the table, in table order.
     pub fn all() -> impl Iterator<Item = Country> {
-        (0..index().records.len()).map(|position| Country { position: position as u16 })
+        (0..index().records.len()).map(|position| Country {
+            position: position as u16,
+        })
     }
 
     fn record(self) -> &'static CountryRecord {
@@ -211,7 +222,9 @@ const NATO_PLUS_5_PARTNERS: [(&str, Option<Date>); 5] = [
 
 /// The NATO members on `day`.
 pub fn nato_members_on(day: Date) -> Vec<Country> {
-    Country::all().filter(|country| country.is_nato_member_on(day)).collect()
+    Country::all()
+        .filter(|country| country.is_nato_member_on(day))
+        .collect()
 }
 
 /// The two purchaser groups of AECA §36(b): thresholds and review periods differ.
@@ -219,6 +232,7 @@ pub fn nato_members_on(day: Date) -> Vec<Country> {
 #[serde(rename_all = "snake_case")]
 pub enum AecaGroup {
     /// NATO, its members, Japan, Australia, South Korea, Israel and New Zealand.
+    #[serde(rename = "nato_plus_5")]
     NatoPlus5,
     /// Everyone else.
     Other,
@@ -308,7 +322,19 @@ mod tests {
             ("eSwatini", "SWZ"),
             ("Soviet Union", "SUN"),
         ] {
-            assert_eq!(Country::parse(spelling).map(Country::iso3), Ok(iso3), "{spelling}");
+            assert_eq!(
+                Country::parse(spelling).map(Country::iso3),
+                Ok(iso3),
+                "{spelling}"
+            );
+        }
+    }
+
+    #[test]
+    fn group_wire_names_match_their_display() {
+        for group in [AecaGroup::NatoPlus5, AecaGroup::Other] {
+            let json = serde_json::to_string(&group).expect("serialises");
+            assert_eq!(json, format!("\"{group}\""));
         }
     }
 
@@ -327,7 +353,7 @@ mod tests {
 
     #[test]
     fn unknown_country_names_the_input() {
-        let error = Country::parse("Atlantis").unwrap_err();
+        let error = Country::parse("Atlantis").expect_err("no such country");
         assert!(error.to_string().contains("'Atlantis'"));
     }
 }

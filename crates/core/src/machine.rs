@@ -12,12 +12,12 @@ use std::fmt;
 use jiff::ToSpan;
 use serde::{Deserialize, Serialize};
 
+use crate::Date;
 use crate::case::{Agency, CaseId, CaseLine, CaseValues, Channel};
 use crate::country::Country;
 use crate::money::MoneyError;
 use crate::rules::{NotificationCheck, NotificationDecision, RuleBook};
 use crate::stage::Stage;
-use crate::Date;
 
 /// What it takes to open a case from a Letter of Request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,7 +319,10 @@ impl Case {
             channel: new.channel,
             lines: new.lines,
             stage: Stage::LorReceived,
-            milestones: vec![Milestone { stage: Stage::LorReceived, date: new.lor_received }],
+            milestones: vec![Milestone {
+                stage: Stage::LorReceived,
+                date: new.lor_received,
+            }],
             last_event: new.lor_received,
             offer_expiration_days: new.offer_expiration_days.unwrap_or(default_validity),
             emergency: new.emergency,
@@ -345,7 +348,9 @@ impl Case {
             return Err(reject(Rule::TerminalStage));
         }
         if event.date < self.last_event {
-            return Err(reject(Rule::DateBeforeLastEvent { last_event: self.last_event }));
+            return Err(reject(Rule::DateBeforeLastEvent {
+                last_event: self.last_event,
+            }));
         }
         let mut next = self.clone();
         next.last_event = event.date;
@@ -362,20 +367,38 @@ impl Case {
     ///
     /// # Errors
     /// The rule book's error, as text.
-    pub fn notification_on(&self, day: Date, rules: &RuleBook) -> Result<NotificationDecision, String> {
+    pub fn notification_on(
+        &self,
+        day: Date,
+        rules: &RuleBook,
+    ) -> Result<NotificationDecision, String> {
         let values = CaseValues::of_lines(&self.lines).map_err(|error| error.to_string())?;
-        let check = NotificationCheck { purchaser: self.purchaser, date: day, values, emergency: self.emergency };
-        rules.check(&check, self.rule_set.as_deref()).map_err(|error| error.to_string())
+        let check = NotificationCheck {
+            purchaser: self.purchaser,
+            date: day,
+            values,
+            emergency: self.emergency,
+        };
+        rules
+            .check(&check, self.rule_set.as_deref())
+            .map_err(|error| error.to_string())
     }
 
     /// The day the case entered `stage`, if it has.
     pub fn entered(&self, stage: Stage) -> Option<Date> {
-        self.milestones.iter().rev().find(|milestone| milestone.stage == stage).map(|m| m.date)
+        self.milestones
+            .iter()
+            .rev()
+            .find(|milestone| milestone.stage == stage)
+            .map(|m| m.date)
     }
 
     /// Whether every line is fully delivered.
     pub fn fully_delivered(&self) -> bool {
-        self.lines.iter().zip(&self.delivered).all(|(line, &done)| done == line.quantity)
+        self.lines
+            .iter()
+            .zip(&self.delivered)
+            .all(|(line, &done)| done == line.quantity)
     }
 
     fn enter(&mut self, stage: Stage, day: Date) {
@@ -385,12 +408,16 @@ impl Case {
 
     fn advance(&mut self, to: Stage, day: Date, rules: &RuleBook) -> Result<(), Rule> {
         match to {
-            Stage::Cancelled if self.stage == Stage::Delivered => Err(Rule::DeliveredCannotBeCancelled),
+            Stage::Cancelled if self.stage == Stage::Delivered => {
+                Err(Rule::DeliveredCannotBeCancelled)
+            }
             Stage::Cancelled => {
                 self.enter(to, day);
                 Ok(())
             }
-            Stage::Disapproved if self.stage != Stage::CongressionalReview => Err(Rule::DisapprovalOnlyInReview),
+            Stage::Disapproved if self.stage != Stage::CongressionalReview => {
+                Err(Rule::DisapprovalOnlyInReview)
+            }
             Stage::Expired => self.expire(day),
             Stage::Delivering | Stage::Delivered => Err(Rule::DeliveredNeedsEveryLine),
             Stage::Closed if self.stage != Stage::Delivered => Err(Rule::DeliveredNeedsEveryLine),
@@ -415,7 +442,8 @@ impl Case {
             self.enter(to, day);
             return Ok(());
         }
-        let (Some(from), Some(target)) = (self.stage.forward_position(), to.forward_position()) else {
+        let (Some(from), Some(target)) = (self.stage.forward_position(), to.forward_position())
+        else {
             return Err(Rule::NotForward);
         };
         if target <= from {
@@ -457,33 +485,57 @@ impl Case {
             });
         }
         if to == Stage::CongressionalReview {
-            let decision = self.notification_on(day, rules).map_err(|reason| Rule::NotificationCheckFailed { reason })?;
+            let decision = self
+                .notification_on(day, rules)
+                .map_err(|reason| Rule::NotificationCheckFailed { reason })?;
             let days = i64::from(decision.earliest_offer_after_notification_days);
-            self.review = Some(Review { earliest_offer: day.saturating_add(days.days()), decision });
+            self.review = Some(Review {
+                earliest_offer: day.saturating_add(days.days()),
+                decision,
+            });
         }
-        if to == Stage::Offered {
-            if let Some(review) = self.review.as_ref().filter(|review| day < review.earliest_offer) {
-                return Err(Rule::ReviewNotEnded { earliest_offer: review.earliest_offer });
-            }
+        if to == Stage::Offered
+            && let Some(review) = self
+                .review
+                .as_ref()
+                .filter(|review| day < review.earliest_offer)
+        {
+            return Err(Rule::ReviewNotEnded {
+                earliest_offer: review.earliest_offer,
+            });
         }
         Ok(())
     }
 
     fn next_fms_stage(&self, day: Date, rules: &RuleBook) -> Result<Stage, Rule> {
         if self.stage == Stage::LoaDevelopment {
-            let decision =
-                self.notification_on(day, rules).map_err(|reason| Rule::NotificationCheckFailed { reason })?;
-            return Ok(if decision.notification_required { Stage::CongressionalReview } else { Stage::Offered });
+            let decision = self
+                .notification_on(day, rules)
+                .map_err(|reason| Rule::NotificationCheckFailed { reason })?;
+            return Ok(if decision.notification_required {
+                Stage::CongressionalReview
+            } else {
+                Stage::Offered
+            });
         }
         let position = self.stage.forward_position().ok_or(Rule::NotForward)?;
-        Stage::FORWARD.get(position + 1).copied().ok_or(Rule::TerminalStage)
+        Stage::FORWARD
+            .get(position + 1)
+            .copied()
+            .ok_or(Rule::TerminalStage)
     }
 
     fn deliver(&mut self, line: usize, quantity: u32, day: Date) -> Result<(), Rule> {
         if !matches!(self.stage, Stage::OnContract | Stage::Delivering) {
             return Err(Rule::DeliveryBeforeContract);
         }
-        let ordered = self.lines.get(line).ok_or(Rule::UnknownLine { lines: self.lines.len() })?.quantity;
+        let ordered = self
+            .lines
+            .get(line)
+            .ok_or(Rule::UnknownLine {
+                lines: self.lines.len(),
+            })?
+            .quantity;
         if quantity == 0 {
             return Err(Rule::EmptyDelivery);
         }

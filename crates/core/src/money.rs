@@ -76,7 +76,10 @@ impl Usd {
     /// # Errors
     /// [`MoneyError::Overflow`].
     pub fn checked_add(self, other: Usd) -> Result<Usd, MoneyError> {
-        self.cents.checked_add(other.cents).map(Usd::from_cents).ok_or(MoneyError::Overflow)
+        self.cents
+            .checked_add(other.cents)
+            .map(Usd::from_cents)
+            .ok_or(MoneyError::Overflow)
     }
 
     /// `self × quantity`, or an error on overflow.
@@ -84,7 +87,10 @@ impl Usd {
     /// # Errors
     /// [`MoneyError::Overflow`].
     pub fn checked_mul(self, quantity: u64) -> Result<Usd, MoneyError> {
-        self.cents.checked_mul(quantity).map(Usd::from_cents).ok_or(MoneyError::Overflow)
+        self.cents
+            .checked_mul(quantity)
+            .map(Usd::from_cents)
+            .ok_or(MoneyError::Overflow)
     }
 
     /// The sum of many amounts, or an error on overflow.
@@ -158,12 +164,16 @@ fn decimal_to_cents(digits: &str, scale: u64, original: &str) -> Result<Usd, Mon
         return Err(unparseable());
     }
     let unit_cents = scale * 100;
-    let whole_value: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_large())? };
+    let whole_value: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| too_large())?
+    };
     let mut cents = whole_value.checked_mul(unit_cents).ok_or_else(too_large)?;
     let mut place = unit_cents;
     for digit in fraction.chars() {
         let value = u64::from(digit.to_digit(10).ok_or_else(unparseable)?);
-        if place % 10 != 0 {
+        if !place.is_multiple_of(10) {
             if value != 0 {
                 return Err(MoneyError::FractionOfCent(original.to_owned()));
             }
@@ -180,10 +190,10 @@ impl fmt::Display for Usd {
     /// value a dollar below a threshold never prints as the threshold.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (unit_cents, suffix) in [(100_000_000_000, "B"), (100_000_000, "M"), (100_000, "K")] {
-            if self.cents >= unit_cents {
-                if let Some(compact) = exact_compact(self.cents, unit_cents, suffix) {
-                    return f.write_str(&compact);
-                }
+            if self.cents >= unit_cents
+                && let Some(compact) = exact_compact(self.cents, unit_cents, suffix)
+            {
+                return f.write_str(&compact);
             }
         }
         f.write_str(&full_form(self.cents))
@@ -192,7 +202,7 @@ impl fmt::Display for Usd {
 
 fn exact_compact(cents: u64, unit_cents: u64, suffix: &str) -> Option<String> {
     let hundredths = unit_cents / 100;
-    if cents % hundredths != 0 {
+    if !cents.is_multiple_of(hundredths) {
         return None;
     }
     let whole = cents / unit_cents;
@@ -217,7 +227,7 @@ fn group_thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
     for (position, digit) in digits.chars().enumerate() {
-        if position > 0 && (digits.len() - position) % 3 == 0 {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -237,7 +247,7 @@ impl std::str::FromStr for Usd {
 /// decimals, which every client reads.
 impl Serialize for Usd {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.cents % 100 == 0 {
+        if self.cents.is_multiple_of(100) {
             serializer.serialize_u64(self.cents / 100)
         } else {
             serializer.serialize_f64(self.as_dollars_f64())
@@ -256,11 +266,14 @@ impl<'de> Deserialize<'de> for Usd {
             Text(String),
         }
         match Wire::deserialize(deserializer)? {
-            Wire::Whole(dollars) => {
-                Usd::from_dollars(dollars).ok_or_else(|| serde::de::Error::custom("amount is too large"))
+            Wire::Whole(dollars) => Usd::from_dollars(dollars)
+                .ok_or_else(|| serde::de::Error::custom("amount is too large")),
+            Wire::Signed(_) => Err(serde::de::Error::custom(
+                "amount is negative; amounts must be zero or more",
+            )),
+            Wire::Decimal(value) => {
+                Usd::parse(&format!("{value}")).map_err(serde::de::Error::custom)
             }
-            Wire::Signed(_) => Err(serde::de::Error::custom("amount is negative; amounts must be zero or more")),
-            Wire::Decimal(value) => Usd::parse(&format!("{value}")).map_err(serde::de::Error::custom),
             Wire::Text(text) => Usd::parse(&text).map_err(serde::de::Error::custom),
         }
     }
@@ -276,7 +289,14 @@ mod tests {
 
     #[test]
     fn the_accepted_written_forms_all_read_the_same() {
-        for text in ["14000000", "14,000,000", "$14M", "$14 million", "14m", "$14,000,000.00"] {
+        for text in [
+            "14000000",
+            "14,000,000",
+            "$14M",
+            "$14 million",
+            "14m",
+            "$14,000,000.00",
+        ] {
             assert_eq!(Usd::parse(text), Ok(dollars(14_000_000)), "{text}");
         }
         assert_eq!(Usd::parse("$1.2B"), Ok(dollars(1_200_000_000)));
@@ -288,9 +308,18 @@ mod tests {
     fn negative_and_garbage_amounts_are_refused_with_the_text() {
         assert_eq!(Usd::parse("-5"), Err(MoneyError::Negative("-5".into())));
         assert!(matches!(Usd::parse("lots"), Err(MoneyError::Unparseable(t)) if t == "lots"));
-        assert!(matches!(Usd::parse("1.2.3"), Err(MoneyError::Unparseable(_))));
-        assert!(matches!(Usd::parse("0.001"), Err(MoneyError::FractionOfCent(_))));
-        assert!(matches!(Usd::parse("99999999999999999999"), Err(MoneyError::TooLarge(_))));
+        assert!(matches!(
+            Usd::parse("1.2.3"),
+            Err(MoneyError::Unparseable(_))
+        ));
+        assert!(matches!(
+            Usd::parse("0.001"),
+            Err(MoneyError::FractionOfCent(_))
+        ));
+        assert!(matches!(
+            Usd::parse("99999999999999999999"),
+            Err(MoneyError::TooLarge(_))
+        ));
         assert_eq!(Usd::parse("  "), Err(MoneyError::Empty));
     }
 

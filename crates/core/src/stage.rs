@@ -118,7 +118,10 @@ impl Stage {
 
     /// Whether no event can move a case out of this stage.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Stage::Closed | Stage::Cancelled | Stage::Expired | Stage::Disapproved)
+        matches!(
+            self,
+            Stage::Closed | Stage::Cancelled | Stage::Expired | Stage::Disapproved
+        )
     }
 
     /// Whether the case has a production contract (it is on contract or later on the
@@ -157,7 +160,9 @@ mod tests {
 
     #[test]
     fn unknown_stage_lists_the_valid_ones() {
-        let message = Stage::parse("shipped").unwrap_err().to_string();
+        let message = Stage::parse("shipped")
+            .expect_err("no such stage")
+            .to_string();
         assert!(message.contains("'shipped'") && message.contains("on_contract"));
     }
 }

@@ -29,13 +29,13 @@ pub struct CheckArgs {
     #[arg(long)]
     date: String,
     /// Value of the Major Defense Equipment (14000000, 14,000,000, $14M, $1.2B).
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
     mde_usd: String,
     /// Total value of defense articles and services, MDE included, D&C excluded.
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
     total_usd: String,
     /// Value of design and construction services.
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
     dc_usd: String,
     /// The President invokes the emergency waiver (AECA §36(b)(1), reference §3.4).
     #[arg(long)]
@@ -72,17 +72,26 @@ fn parse_amount(flag: &str, text: &str) -> anyhow::Result<Usd> {
 
 fn check(book: &RuleBook, args: &CheckArgs) -> anyhow::Result<()> {
     let purchaser = Country::parse(&args.purchaser).context("--purchaser")?;
-    let date: Date = args
-        .date
-        .parse()
-        .with_context(|| format!("--date: '{}' is not a date of the form YYYY-MM-DD", args.date))?;
+    let date: Date = args.date.parse().with_context(|| {
+        format!(
+            "--date: '{}' is not a date of the form YYYY-MM-DD",
+            args.date
+        )
+    })?;
     let values = CaseValues {
         mde: parse_amount("mde-usd", &args.mde_usd)?,
         articles_services: parse_amount("total-usd", &args.total_usd)?,
         design_construction: parse_amount("dc-usd", &args.dc_usd)?,
     };
-    let sale = NotificationCheck { purchaser, date, values, emergency: args.emergency };
-    let decision = book.check(&sale, args.rule_set.as_deref()).context("cannot judge the sale")?;
+    let sale = NotificationCheck {
+        purchaser,
+        date,
+        values,
+        emergency: args.emergency,
+    };
+    let decision = book
+        .check(&sale, args.rule_set.as_deref())
+        .context("cannot judge the sale")?;
     match args.format {
         Format::Json => output::print_json(&decision),
         Format::Table => output::print_text(&describe(&decision)),
@@ -96,30 +105,61 @@ fn describe(decision: &NotificationDecision) -> String {
         expedite_core::AecaGroup::Other => "outside NATO+5",
     };
     let verdict = if decision.notification_required {
-        let crossed: Vec<&str> = decision.thresholds_crossed.iter().map(|t| t.as_str()).collect();
-        format!("notification REQUIRED (thresholds reached: {})", crossed.join(", "))
+        let crossed: Vec<&str> = decision
+            .thresholds_crossed
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        format!(
+            "notification REQUIRED (thresholds reached: {})",
+            crossed.join(", ")
+        )
     } else {
         "no notification required".to_owned()
     };
-    let mut table = output::table(&["", ""]);
-    table.add_row(vec!["purchaser", &format!("{} ({}), {group} on {}", decision.purchaser.name(), decision.purchaser, decision.date)]);
+    let mut table = output::key_value_table();
+    table.add_row(vec![
+        "purchaser",
+        &format!(
+            "{} ({}), {group} on {}",
+            decision.purchaser.name(),
+            decision.purchaser,
+            decision.date
+        ),
+    ]);
     table.add_row(vec!["rule set", &decision.rule_set]);
     table.add_row(vec!["verdict", &verdict]);
-    table.add_row(vec!["informal review", &format!("{} days", decision.informal_review_days)]);
-    table.add_row(vec!["formal review", &format!("{} days", decision.formal_review_days)]);
+    table.add_row(vec![
+        "informal review",
+        &format!("{} days", decision.informal_review_days),
+    ]);
+    table.add_row(vec![
+        "formal review",
+        &format!("{} days", decision.formal_review_days),
+    ]);
     table.add_row(vec![
         "earliest offer",
-        &format!("{} days after notification", decision.earliest_offer_after_notification_days),
+        &format!(
+            "{} days after notification",
+            decision.earliest_offer_after_notification_days
+        ),
     ]);
     if decision.emergency_waiver {
-        table.add_row(vec!["emergency", "review waived (AECA §36(b)(1), reference §3.4)"]);
+        table.add_row(vec![
+            "emergency",
+            "review waived (AECA §36(b)(1), reference §3.4)",
+        ]);
     }
     table.add_row(vec!["source", &decision.citation]);
     table.to_string()
 }
 
 fn print_check_csv(decision: &NotificationDecision) -> anyhow::Result<()> {
-    let crossed: Vec<&str> = decision.thresholds_crossed.iter().map(|t| t.as_str()).collect();
+    let crossed: Vec<&str> = decision
+        .thresholds_crossed
+        .iter()
+        .map(|t| t.as_str())
+        .collect();
     output::print_text(
         "purchaser,date,rule_set,group,notification_required,thresholds_crossed,informal_review_days,formal_review_days,earliest_offer_after_notification_days",
     )?;
@@ -156,17 +196,30 @@ fn list(book: &RuleBook, format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
         return output::print_json(&rows);
     }
-    let mut table = output::table(&["id", "kind", "effective", "NATO+5 MDE / A&S / D&C, review", "others MDE / A&S / D&C, review", "title"]);
+    let mut table = output::table(&[
+        "id",
+        "kind",
+        "effective",
+        "NATO+5 MDE / A&S / D&C, review",
+        "others MDE / A&S / D&C, review",
+        "title",
+    ]);
     for set in book.rule_sets() {
         let summary = |group| {
             let rules = set.group_rules(group);
             format!(
                 "{} / {} / {}, {}+{} days",
-                rules.mde_usd, rules.articles_services_usd, rules.design_construction_usd,
-                rules.informal_review_days, rules.formal_review_days
+                rules.mde_usd,
+                rules.articles_services_usd,
+                rules.design_construction_usd,
+                rules.informal_review_days,
+                rules.formal_review_days
             )
         };
-        let kind = match set.kind { RuleKind::Law => "law", RuleKind::Proposal => "proposal" };
+        let kind = match set.kind {
+            RuleKind::Law => "law",
+            RuleKind::Proposal => "proposal",
+        };
         table.add_row(vec![
             set.id.clone(),
             kind.to_owned(),
@@ -190,13 +243,28 @@ fn samm(book: &RuleBook, format: Format) -> anyhow::Result<()> {
         ("offer expiration", &samm.offer_expiration_days),
         ("offer expiration (BPC)", &samm.bpc_offer_expiration_days),
         ("LOR acknowledgement", &samm.lor_acknowledgement_days),
-        ("closure after supply complete", &samm.closure_after_supply_complete_days),
+        (
+            "closure after supply complete",
+            &samm.closure_after_supply_complete_days,
+        ),
     ] {
-        table.add_row(vec![name.to_owned(), sourced.value.to_string(), confidence(sourced.confidence), sourced.source.clone()]);
+        table.add_row(vec![
+            name.to_owned(),
+            sourced.value.to_string(),
+            confidence(sourced.confidence),
+            sourced.source.clone(),
+        ]);
     }
     for group in &samm.aod_groups {
-        let days = group.target_days.map_or_else(|| "unknown".to_owned(), |days| days.to_string());
-        table.add_row(vec![format!("LOA offer, AOD group {}", group.group), days, confidence(group.confidence), group.source.clone()]);
+        let days = group
+            .target_days
+            .map_or_else(|| "unknown".to_owned(), |days| days.to_string());
+        table.add_row(vec![
+            format!("LOA offer, AOD group {}", group.group),
+            days,
+            confidence(group.confidence),
+            group.source.clone(),
+        ]);
     }
     output::print_text(&table.to_string())
 }

@@ -38,15 +38,23 @@ fn open(purchaser: &str, lines: Vec<CaseLine>) -> Case {
 }
 
 fn advance(to: Stage, day: Date) -> Event {
-    Event { date: day, kind: EventKind::Advance { to } }
+    Event {
+        date: day,
+        kind: EventKind::Advance { to },
+    }
 }
 
 fn deliver(line: usize, quantity: u32, day: Date) -> Event {
-    Event { date: day, kind: EventKind::Deliver { line, quantity } }
+    Event {
+        date: day,
+        kind: EventKind::Deliver { line, quantity },
+    }
 }
 
 fn run(case: &Case, events: &[Event]) -> Result<Case, TransitionError> {
-    events.iter().try_fold(case.clone(), |case, event| case.apply(event, &book()))
+    events
+        .iter()
+        .try_fold(case.clone(), |case, event| case.apply(event, &book()))
 }
 
 /// A $240M Polish PAC-3 case (48 × $5M): above the NATO+5 $25M MDE threshold.
@@ -76,10 +84,21 @@ fn a_notified_case_is_offered_on_the_day_review_ends_and_not_before() {
         ],
     )
     .expect("valid path");
-    let early = in_review.apply(&advance(Stage::Offered, date(2024, 6, 15)), &book()).unwrap_err();
-    assert_eq!(early.rule, Rule::ReviewNotEnded { earliest_offer: date(2024, 6, 16) });
+    let early = in_review
+        .apply(&advance(Stage::Offered, date(2024, 6, 15)), &book())
+        .expect_err("the rule forbids this");
+    assert_eq!(
+        early.rule,
+        Rule::ReviewNotEnded {
+            earliest_offer: date(2024, 6, 16)
+        }
+    );
     assert_eq!(early.stage, Stage::CongressionalReview);
-    assert!(in_review.apply(&advance(Stage::Offered, date(2024, 6, 16)), &book()).is_ok());
+    assert!(
+        in_review
+            .apply(&advance(Stage::Offered, date(2024, 6, 16)), &book())
+            .is_ok()
+    );
 }
 
 #[test]
@@ -95,7 +114,11 @@ fn outside_nato_plus_5_the_informal_20_days_come_before_the_formal_30() {
     )
     .expect("valid path");
     let review = in_review.review.as_ref().expect("review recorded");
-    assert_eq!(review.earliest_offer, date(2024, 7, 21), "2024-06-01 + 50 days");
+    assert_eq!(
+        review.earliest_offer,
+        date(2024, 7, 21),
+        "2024-06-01 + 50 days"
+    );
 }
 
 #[test]
@@ -109,8 +132,11 @@ fn a_notified_case_cannot_skip_congressional_review() {
             advance(Stage::Offered, date(2024, 6, 1)),
         ],
     )
-    .unwrap_err();
-    assert_eq!((error.stage, error.rule), (Stage::LoaDevelopment, Rule::ReviewRequired));
+    .expect_err("the rule forbids this");
+    assert_eq!(
+        (error.stage, error.rule),
+        (Stage::LoaDevelopment, Rule::ReviewRequired)
+    );
 }
 
 #[test]
@@ -118,21 +144,48 @@ fn a_small_case_goes_straight_to_offer_and_cannot_enter_review() {
     let case = open("POL", vec![line(2, 1_000_000)]);
     let developed = run(
         &case,
-        &[advance(Stage::LorActionable, date(2024, 1, 15)), advance(Stage::LoaDevelopment, date(2024, 1, 20))],
+        &[
+            advance(Stage::LorActionable, date(2024, 1, 15)),
+            advance(Stage::LoaDevelopment, date(2024, 1, 20)),
+        ],
     )
     .expect("valid");
-    let error = developed.apply(&advance(Stage::CongressionalReview, date(2024, 3, 1)), &book()).unwrap_err();
+    let error = developed
+        .apply(
+            &advance(Stage::CongressionalReview, date(2024, 3, 1)),
+            &book(),
+        )
+        .expect_err("the rule forbids this");
     assert_eq!(error.rule, Rule::ReviewNotRequired);
-    assert!(developed.apply(&advance(Stage::Offered, date(2024, 3, 1)), &book()).is_ok());
+    assert!(
+        developed
+            .apply(&advance(Stage::Offered, date(2024, 3, 1)), &book())
+            .is_ok()
+    );
 }
 
 #[test]
 fn implementation_is_refused_after_the_85_day_offer_expiration() {
     let offered = notified_polish_case_offered();
-    assert_eq!(offered.offer_expires, Some(date(2024, 9, 9)), "2024-06-16 + 85 days");
-    let late = offered.apply(&advance(Stage::Implemented, date(2024, 9, 10)), &book()).unwrap_err();
-    assert_eq!(late.rule, Rule::OfferExpired { offer_expires: date(2024, 9, 9) });
-    assert!(offered.apply(&advance(Stage::Implemented, date(2024, 9, 9)), &book()).is_ok());
+    assert_eq!(
+        offered.offer_expires,
+        Some(date(2024, 9, 9)),
+        "2024-06-16 + 85 days"
+    );
+    let late = offered
+        .apply(&advance(Stage::Implemented, date(2024, 9, 10)), &book())
+        .expect_err("the rule forbids this");
+    assert_eq!(
+        late.rule,
+        Rule::OfferExpired {
+            offer_expires: date(2024, 9, 9)
+        }
+    );
+    assert!(
+        offered
+            .apply(&advance(Stage::Implemented, date(2024, 9, 9)), &book())
+            .is_ok()
+    );
 }
 
 #[test]
@@ -154,18 +207,39 @@ fn the_offer_expiration_can_be_set_per_case() {
 #[test]
 fn an_offer_expires_only_after_its_expiration_date() {
     let offered = notified_polish_case_offered();
-    let early = offered.apply(&advance(Stage::Expired, date(2024, 9, 9)), &book()).unwrap_err();
-    assert_eq!(early.rule, Rule::OfferNotYetExpired { offer_expires: date(2024, 9, 9) });
-    let expired = offered.apply(&advance(Stage::Expired, date(2024, 9, 10)), &book()).expect("expires");
-    let after = expired.apply(&advance(Stage::Implemented, date(2024, 9, 11)), &book()).unwrap_err();
-    assert_eq!((after.stage, after.rule), (Stage::Expired, Rule::TerminalStage));
+    let early = offered
+        .apply(&advance(Stage::Expired, date(2024, 9, 9)), &book())
+        .expect_err("the rule forbids this");
+    assert_eq!(
+        early.rule,
+        Rule::OfferNotYetExpired {
+            offer_expires: date(2024, 9, 9)
+        }
+    );
+    let expired = offered
+        .apply(&advance(Stage::Expired, date(2024, 9, 10)), &book())
+        .expect("expires");
+    let after = expired
+        .apply(&advance(Stage::Implemented, date(2024, 9, 11)), &book())
+        .expect_err("the rule forbids this");
+    assert_eq!(
+        (after.stage, after.rule),
+        (Stage::Expired, Rule::TerminalStage)
+    );
 }
 
 #[test]
 fn dates_never_go_backwards() {
     let offered = notified_polish_case_offered();
-    let error = offered.apply(&advance(Stage::Implemented, date(2024, 6, 15)), &book()).unwrap_err();
-    assert_eq!(error.rule, Rule::DateBeforeLastEvent { last_event: date(2024, 6, 16) });
+    let error = offered
+        .apply(&advance(Stage::Implemented, date(2024, 6, 15)), &book())
+        .expect_err("the rule forbids this");
+    assert_eq!(
+        error.rule,
+        Rule::DateBeforeLastEvent {
+            last_event: date(2024, 6, 16)
+        }
+    );
 }
 
 #[test]
@@ -183,32 +257,54 @@ fn deliveries_are_partial_per_line_and_delivered_needs_every_line() {
         ],
     )
     .expect("valid");
-    let skip = contracted.apply(&advance(Stage::Delivered, date(2025, 1, 1)), &book()).unwrap_err();
+    let skip = contracted
+        .apply(&advance(Stage::Delivered, date(2025, 1, 1)), &book())
+        .expect_err("the rule forbids this");
     assert_eq!(skip.rule, Rule::DeliveredNeedsEveryLine);
-    let partly = run(&contracted, &[deliver(0, 48, date(2026, 1, 1)), deliver(1, 3, date(2026, 2, 1))])
-        .expect("valid deliveries");
+    let partly = run(
+        &contracted,
+        &[
+            deliver(0, 48, date(2026, 1, 1)),
+            deliver(1, 3, date(2026, 2, 1)),
+        ],
+    )
+    .expect("valid deliveries");
     assert_eq!(partly.stage, Stage::Delivering);
-    let too_many = partly.apply(&deliver(1, 2, date(2026, 3, 1)), &book()).unwrap_err();
+    let too_many = partly
+        .apply(&deliver(1, 2, date(2026, 3, 1)), &book())
+        .expect_err("the rule forbids this");
     assert_eq!(too_many.rule, Rule::DeliveryExceedsOrder { remaining: 1 });
-    let done = partly.apply(&deliver(1, 1, date(2026, 3, 1)), &book()).expect("last unit");
+    let done = partly
+        .apply(&deliver(1, 1, date(2026, 3, 1)), &book())
+        .expect("last unit");
     assert_eq!(done.stage, Stage::Delivered);
     assert_eq!(done.entered(Stage::Delivered), Some(date(2026, 3, 1)));
-    let closed = done.apply(&advance(Stage::Closed, date(2027, 3, 1)), &book()).expect("closes");
+    let closed = done
+        .apply(&advance(Stage::Closed, date(2027, 3, 1)), &book())
+        .expect("closes");
     assert!(closed.stage.is_terminal());
 }
 
 #[test]
 fn disapproval_only_during_review() {
     let offered = notified_polish_case_offered();
-    let error = offered.apply(&advance(Stage::Disapproved, date(2024, 7, 1)), &book()).unwrap_err();
+    let error = offered
+        .apply(&advance(Stage::Disapproved, date(2024, 7, 1)), &book())
+        .expect_err("the rule forbids this");
     assert_eq!(error.rule, Rule::DisapprovalOnlyInReview);
 }
 
 #[test]
 fn rejections_name_the_stage_the_event_and_the_rule() {
     let offered = notified_polish_case_offered();
-    let message = offered.apply(&advance(Stage::Closed, date(2024, 7, 1)), &book()).unwrap_err().to_string();
-    assert!(message.starts_with("case PL-B-ZAB in stage offered: cannot advance to closed:"), "{message}");
+    let message = offered
+        .apply(&advance(Stage::Closed, date(2024, 7, 1)), &book())
+        .expect_err("the rule forbids this")
+        .to_string();
+    assert!(
+        message.starts_with("case PL-B-ZAB in stage offered: cannot advance to closed:"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -225,7 +321,10 @@ fn opening_a_case_checks_its_lines() {
         rule_set: None,
     };
     assert_eq!(Case::open(new(vec![]), &book()), Err(CaseError::NoLines));
-    assert_eq!(Case::open(new(vec![line(0, 1)]), &book()), Err(CaseError::ZeroQuantity(0)));
+    assert_eq!(
+        Case::open(new(vec![line(0, 1)]), &book()),
+        Err(CaseError::ZeroQuantity(0))
+    );
 }
 
 fn any_event() -> impl Strategy<Value = Event> {

@@ -12,12 +12,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Date;
 use crate::case::CaseValues;
 use crate::country::{AecaGroup, Country};
 use crate::money::Usd;
-use crate::Date;
 
-pub use samm::{AodGroup, Confidence, Sourced, SammStandards};
+pub use samm::{AodGroup, Confidence, SammStandards, Sourced};
 
 const BUILTIN_RULE_SETS: [(&str, &str); 2] = [
     ("aeca-36b.toml", include_str!("aeca-36b.toml")),
@@ -159,7 +159,9 @@ pub enum RuleError {
     #[error("no rule set is in force on {0}")]
     NothingInForce(Date),
     /// MDE counts inside the articles-and-services total, so it cannot exceed it.
-    #[error("MDE value {mde} is above the total of articles and services {total}; MDE is part of that total")]
+    #[error(
+        "MDE value {mde} is above the total of articles and services {total}; MDE is part of that total"
+    )]
     MdeAboveTotal {
         /// MDE value.
         mde: Usd,
@@ -203,14 +205,25 @@ impl RuleSet {
     pub fn check(&self, sale: &NotificationCheck) -> Result<NotificationDecision, RuleError> {
         let values = sale.values;
         if values.mde > values.articles_services {
-            return Err(RuleError::MdeAboveTotal { mde: values.mde, total: values.articles_services });
+            return Err(RuleError::MdeAboveTotal {
+                mde: values.mde,
+                total: values.articles_services,
+            });
         }
         let group = sale.purchaser.aeca_group_on(sale.date);
         let rules = self.group_rules(group);
         let thresholds_crossed: Vec<Threshold> = [
             (Threshold::Mde, values.mde, rules.mde_usd),
-            (Threshold::ArticlesServices, values.articles_services, rules.articles_services_usd),
-            (Threshold::DesignConstruction, values.design_construction, rules.design_construction_usd),
+            (
+                Threshold::ArticlesServices,
+                values.articles_services,
+                rules.articles_services_usd,
+            ),
+            (
+                Threshold::DesignConstruction,
+                values.design_construction,
+                rules.design_construction_usd,
+            ),
         ]
         .into_iter()
         .filter(|&(_, value, threshold)| value >= threshold)
@@ -218,8 +231,16 @@ impl RuleSet {
         .collect();
         let notification_required = !thresholds_crossed.is_empty();
         let reviewed = notification_required && !sale.emergency;
-        let informal_review_days = if reviewed { rules.informal_review_days } else { 0 };
-        let formal_review_days = if reviewed { rules.formal_review_days } else { 0 };
+        let informal_review_days = if reviewed {
+            rules.informal_review_days
+        } else {
+            0
+        };
+        let formal_review_days = if reviewed {
+            rules.formal_review_days
+        } else {
+            0
+        };
         Ok(NotificationDecision {
             purchaser: sale.purchaser,
             date: sale.date,
@@ -253,7 +274,10 @@ impl RuleBook {
             .iter()
             .map(|(file, text)| RuleSet::from_toml(file, text))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(RuleBook { rule_sets, samm: SammStandards::builtin()? })
+        Ok(RuleBook {
+            rule_sets,
+            samm: SammStandards::builtin()?,
+        })
     }
 
     /// Every rule set, laws first, each by effective date.
@@ -271,10 +295,18 @@ impl RuleBook {
     /// # Errors
     /// [`RuleError::UnknownRuleSet`] listing the known ids.
     pub fn get(&self, id: &str) -> Result<&RuleSet, RuleError> {
-        self.rule_sets.iter().find(|set| set.id == id).ok_or_else(|| RuleError::UnknownRuleSet {
-            id: id.to_owned(),
-            known: self.rule_sets.iter().map(|set| set.id.as_str()).collect::<Vec<_>>().join(", "),
-        })
+        self.rule_sets
+            .iter()
+            .find(|set| set.id == id)
+            .ok_or_else(|| RuleError::UnknownRuleSet {
+                id: id.to_owned(),
+                known: self
+                    .rule_sets
+                    .iter()
+                    .map(|set| set.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
     /// The law in force on `day`: the latest law whose effective date is on or before it.

@@ -51,7 +51,10 @@ fn each_threshold_is_met_at_exactly_its_value_and_missed_a_dollar_below() {
     ];
     for (purchaser, mde, total, dc, crossed) in table {
         let decision = decide(&sale(purchaser, TODAY, mde, total, dc));
-        assert_eq!(decision.thresholds_crossed, crossed, "{purchaser} {mde} {total} {dc}");
+        assert_eq!(
+            decision.thresholds_crossed, crossed,
+            "{purchaser} {mde} {total} {dc}"
+        );
         assert_eq!(decision.notification_required, !crossed.is_empty());
     }
 }
@@ -60,7 +63,10 @@ fn each_threshold_is_met_at_exactly_its_value_and_missed_a_dollar_below() {
 fn review_is_30_formal_plus_20_informal_days_outside_nato_plus_5() {
     let decision = decide(&sale("EGY", TODAY, 14_000_000, 14_000_000, 0));
     assert_eq!(decision.group, AecaGroup::Other);
-    assert_eq!((decision.informal_review_days, decision.formal_review_days), (20, 30));
+    assert_eq!(
+        (decision.informal_review_days, decision.formal_review_days),
+        (20, 30)
+    );
     assert_eq!(decision.earliest_offer_after_notification_days, 50);
 }
 
@@ -68,7 +74,10 @@ fn review_is_30_formal_plus_20_informal_days_outside_nato_plus_5() {
 fn review_is_15_days_for_nato_plus_5_with_no_informal_review() {
     let decision = decide(&sale("JPN", TODAY, 25_000_000, 25_000_000, 0));
     assert_eq!(decision.group, AecaGroup::NatoPlus5);
-    assert_eq!((decision.informal_review_days, decision.formal_review_days), (0, 15));
+    assert_eq!(
+        (decision.informal_review_days, decision.formal_review_days),
+        (0, 15)
+    );
     assert_eq!(decision.earliest_offer_after_notification_days, 15);
 }
 
@@ -83,28 +92,52 @@ fn no_notification_means_no_review() {
 fn finland_is_nato_plus_5_from_its_accession_on_2023_04_04() {
     let before = decide(&sale("FIN", date(2023, 4, 3), 20_000_000, 20_000_000, 0));
     let after = decide(&sale("FIN", date(2023, 4, 4), 20_000_000, 20_000_000, 0));
-    assert_eq!((before.group, before.notification_required), (AecaGroup::Other, true));
-    assert_eq!((after.group, after.notification_required), (AecaGroup::NatoPlus5, false));
+    assert_eq!(
+        (before.group, before.notification_required),
+        (AecaGroup::Other, true)
+    );
+    assert_eq!(
+        (after.group, after.notification_required),
+        (AecaGroup::NatoPlus5, false)
+    );
 }
 
 #[test]
 fn sweden_is_nato_plus_5_from_2024_03_07() {
-    assert_eq!(decide(&sale("SWE", date(2024, 3, 6), 0, 0, 0)).group, AecaGroup::Other);
-    assert_eq!(decide(&sale("SWE", date(2024, 3, 7), 0, 0, 0)).group, AecaGroup::NatoPlus5);
+    assert_eq!(
+        decide(&sale("SWE", date(2024, 3, 6), 0, 0, 0)).group,
+        AecaGroup::Other
+    );
+    assert_eq!(
+        decide(&sale("SWE", date(2024, 3, 7), 0, 0, 0)).group,
+        AecaGroup::NatoPlus5
+    );
 }
 
 #[test]
 fn south_korea_is_nato_plus_5_from_pl_110_429_on_2008_10_15() {
     let before = decide(&sale("KOR", date(2008, 10, 14), 20_000_000, 20_000_000, 0));
     let after = decide(&sale("KOR", date(2008, 10, 15), 20_000_000, 20_000_000, 0));
-    assert_eq!((before.group, before.formal_review_days), (AecaGroup::Other, 30));
-    assert_eq!((after.group, after.notification_required), (AecaGroup::NatoPlus5, false));
+    assert_eq!(
+        (before.group, before.formal_review_days),
+        (AecaGroup::Other, 30)
+    );
+    assert_eq!(
+        (after.group, after.notification_required),
+        (AecaGroup::NatoPlus5, false)
+    );
 }
 
 #[test]
 fn israel_is_nato_plus_5_from_pl_111_266_on_2010_10_08() {
-    assert_eq!(decide(&sale("ISR", date(2010, 10, 7), 0, 0, 0)).group, AecaGroup::Other);
-    assert_eq!(decide(&sale("ISR", date(2010, 10, 8), 0, 0, 0)).group, AecaGroup::NatoPlus5);
+    assert_eq!(
+        decide(&sale("ISR", date(2010, 10, 7), 0, 0, 0)).group,
+        AecaGroup::Other
+    );
+    assert_eq!(
+        decide(&sale("ISR", date(2010, 10, 8), 0, 0, 0)).group,
+        AecaGroup::NatoPlus5
+    );
 }
 
 #[test]
@@ -120,28 +153,49 @@ fn emergency_waiver_sets_review_to_zero_and_is_flagged() {
 #[test]
 fn tiger_act_raises_thresholds_only_when_asked_for() {
     let check = sale("POL", TODAY, 30_000_000, 30_000_000, 0);
-    assert!(decide(&check).notification_required, "current law: $30M MDE ≥ $25M");
-    let tiger = book().check(&check, Some("tiger-act-2024")).expect("known set");
+    assert!(
+        decide(&check).notification_required,
+        "current law: $30M MDE ≥ $25M"
+    );
+    let tiger = book()
+        .check(&check, Some("tiger-act-2024"))
+        .expect("known set");
     assert!(!tiger.notification_required, "TIGER: $30M MDE < $42M");
     assert_eq!(tiger.rule_set, "tiger-act-2024");
-    let other = book().check(&sale("EGY", TODAY, 23_000_000, 23_000_000, 0), Some("tiger-act-2024"));
-    assert_eq!(other.expect("known set").thresholds_crossed, vec![Threshold::Mde]);
+    let other = book().check(
+        &sale("EGY", TODAY, 23_000_000, 23_000_000, 0),
+        Some("tiger-act-2024"),
+    );
+    assert_eq!(
+        other.expect("known set").thresholds_crossed,
+        vec![Threshold::Mde]
+    );
 }
 
 #[test]
 fn the_law_in_force_is_never_a_proposal() {
-    assert_eq!(book().in_force_on(TODAY).map(|set| set.id.as_str()), Ok("aeca-36b"));
+    assert_eq!(
+        book().in_force_on(TODAY).map(|set| set.id.as_str()),
+        Ok("aeca-36b")
+    );
 }
 
 #[test]
 fn unknown_rule_set_lists_the_known_ones() {
-    let error = book().check(&sale("POL", TODAY, 0, 0, 0), Some("hr-9999")).unwrap_err();
-    assert_eq!(error.to_string(), "unknown rule set 'hr-9999': known rule sets are aeca-36b, tiger-act-2024");
+    let error = book()
+        .check(&sale("POL", TODAY, 0, 0, 0), Some("hr-9999"))
+        .expect_err("the rule forbids this");
+    assert_eq!(
+        error.to_string(),
+        "unknown rule set 'hr-9999': known rule sets are aeca-36b, tiger-act-2024"
+    );
 }
 
 #[test]
 fn mde_above_the_total_is_an_input_error() {
-    let error = book().check(&sale("POL", TODAY, 10, 5, 0), None).unwrap_err();
+    let error = book()
+        .check(&sale("POL", TODAY, 10, 5, 0), None)
+        .expect_err("the rule forbids this");
     assert!(matches!(error, RuleError::MdeAboveTotal { .. }));
 }
 
