@@ -1,0 +1,133 @@
+//! Persistence of cases and their tamper-evident event history.
+//!
+//! One [`Store`] trait, one SQL implementation ([`SqlStore`]) that speaks to two backends
+//! chosen by URL: `sqlite://PATH` (embedded, the default; a file created on first open, WAL
+//! journal with `synchronous=FULL`) and `postgres://…` (shared by several server processes).
+//! Each backend has its own migrations, embedded and run on open.
+//!
+//! A case is its events: the first records the Letter of Request ([`Change::Opened`]), each
+//! later one a transition the core stage machine accepted. Events are append-only and
+//! chained: each stores the SHA-256 of the previous event and of its own canonical JSON
+//! ([`chain`]), so [`Store::verify`] finds any edit or deletion. Every case has a version;
+//! a write names the version it expects and a stale one is a [`StoreError::Conflict`].
+//! Access tokens are stored only as hashes ([`token`]).
+//!
+//! This crate depends on `expedite-core` and on sqlx; it knows nothing of HTTP.
+//!
+//! Where to start reading: [`Store`], then [`sql::SqlStore`], then [`chain`].
+
+pub mod chain;
+mod error;
+pub mod model;
+pub mod samm;
+pub mod sql;
+pub mod token;
+pub mod wire;
+
+use async_trait::async_trait;
+use expedite_core::{CaseId, Event, NewCase};
+
+pub use chain::{BrokenLink, Verification};
+pub use error::StoreError;
+pub use model::{Author, CaseFilter, CasePage, Change, EventRecord, Scope, StoredCase};
+pub use sql::SqlStore;
+pub use token::{IssuedToken, NewToken, Role, TokenInfo};
+
+/// Everything the service persists. Implemented by [`SqlStore`] for both backends.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Opens a case from its Letter of Request, at version 1.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidCase`] when the core rejects it, [`StoreError::CaseExists`]
+    /// when the id is taken, [`StoreError::Database`] otherwise.
+    async fn open_case(&self, new: NewCase, by: &Author) -> Result<StoredCase, StoreError>;
+
+    /// A case as of its latest event, or `None`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    async fn case(&self, id: &CaseId) -> Result<Option<StoredCase>, StoreError>;
+
+    /// One page of the cases matching `filter`, with the count of all that match.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    async fn list_cases(&self, filter: &CaseFilter) -> Result<CasePage, StoreError>;
+
+    /// Applies one event to a case that is still at `expected_version`. Nothing is written
+    /// unless the core stage machine accepts the event.
+    ///
+    /// # Errors
+    /// [`StoreError::CaseNotFound`], [`StoreError::Conflict`] when the version is stale,
+    /// [`StoreError::Transition`] when the stage machine rejects the event.
+    async fn append_event(
+        &self,
+        id: &CaseId,
+        expected_version: i64,
+        event: Event,
+        by: &Author,
+    ) -> Result<StoredCase, StoreError>;
+
+    /// A case's history, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::CaseNotFound`] or [`StoreError::Database`].
+    async fn events(&self, id: &CaseId) -> Result<Vec<EventRecord>, StoreError>;
+
+    /// Walks a case's hash chain and replays it; reports the first broken link.
+    ///
+    /// # Errors
+    /// [`StoreError::CaseNotFound`] or [`StoreError::Database`]; a broken chain is not an
+    /// error but a [`Verification`] that says where.
+    async fn verify(&self, id: &CaseId) -> Result<Verification, StoreError>;
+
+    /// Every case id, for verifying a whole store.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn case_ids(&self) -> Result<Vec<CaseId>, StoreError>;
+
+    /// Stores a new token and returns its secret, which is never stored or shown again.
+    ///
+    /// # Errors
+    /// [`StoreError::TokenNameTaken`] or [`StoreError::Database`].
+    async fn create_token(
+        &self,
+        new: NewToken,
+        at: jiff::Timestamp,
+    ) -> Result<IssuedToken, StoreError>;
+
+    /// Every token, revoked ones included, without secrets.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError>;
+
+    /// Revokes a token by id or name; `false` if there is no such live token.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn revoke_token(&self, id_or_name: &str, at: jiff::Timestamp)
+    -> Result<bool, StoreError>;
+
+    /// The live token with this secret, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    async fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>, StoreError>;
+
+    /// Whether the database answers.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Opens the store a URL names (`sqlite://PATH` or `postgres://…`) and runs its migrations.
+///
+/// # Errors
+/// [`StoreError::UnsupportedUrl`], [`StoreError::Database`] or [`StoreError::Migration`].
+pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
+    SqlStore::open(url).await
+}
