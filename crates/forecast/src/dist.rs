@@ -1,0 +1,411 @@
+//! Stage-duration distributions and their conditioning on time already spent.
+//!
+//! Five shapes, as the scenario file names them: `fixed`, `uniform`, `triangular`, `pert`
+//! (Beta-PERT with λ = 4) and `lognormal` (given by its median and 90th percentile).
+//!
+//! A case that has already spent `e` days in its current stage needs the *remaining* time,
+//! drawn from the distribution given that the stage lasts longer than `e` (DESIGN.md, "The
+//! forecast model", 1). That draw inverts the distribution function, `x = F⁻¹(F(e) + u·(1 −
+//! F(e)))` with `u` uniform, so it costs one uniform whatever `e` is; rejection sampling
+//! would loop for ever on a case stuck far in the tail. When `e` is at or past the largest
+//! value the distribution allows, the remaining time is zero and the case is *overdue*.
+//!
+//! The special functions come from `statrs` (regularised incomplete beta and its inverse,
+//! the error function and its inverse); fresh, unconditioned draws use `rand_distr`.
+
+use rand::{Rng, RngExt};
+use rand_distr::Distribution;
+use statrs::function::{beta, erf};
+
+/// z-score of the 90th percentile of the standard normal distribution, Φ⁻¹(0.9).
+const Z_P90: f64 = 1.281_551_565_544_600_4;
+
+/// The PERT shape parameter λ: the weight of the mode (Vose, "Risk Analysis", 2008).
+const PERT_LAMBDA: f64 = 4.0;
+
+/// A distribution of days, validated: every parameter is finite and non-negative, and the
+/// bounds are in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurationDist {
+    shape: Shape,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Shape {
+    Fixed {
+        days: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Triangular {
+        min: f64,
+        mode: f64,
+        max: f64,
+    },
+    Pert {
+        min: f64,
+        max: f64,
+        alpha: f64,
+        beta: f64,
+        sampler: rand_distr::Beta<f64>,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+        sampler: rand_distr::LogNormal<f64>,
+    },
+}
+
+/// Why distribution parameters were refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DistError {
+    /// A parameter is negative, infinite or not a number.
+    #[error("{name} = {value} must be a finite number of days, zero or more")]
+    NotANonNegativeNumber {
+        /// The parameter.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// Bounds out of order (`min <= mode <= max`, `median < p90`).
+    #[error("parameters are out of order: {rule} does not hold ({detail})")]
+    OutOfOrder {
+        /// The relation that must hold.
+        rule: &'static str,
+        /// The values given.
+        detail: String,
+    },
+}
+
+fn non_negative(name: &'static str, value: f64) -> Result<f64, DistError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(DistError::NotANonNegativeNumber { name, value })
+    }
+}
+
+fn in_order(
+    rule: &'static str,
+    holds: bool,
+    detail: impl FnOnce() -> String,
+) -> Result<(), DistError> {
+    if holds {
+        Ok(())
+    } else {
+        Err(DistError::OutOfOrder {
+            rule,
+            detail: detail(),
+        })
+    }
+}
+
+impl DurationDist {
+    /// Always `days`.
+    ///
+    /// # Errors
+    /// [`DistError`] when `days` is negative or not finite.
+    pub fn fixed(days: f64) -> Result<DurationDist, DistError> {
+        Ok(DurationDist {
+            shape: Shape::Fixed {
+                days: non_negative("days", days)?,
+            },
+        })
+    }
+
+    /// Uniform between `min` and `max`.
+    ///
+    /// # Errors
+    /// [`DistError`] on negative values or `max < min`.
+    pub fn uniform(min: f64, max: f64) -> Result<DurationDist, DistError> {
+        let (min, max) = (non_negative("min", min)?, non_negative("max", max)?);
+        in_order("min <= max", min <= max, || {
+            format!("min = {min}, max = {max}")
+        })?;
+        if min == max {
+            return DurationDist::fixed(min);
+        }
+        Ok(DurationDist {
+            shape: Shape::Uniform { min, max },
+        })
+    }
+
+    /// Triangular with the given bounds and mode.
+    ///
+    /// # Errors
+    /// [`DistError`] on negative values or unless `min <= mode <= max`.
+    pub fn triangular(min: f64, mode: f64, max: f64) -> Result<DurationDist, DistError> {
+        let (min, mode, max) = ordered_triple(min, mode, max)?;
+        if min == max {
+            return DurationDist::fixed(min);
+        }
+        Ok(DurationDist {
+            shape: Shape::Triangular { min, mode, max },
+        })
+    }
+
+    /// Beta-PERT with λ = 4: a Beta(α, β) on `[min, max]` with `α = 1 + 4(mode − min)/(max −
+    /// min)` and `β = 1 + 4(max − mode)/(max − min)`.
+    ///
+    /// # Errors
+    /// [`DistError`] on negative values or unless `min <= mode <= max`.
+    pub fn pert(min: f64, mode: f64, max: f64) -> Result<DurationDist, DistError> {
+        let (min, mode, max) = ordered_triple(min, mode, max)?;
+        if min == max {
+            return DurationDist::fixed(min);
+        }
+        let range = max - min;
+        let alpha = 1.0 + PERT_LAMBDA * (mode - min) / range;
+        let beta = 1.0 + PERT_LAMBDA * (max - mode) / range;
+        let sampler = rand_distr::Beta::new(alpha, beta).map_err(|_| DistError::OutOfOrder {
+            rule: "min < max",
+            detail: format!("min = {min}, max = {max}"),
+        })?;
+        Ok(DurationDist {
+            shape: Shape::Pert {
+                min,
+                max,
+                alpha,
+                beta,
+                sampler,
+            },
+        })
+    }
+
+    /// Log-normal with the given median and 90th percentile (so `σ = ln(p90 / median) /
+    /// Φ⁻¹(0.9)`).
+    ///
+    /// # Errors
+    /// [`DistError`] unless `0 < median < p90`.
+    pub fn lognormal(median: f64, p90: f64) -> Result<DurationDist, DistError> {
+        let (median, p90) = (non_negative("median", median)?, non_negative("p90", p90)?);
+        in_order("0 < median < p90", median > 0.0 && median < p90, || {
+            format!("median = {median}, p90 = {p90}")
+        })?;
+        let mu = median.ln();
+        let sigma = (p90 / median).ln() / Z_P90;
+        let sampler = rand_distr::LogNormal::new(mu, sigma).map_err(|_| DistError::OutOfOrder {
+            rule: "0 < median < p90",
+            detail: format!("median = {median}, p90 = {p90}"),
+        })?;
+        Ok(DurationDist {
+            shape: Shape::LogNormal { mu, sigma, sampler },
+        })
+    }
+
+    /// The largest value the distribution can take (infinite for the log-normal).
+    pub fn max(&self) -> f64 {
+        match &self.shape {
+            Shape::Fixed { days } => *days,
+            Shape::Uniform { max, .. }
+            | Shape::Triangular { max, .. }
+            | Shape::Pert { max, .. } => *max,
+            Shape::LogNormal { .. } => f64::INFINITY,
+        }
+    }
+
+    /// The median, in closed form where there is one (PERT: numerically).
+    pub fn median(&self) -> f64 {
+        self.quantile(0.5)
+    }
+
+    /// A fresh draw.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match &self.shape {
+            Shape::Fixed { days } => *days,
+            Shape::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
+            Shape::Triangular { .. } => self.quantile(rng.random::<f64>()),
+            Shape::Pert {
+                min, max, sampler, ..
+            } => min + (max - min) * sampler.sample(rng),
+            Shape::LogNormal { sampler, .. } => sampler.sample(rng),
+        }
+    }
+
+    /// The remaining days of a stage that has already lasted `elapsed` days: a draw from the
+    /// distribution given that it exceeds `elapsed`, minus `elapsed`. Zero when `elapsed` is
+    /// at or past [`DurationDist::max`].
+    pub fn sample_remaining<R: Rng + ?Sized>(&self, elapsed: f64, rng: &mut R) -> f64 {
+        self.conditioned_on(elapsed).sample(self, rng)
+    }
+
+    /// The part of [`DurationDist::sample_remaining`] that does not depend on the draw, to be
+    /// computed once per case rather than once per trial.
+    pub fn conditioned_on(&self, elapsed: f64) -> Conditioned {
+        if elapsed <= 0.0 {
+            return Conditioned {
+                elapsed: 0.0,
+                cdf_at_elapsed: 0.0,
+            };
+        }
+        Conditioned {
+            elapsed,
+            cdf_at_elapsed: self.cdf(elapsed),
+        }
+    }
+
+    /// Whether a stage that has lasted `elapsed` days has overrun the largest value this
+    /// distribution allows (DESIGN.md: reported as overdue).
+    pub fn is_overrun_by(&self, elapsed: f64) -> bool {
+        elapsed > self.max()
+    }
+
+    /// P(X <= x).
+    pub fn cdf(&self, x: f64) -> f64 {
+        match &self.shape {
+            Shape::Fixed { days } => f64::from(u8::from(x >= *days)),
+            Shape::Uniform { min, max } => ((x - min) / (max - min)).clamp(0.0, 1.0),
+            Shape::Triangular { min, mode, max } => triangular_cdf(*min, *mode, *max, x),
+            Shape::Pert {
+                min,
+                max,
+                alpha,
+                beta,
+                ..
+            } => {
+                let unit = ((x - min) / (max - min)).clamp(0.0, 1.0);
+                beta::checked_beta_reg(*alpha, *beta, unit).unwrap_or(unit)
+            }
+            Shape::LogNormal { mu, sigma, .. } => {
+                if x <= 0.0 {
+                    0.0
+                } else {
+                    standard_normal_cdf((x.ln() - mu) / sigma)
+                }
+            }
+        }
+    }
+
+    /// The inverse of [`DurationDist::cdf`], for `p` in `[0, 1]`.
+    pub fn quantile(&self, p: f64) -> f64 {
+        let p = p.clamp(0.0, 1.0);
+        match &self.shape {
+            Shape::Fixed { days } => *days,
+            Shape::Uniform { min, max } => min + (max - min) * p,
+            Shape::Triangular { min, mode, max } => triangular_quantile(*min, *mode, *max, p),
+            Shape::Pert {
+                min,
+                max,
+                alpha,
+                beta,
+                ..
+            } => min + (max - min) * beta::inv_beta_reg(*alpha, *beta, p).clamp(0.0, 1.0),
+            Shape::LogNormal { mu, sigma, .. } => {
+                if p >= 1.0 {
+                    f64::INFINITY
+                } else {
+                    (mu + sigma * standard_normal_quantile(p)).exp()
+                }
+            }
+        }
+    }
+}
+
+/// A distribution conditioned on the time already spent: precomputed `F(elapsed)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Conditioned {
+    elapsed: f64,
+    cdf_at_elapsed: f64,
+}
+
+impl Conditioned {
+    /// Remaining days: `F⁻¹(F(e) + u·(1 − F(e))) − e`, never negative.
+    pub fn sample<R: Rng + ?Sized>(&self, dist: &DurationDist, rng: &mut R) -> f64 {
+        if self.elapsed <= 0.0 {
+            return dist.sample(rng);
+        }
+        let u = rng.random::<f64>();
+        if self.cdf_at_elapsed >= 1.0 {
+            return 0.0;
+        }
+        let p = self.cdf_at_elapsed + u * (1.0 - self.cdf_at_elapsed);
+        (dist.quantile(p) - self.elapsed).max(0.0)
+    }
+}
+
+fn ordered_triple(min: f64, mode: f64, max: f64) -> Result<(f64, f64, f64), DistError> {
+    let (min, mode, max) = (
+        non_negative("min", min)?,
+        non_negative("mode", mode)?,
+        non_negative("max", max)?,
+    );
+    in_order("min <= mode <= max", min <= mode && mode <= max, || {
+        format!("min = {min}, mode = {mode}, max = {max}")
+    })?;
+    Ok((min, mode, max))
+}
+
+fn triangular_cdf(min: f64, mode: f64, max: f64, x: f64) -> f64 {
+    if x <= min {
+        0.0
+    } else if x >= max {
+        1.0
+    } else if x <= mode {
+        (x - min).powi(2) / ((max - min) * (mode - min))
+    } else {
+        1.0 - (max - x).powi(2) / ((max - min) * (max - mode))
+    }
+}
+
+fn triangular_quantile(min: f64, mode: f64, max: f64, p: f64) -> f64 {
+    let range = max - min;
+    let mode_cdf = (mode - min) / range;
+    if p < mode_cdf {
+        min + (p * range * (mode - min)).sqrt()
+    } else {
+        max - ((1.0 - p) * range * (max - mode)).sqrt()
+    }
+}
+
+/// Φ(z) = erfc(−z/√2) / 2.
+fn standard_normal_cdf(z: f64) -> f64 {
+    0.5 * erf::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// Φ⁻¹(p) = −√2 · erfc⁻¹(2p).
+fn standard_normal_quantile(p: f64) -> f64 {
+    -std::f64::consts::SQRT_2 * erf::erfc_inv(2.0 * p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_inverts_cdf_for_every_shape() {
+        let shapes = [
+            DurationDist::uniform(10.0, 50.0),
+            DurationDist::triangular(5.0, 20.0, 90.0),
+            DurationDist::pert(45.0, 150.0, 420.0),
+            DurationDist::lognormal(60.0, 180.0),
+        ];
+        for dist in shapes {
+            let dist = dist.expect("valid parameters");
+            for p in [0.01, 0.1, 0.5, 0.9, 0.99] {
+                let round_trip = dist.cdf(dist.quantile(p));
+                assert!(
+                    (round_trip - p).abs() < 1e-9,
+                    "{dist:?} at {p}: {round_trip}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lognormal_is_given_by_median_and_p90() {
+        let dist = DurationDist::lognormal(60.0, 180.0).expect("valid");
+        assert!((dist.quantile(0.5) - 60.0).abs() < 1e-9);
+        assert!((dist.quantile(0.9) - 180.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn inverted_or_negative_parameters_are_refused() {
+        assert!(DurationDist::triangular(10.0, 5.0, 20.0).is_err());
+        assert!(DurationDist::pert(10.0, 30.0, 20.0).is_err());
+        assert!(DurationDist::uniform(-1.0, 5.0).is_err());
+        assert!(DurationDist::lognormal(60.0, 30.0).is_err());
+        assert!(DurationDist::fixed(f64::NAN).is_err());
+    }
+}

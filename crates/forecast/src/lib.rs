@@ -1,0 +1,196 @@
+//! Capacity-aware Monte Carlo delivery forecast for foreign military sales.
+//!
+//! Given a portfolio of cases and the production lines that build their items, the forecast
+//! says when each case will be on contract, first delivered and fully delivered, as
+//! percentiles over many trials, and what a named policy ("expedite") would change. The
+//! model is DESIGN.md's "The forecast model", made exact by issue 3:
+//!
+//! 1. paperwork: each remaining stage before `on_contract` lasts a draw of its channel's
+//!    distribution ([`dist`]), the current one conditioned on the days already spent;
+//!    congressional review lasts what the AECA §36(b) rules of `expedite-core` give;
+//! 2. production: each line builds one unit at a time at its dated rate, taking the waiting
+//!    unit of lowest (tier, contract time, case id, line, unit) ([`engine`]);
+//! 3. delivery: the last unit's completion plus transport.
+//!
+//! This crate is pure: it depends on `expedite-core`, the `rand` family, `statrs` (special
+//! functions), `rayon`, `serde`, `serde_path_to_error`, `toml`, `thiserror` and `jiff`,
+//! reads no file and no clock. The caller passes in the scenario text, the trials and the
+//! seed. Start with [`Scenario::from_toml_str`] and [`run`]:
+//!
+//! ```
+//! use expedite_forecast::{run, RunOptions, Scenario};
+//! let scenario = Scenario::from_toml_str(r#"
+//!     name = "one case"
+//!     start = "2025-01-01"
+//!     [[lines]]
+//!     id = "shells"
+//!     rate = [ { from = "2024-01-01", per_year = 365 } ]
+//!     [[cases]]
+//!     id = "PL-B-AAA"
+//!     purchaser = "POL"
+//!     stage = "on_contract"
+//!     since = "2025-01-01"
+//!     lines = [ { line = "shells", quantity = 10, unit_usd = 1000 } ]
+//! "#).expect("valid scenario");
+//! let report = run(&scenario, &RunOptions { trials: Some(10), ..RunOptions::default() })
+//!     .expect("known policies");
+//! assert_eq!(report.runs[0].cases[0].final_delivery.p50.to_string(), "2025-01-11");
+//! ```
+//!
+//! Determinism (STYLE.md habit 8): trial `k` draws from ChaCha8 seeded with the scenario
+//! seed on stream `k`, for the base and every policy alike, and outcomes are folded in
+//! trial order, so the report is the same for any number of threads.
+
+pub mod dist;
+pub mod engine;
+pub mod generate;
+pub mod report;
+pub mod scenario;
+
+use rayon::prelude::*;
+
+pub use dist::{DistError, DurationDist};
+pub use engine::{Model, Scratch, TrialOutcome};
+pub use report::{Bottleneck, CaseForecast, LineForecast, Percentiles, Report, Run};
+pub use scenario::{Policy, Scenario, ScenarioError};
+
+use report::RunAccumulator;
+
+/// Trials simulated between two progress reports (and folded into the report at once);
+/// bounds the memory held for outcomes not yet folded.
+const BLOCK_TRIALS: u64 = 256;
+
+/// How to run a scenario; `None` fields take the scenario's values.
+#[derive(Default, Clone, Copy)]
+pub struct RunOptions<'a> {
+    /// Trials per run, instead of the scenario's.
+    pub trials: Option<u32>,
+    /// Seed, instead of the scenario's.
+    pub seed: Option<u64>,
+    /// Run only these policies (the base always runs); `None` runs every policy.
+    pub policies: Option<&'a [String]>,
+    /// Called after each block of trials with (trials done, trials in all runs).
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+}
+
+impl std::fmt::Debug for RunOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("trials", &self.trials)
+            .field("seed", &self.seed)
+            .field("policies", &self.policies)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// A policy asked for is not in the scenario.
+    #[error("unknown policy '{name}': the scenario has {known}")]
+    UnknownPolicy {
+        /// The name asked for.
+        name: String,
+        /// The names there are.
+        known: String,
+    },
+    /// Zero trials.
+    #[error("trials must be 1 or more")]
+    NoTrials,
+}
+
+/// Runs the base scenario and the selected policies, on the current rayon thread pool.
+///
+/// # Errors
+/// [`RunError`] for an unknown policy name or zero trials.
+pub fn run(scenario: &Scenario, options: &RunOptions<'_>) -> Result<Report, RunError> {
+    let trials = options.trials.unwrap_or(scenario.trials);
+    if trials == 0 {
+        return Err(RunError::NoTrials);
+    }
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let policies = selected_policies(scenario, options.policies)?;
+    let mut variants: Vec<(&str, Option<&Policy>)> = vec![("base", None)];
+    variants.extend(
+        policies
+            .into_iter()
+            .map(|policy| (policy.name.as_str(), Some(policy))),
+    );
+    let total = u64::from(trials) * variants.len() as u64;
+    let mut done = 0;
+    let runs = variants
+        .into_iter()
+        .map(|(name, policy)| {
+            let model = Model::compile(scenario, policy, seed);
+            let run = run_one(&model, trials, |block| {
+                done += block;
+                if let Some(progress) = options.progress {
+                    progress(done, total);
+                }
+            });
+            run.finish(name, &model, scenario)
+        })
+        .collect();
+    Ok(Report {
+        scenario: scenario.name.clone(),
+        start: scenario.start,
+        trials,
+        seed,
+        target: scenario.target,
+        runs,
+    })
+}
+
+fn selected_policies<'s>(
+    scenario: &'s Scenario,
+    names: Option<&[String]>,
+) -> Result<Vec<&'s Policy>, RunError> {
+    let Some(names) = names else {
+        return Ok(scenario.policies.iter().collect());
+    };
+    names
+        .iter()
+        .map(|name| {
+            scenario
+                .policies
+                .iter()
+                .find(|policy| &policy.name == name)
+                .ok_or_else(|| RunError::UnknownPolicy {
+                    name: name.clone(),
+                    known: if scenario.policies.is_empty() {
+                        "no policies".to_owned()
+                    } else {
+                        scenario
+                            .policies
+                            .iter()
+                            .map(|policy| policy.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                })
+        })
+        .collect()
+}
+
+/// Simulates `trials` trials in blocks: each block in parallel, folded in trial order.
+fn run_one(model: &Model, trials: u32, mut on_block: impl FnMut(u64)) -> RunAccumulator {
+    let mut accumulator = RunAccumulator::new(model);
+    let trials = u64::from(trials);
+    let mut next = 0;
+    while next < trials {
+        let end = (next + BLOCK_TRIALS).min(trials);
+        let outcomes: Vec<TrialOutcome> = (next..end)
+            .into_par_iter()
+            .map_init(Scratch::default, |scratch, trial| {
+                model.simulate(trial, scratch)
+            })
+            .collect();
+        for outcome in &outcomes {
+            accumulator.add(outcome);
+        }
+        on_block(end - next);
+        next = end;
+    }
+    accumulator
+}

@@ -1,0 +1,310 @@
+//! What a run reports, and how trial outcomes are folded into it.
+//!
+//! Outcomes are folded in trial order into integer day histograms, so the report does not
+//! depend on how trials were spread over threads, and memory does not grow with the number
+//! of trials for the per-case figures. Percentiles are nearest-rank: the `ceil(p·n)`-th
+//! smallest of `n` trials.
+
+use expedite_core::{Date, Stage};
+use serde::Serialize;
+
+use crate::engine::{COMPONENTS, Model, TrialOutcome};
+
+/// The whole forecast: the base run and one run per policy (issue 3, "Command").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The scenario's name.
+    pub scenario: String,
+    /// Its start date.
+    pub start: Date,
+    /// Trials per run.
+    pub trials: u32,
+    /// The seed.
+    pub seed: u64,
+    /// The target date, when the scenario gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Date>,
+    /// `base` first, then the policies in file order.
+    pub runs: Vec<Run>,
+}
+
+/// One run: the base or a policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    /// `base` or the policy's name.
+    pub policy: String,
+    /// Per case, in file order.
+    pub cases: Vec<CaseForecast>,
+    /// Per line, in file order.
+    pub lines: Vec<LineForecast>,
+    /// Where the time goes, the largest median first.
+    pub bottleneck: Vec<Bottleneck>,
+}
+
+/// Dates at the 10th, 50th and 90th percentiles over trials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Percentiles {
+    /// 10th percentile.
+    pub p10: Date,
+    /// Median.
+    pub p50: Date,
+    /// 90th percentile.
+    pub p90: Date,
+}
+
+/// The forecast for one case.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseForecast {
+    /// The case id.
+    pub id: String,
+    /// Production contract date.
+    pub contract: Percentiles,
+    /// First delivery.
+    pub first_delivery: Percentiles,
+    /// Final delivery.
+    pub final_delivery: Percentiles,
+    /// Share of trials whose final delivery is on or before the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_on_target: Option<f64>,
+    /// The stage the case has already overrun (it has lasted longer than its distribution
+    /// allows, so it is taken to end at the start).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue_stage: Option<Stage>,
+}
+
+/// The forecast for one production line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineForecast {
+    /// The line id.
+    pub id: String,
+    /// Mean over trials of units built ÷ capacity offered from the start until the line
+    /// clears; below 1 when the line stood idle waiting for contracts.
+    pub utilisation: f64,
+    /// The day the line releases its last queued unit.
+    pub clears: Percentiles,
+}
+
+/// Days one component adds to a case's final delivery.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bottleneck {
+    /// A paperwork stage, `production`, `lead_time` or `transport`.
+    pub stage: String,
+    /// Median over trials of the mean over open cases, in days (one decimal).
+    pub median_days: f64,
+}
+
+/// Counts of trials per day, over a range that grows as needed.
+#[derive(Debug, Clone, Default)]
+struct DayHistogram {
+    first_day: i32,
+    counts: Vec<u32>,
+}
+
+impl DayHistogram {
+    fn add(&mut self, day: i32) {
+        if self.counts.is_empty() {
+            self.first_day = day;
+        }
+        if day < self.first_day {
+            let grow = usize::try_from(i64::from(self.first_day) - i64::from(day)).unwrap_or(0);
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first_day = day;
+        }
+        let index = usize::try_from(i64::from(day) - i64::from(self.first_day)).unwrap_or(0);
+        if index >= self.counts.len() {
+            self.counts.resize(index + 1, 0);
+        }
+        self.counts[index] += 1;
+    }
+
+    fn total(&self) -> u64 {
+        self.counts.iter().map(|&count| u64::from(count)).sum()
+    }
+
+    /// The nearest-rank percentile: the `ceil(p·n)`-th smallest day.
+    fn percentile(&self, p: f64) -> i32 {
+        let total = self.total();
+        let rank = nearest_rank(p, total);
+        let mut seen = 0;
+        for (offset, &count) in self.counts.iter().enumerate() {
+            seen += u64::from(count);
+            if seen >= rank {
+                return self
+                    .first_day
+                    .saturating_add(i32::try_from(offset).unwrap_or(i32::MAX));
+            }
+        }
+        self.first_day
+    }
+
+    fn share_at_or_before(&self, day: i32) -> f64 {
+        let total = self.total();
+        if total == 0 {
+            return 0.0;
+        }
+        let upto = i64::from(day) - i64::from(self.first_day);
+        let within: u64 = match usize::try_from(upto) {
+            Ok(last) => self
+                .counts
+                .iter()
+                .take(last.saturating_add(1))
+                .map(|&count| u64::from(count))
+                .sum(),
+            Err(_) => 0,
+        };
+        within as f64 / total as f64
+    }
+}
+
+/// The rank (1-based) of the nearest-rank percentile `p` of `n` values: `ceil(p·n)`, at
+/// least 1.
+pub fn nearest_rank(p: f64, n: u64) -> u64 {
+    ((p * n as f64).ceil() as u64).clamp(1, n.max(1))
+}
+
+/// The nearest-rank percentile of unsorted values.
+pub fn percentile_of(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = nearest_rank(p, values.len() as u64);
+    values[usize::try_from(rank - 1).unwrap_or(0)]
+}
+
+/// Accumulates the outcomes of one run, in trial order.
+#[derive(Debug, Clone)]
+pub(crate) struct RunAccumulator {
+    case_days: Vec<[DayHistogram; 3]>,
+    line_clear: Vec<DayHistogram>,
+    line_utilisation_sum: Vec<f64>,
+    component_days: Vec<Vec<f64>>,
+    trials: u64,
+}
+
+impl RunAccumulator {
+    pub(crate) fn new(model: &Model) -> RunAccumulator {
+        RunAccumulator {
+            case_days: vec![Default::default(); model.case_count()],
+            line_clear: vec![DayHistogram::default(); model.line_count()],
+            line_utilisation_sum: vec![0.0; model.line_count()],
+            component_days: vec![Vec::new(); COMPONENTS.len()],
+            trials: 0,
+        }
+    }
+
+    /// Adds one trial; call in trial order so that the float sums are reproducible.
+    pub(crate) fn add(&mut self, outcome: &TrialOutcome) {
+        for (histograms, days) in self.case_days.iter_mut().zip(&outcome.case_days) {
+            for (histogram, &day) in histograms.iter_mut().zip(days) {
+                histogram.add(day);
+            }
+        }
+        for (histogram, &day) in self.line_clear.iter_mut().zip(&outcome.line_clear_days) {
+            histogram.add(day);
+        }
+        for (sum, &share) in self
+            .line_utilisation_sum
+            .iter_mut()
+            .zip(&outcome.line_utilisation)
+        {
+            *sum += share;
+        }
+        for (values, &days) in self.component_days.iter_mut().zip(&outcome.component_days) {
+            values.push(days);
+        }
+        self.trials += 1;
+    }
+
+    pub(crate) fn finish(mut self, policy: &str, model: &Model, scenario: &crate::Scenario) -> Run {
+        let start = scenario.start;
+        let percentiles = |histogram: &DayHistogram| Percentiles {
+            p10: date_of(start, histogram.percentile(0.10)),
+            p50: date_of(start, histogram.percentile(0.50)),
+            p90: date_of(start, histogram.percentile(0.90)),
+        };
+        let cases = scenario
+            .cases
+            .iter()
+            .zip(&self.case_days)
+            .zip(&model.overdue)
+            .map(|((case, [contract, first, last]), overdue)| CaseForecast {
+                id: case.id.clone(),
+                contract: percentiles(contract),
+                first_delivery: percentiles(first),
+                final_delivery: percentiles(last),
+                p_on_target: model.target_day.map(|day| last.share_at_or_before(day)),
+                overdue_stage: *overdue,
+            })
+            .collect();
+        let trials = self.trials.max(1) as f64;
+        let lines = scenario
+            .lines
+            .iter()
+            .zip(&self.line_clear)
+            .zip(&self.line_utilisation_sum)
+            .map(|((line, clear), &sum)| LineForecast {
+                id: line.id.clone(),
+                utilisation: round_to(sum / trials, 1000.0),
+                clears: percentiles(clear),
+            })
+            .collect();
+        let mut bottleneck: Vec<Bottleneck> = COMPONENTS
+            .iter()
+            .zip(&mut self.component_days)
+            .map(|(name, values)| Bottleneck {
+                stage: (*name).to_owned(),
+                median_days: round_to(percentile_of(values, 0.5), 10.0),
+            })
+            .collect();
+        bottleneck.sort_by(|a, b| b.median_days.total_cmp(&a.median_days));
+        Run {
+            policy: policy.to_owned(),
+            cases,
+            lines,
+            bottleneck,
+        }
+    }
+}
+
+fn round_to(value: f64, scale: f64) -> f64 {
+    (value * scale).round() / scale
+}
+
+/// `start + day` days, clamped to the calendar's range.
+pub fn date_of(start: Date, day: i32) -> Date {
+    start
+        .checked_add(jiff::Span::new().days(i64::from(day)))
+        .unwrap_or(if day < 0 { Date::MIN } else { Date::MAX })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_is_ceil_of_p_times_n() {
+        assert_eq!(nearest_rank(0.1, 10), 1);
+        assert_eq!(nearest_rank(0.5, 10), 5);
+        assert_eq!(nearest_rank(0.9, 10), 9);
+        assert_eq!(nearest_rank(0.5, 1), 1);
+        assert_eq!(nearest_rank(0.1, 11), 2);
+    }
+
+    #[test]
+    fn histogram_percentiles_match_sorted_values() {
+        let mut histogram = DayHistogram::default();
+        let days = [5, -3, 12, 5, 7, 100, 0, 2, 9, 5];
+        for day in days {
+            histogram.add(day);
+        }
+        let mut sorted = days.to_vec();
+        sorted.sort_unstable();
+        for p in [0.1, 0.5, 0.9] {
+            let rank = nearest_rank(p, days.len() as u64) as usize;
+            assert_eq!(histogram.percentile(p), sorted[rank - 1], "p = {p}");
+        }
+        assert!((histogram.share_at_or_before(5) - 0.6).abs() < 1e-12);
+        assert!((histogram.share_at_or_before(-4)).abs() < 1e-12);
+    }
+}
