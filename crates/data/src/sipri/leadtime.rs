@@ -1,0 +1,353 @@
+//! Lead times from order to delivery, by supplier, recipient, category or pair.
+//!
+//! Definitions (issue 4; kept exact so that results can be checked by hand):
+//! - a deal is one row of the register (one deal id in the per-year layout);
+//! - `--from`/`--to` filter on the year of order, both inclusive;
+//! - lead time to first delivery = first delivery year − order year, over deals with any
+//!   delivery;
+//! - lead time to full delivery = last delivery year − order year, only where the number
+//!   delivered equals the number ordered;
+//! - median = the middle value, or the mean of the two middle values for an even count;
+//!   p90 = linear interpolation between the closest ranks, as numpy's default
+//!   ([`crate::stats`]);
+//! - the share of first deliveries within 1, 2 or 3 years counts lead times `<= n` among
+//!   the deals with a delivery;
+//! - the NATO recipient group is the 32 current members.
+
+use std::collections::{BTreeMap, HashSet};
+
+use expedite_core::Country;
+use serde::Serialize;
+
+use super::{Deal, Party, TradeRegister};
+use crate::{DataError, stats};
+
+/// Which deals to keep by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    /// New weapons only.
+    New,
+    /// Second-hand weapons, modernised or not.
+    SecondHand,
+    /// Everything.
+    #[default]
+    All,
+}
+
+impl StatusFilter {
+    fn admits(self, deal: &Deal) -> bool {
+        match self {
+            StatusFilter::New => !deal.status.is_second_hand(),
+            StatusFilter::SecondHand => deal.status.is_second_hand(),
+            StatusFilter::All => true,
+        }
+    }
+}
+
+/// What to group lead times by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// The supplier, as SIPRI names it.
+    #[default]
+    Supplier,
+    /// The recipient, as SIPRI names it.
+    Recipient,
+    /// The weapon category ([`Deal::category`]).
+    Category,
+    /// The pair, keyed `Supplier -> Recipient`.
+    SupplierRecipient,
+}
+
+impl GroupBy {
+    fn key(self, deal: &Deal) -> String {
+        match self {
+            GroupBy::Supplier => deal.supplier.name.clone(),
+            GroupBy::Recipient => deal.recipient.name.clone(),
+            GroupBy::Category => deal.category().to_owned(),
+            GroupBy::SupplierRecipient => format!("{} -> {}", deal.supplier, deal.recipient),
+        }
+    }
+}
+
+/// A named group of recipients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecipientGroup {
+    /// The 32 current NATO members (the accession table of `expedite-core`).
+    Nato,
+}
+
+impl RecipientGroup {
+    fn contains(self, party: &Party) -> bool {
+        match self {
+            RecipientGroup::Nato => party.country.is_some_and(|c| c.nato_accession().is_some()),
+        }
+    }
+}
+
+/// A supplier or recipient named on the command line: a country (ISO3 code, English name or
+/// SIPRI spelling), or else a name exactly as SIPRI spells it (`NATO**`,
+/// `Hezbollah (Lebanon)*`), compared without regard to case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartySelector {
+    /// Every party that is this country.
+    Country(Country),
+    /// A party by its SIPRI name.
+    Name(String),
+}
+
+impl PartySelector {
+    /// A country where the text names one, else a SIPRI name.
+    pub fn parse(text: &str) -> PartySelector {
+        match Country::parse(text) {
+            Ok(country) if !text.trim().ends_with('*') => PartySelector::Country(country),
+            _ => PartySelector::Name(text.trim().to_owned()),
+        }
+    }
+
+    /// Whether the party is the one selected.
+    pub fn matches(&self, party: &Party) -> bool {
+        match self {
+            PartySelector::Country(country) => party.country == Some(*country),
+            PartySelector::Name(name) => party.name.eq_ignore_ascii_case(name),
+        }
+    }
+}
+
+/// The filters of `expedite sipri leadtimes|deals`. The default keeps every deal.
+#[derive(Debug, Clone, Default)]
+pub struct DealFilter {
+    /// Earliest year of order (inclusive).
+    pub from_year: Option<i32>,
+    /// Latest year of order (inclusive).
+    pub to_year: Option<i32>,
+    /// New, second-hand or all.
+    pub status: StatusFilter,
+    /// Any of these suppliers; empty = any supplier.
+    pub suppliers: Vec<PartySelector>,
+    /// Any of these recipients, or any member of `recipient_group`; both empty = any.
+    pub recipients: Vec<PartySelector>,
+    /// A group of recipients, added to `recipients`.
+    pub recipient_group: Option<RecipientGroup>,
+}
+
+impl DealFilter {
+    /// Whether a deal passes every filter.
+    pub fn matches(&self, deal: &Deal) -> bool {
+        self.from_year.is_none_or(|from| deal.order_year >= from)
+            && self.to_year.is_none_or(|to| deal.order_year <= to)
+            && self.status.admits(deal)
+            && (self.suppliers.is_empty()
+                || self.suppliers.iter().any(|s| s.matches(&deal.supplier)))
+            && self.admits_recipient(&deal.recipient)
+    }
+
+    fn admits_recipient(&self, recipient: &Party) -> bool {
+        if self.recipients.is_empty() && self.recipient_group.is_none() {
+            return true;
+        }
+        self.recipients
+            .iter()
+            .any(|selector| selector.matches(recipient))
+            || self
+                .recipient_group
+                .is_some_and(|group| group.contains(recipient))
+    }
+
+    /// Checks that every name that is not a country occurs in the register, so that a typo
+    /// is an error rather than an empty result.
+    ///
+    /// # Errors
+    /// [`DataError::UnknownParty`] for the first name found nowhere.
+    pub fn check_names(&self, register: &TradeRegister) -> Result<(), DataError> {
+        let suppliers: HashSet<String> = register
+            .deals
+            .iter()
+            .map(|deal| deal.supplier.name.to_lowercase())
+            .collect();
+        let recipients: HashSet<String> = register
+            .deals
+            .iter()
+            .map(|deal| deal.recipient.name.to_lowercase())
+            .collect();
+        let unknown = |selectors: &[PartySelector], known: &HashSet<String>| {
+            selectors.iter().find_map(|selector| match selector {
+                PartySelector::Name(name) if !known.contains(&name.to_lowercase()) => {
+                    Some(name.clone())
+                }
+                _ => None,
+            })
+        };
+        if let Some(name) = unknown(&self.suppliers, &suppliers) {
+            return Err(DataError::UnknownParty {
+                role: "supplier",
+                name,
+            });
+        }
+        if let Some(name) = unknown(&self.recipients, &recipients) {
+            return Err(DataError::UnknownParty {
+                role: "recipient",
+                name,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The deals that pass the filter, in register order.
+pub fn select<'a>(register: &'a TradeRegister, filter: &DealFilter) -> Vec<&'a Deal> {
+    register
+        .deals
+        .iter()
+        .filter(|deal| filter.matches(deal))
+        .collect()
+}
+
+/// Where the numbers come from: the export's date and how many rows it had.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceInfo {
+    /// The export's `Data generated:` value.
+    pub generated: Option<String>,
+    /// Records in the file.
+    pub rows: usize,
+}
+
+impl SourceInfo {
+    /// The source line of a register.
+    pub fn of(register: &TradeRegister) -> SourceInfo {
+        SourceInfo {
+            generated: register.generated.clone(),
+            rows: register.records,
+        }
+    }
+}
+
+/// Lead times of each group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadTimeReport {
+    /// The export read.
+    pub source: SourceInfo,
+    /// One entry per group, most deals first, then by key.
+    pub groups: Vec<LeadTimeGroup>,
+}
+
+/// Lead-time statistics of one group of deals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadTimeGroup {
+    /// The supplier, recipient, category or `Supplier -> Recipient`.
+    pub key: String,
+    /// Deals in the group.
+    pub deals: usize,
+    /// Deals with any delivery.
+    pub deals_with_delivery: usize,
+    /// Deals whose number delivered equals the number ordered.
+    pub deals_fully_delivered: usize,
+    /// Years from order to first delivery.
+    pub first_delivery_years: FirstDeliveryYears,
+    /// Years from order to the last delivery of fully delivered deals.
+    pub full_delivery_years: FullDeliveryYears,
+    /// Share of deals with a delivery whose first delivery came within 1, 2 and 3 years.
+    pub share_first_delivery_within_years: ShareWithin,
+    /// Sum of `SIPRI TIV for total order` (millions), rounded to 2 decimals.
+    pub tiv_total_order: f64,
+}
+
+/// Statistics of the years to first delivery; `None` when no deal has a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FirstDeliveryYears {
+    /// Median.
+    pub median: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// Mean.
+    pub mean: Option<f64>,
+}
+
+/// Statistics of the years to full delivery; `None` when no deal is fully delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FullDeliveryYears {
+    /// Median.
+    pub median: Option<f64>,
+}
+
+/// Shares (0–1) of first deliveries within 1, 2 and 3 years of the order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ShareWithin {
+    /// Within one year.
+    #[serde(rename = "1")]
+    pub one: Option<f64>,
+    /// Within two years.
+    #[serde(rename = "2")]
+    pub two: Option<f64>,
+    /// Within three years.
+    #[serde(rename = "3")]
+    pub three: Option<f64>,
+}
+
+/// Lead times of the deals that pass `filter`, grouped by `by`.
+pub fn lead_times(register: &TradeRegister, filter: &DealFilter, by: GroupBy) -> LeadTimeReport {
+    let mut groups: BTreeMap<String, Vec<&Deal>> = BTreeMap::new();
+    for deal in register.deals.iter().filter(|deal| filter.matches(deal)) {
+        groups.entry(by.key(deal)).or_default().push(deal);
+    }
+    let mut groups: Vec<LeadTimeGroup> = groups
+        .into_iter()
+        .map(|(key, deals)| summarize(key, &deals))
+        .collect();
+    groups.sort_by(|a, b| b.deals.cmp(&a.deals).then_with(|| a.key.cmp(&b.key)));
+    LeadTimeReport {
+        source: SourceInfo::of(register),
+        groups,
+    }
+}
+
+/// The statistics of one group of deals.
+pub fn summarize(key: String, deals: &[&Deal]) -> LeadTimeGroup {
+    let mut to_first: Vec<f64> = deals
+        .iter()
+        .filter_map(|deal| deal.years_to_first_delivery())
+        .map(f64::from)
+        .collect();
+    to_first.sort_by(f64::total_cmp);
+    let to_full: Vec<f64> = deals
+        .iter()
+        .filter_map(|deal| deal.years_to_full_delivery())
+        .map(f64::from)
+        .collect();
+    let share_within = |years: f64| {
+        (!to_first.is_empty()).then(|| {
+            let within = to_first.iter().filter(|&&lead| lead <= years).count();
+            round(within as f64 / to_first.len() as f64, 4)
+        })
+    };
+    let tiv: f64 = deals.iter().filter_map(|deal| deal.tiv_total_order).sum();
+    LeadTimeGroup {
+        key,
+        deals: deals.len(),
+        deals_with_delivery: to_first.len(),
+        deals_fully_delivered: deals
+            .iter()
+            .filter(|deal| deal.is_fully_delivered())
+            .count(),
+        first_delivery_years: FirstDeliveryYears {
+            median: stats::percentile_of_sorted(&to_first, 50.0).map(|v| round(v, 4)),
+            p90: stats::percentile_of_sorted(&to_first, 90.0).map(|v| round(v, 4)),
+            mean: stats::mean(&to_first).map(|v| round(v, 4)),
+        },
+        full_delivery_years: FullDeliveryYears {
+            median: stats::median(&to_full).map(|v| round(v, 4)),
+        },
+        share_first_delivery_within_years: ShareWithin {
+            one: share_within(1.0),
+            two: share_within(2.0),
+            three: share_within(3.0),
+        },
+        tiv_total_order: round(tiv, 2),
+    }
+}
+
+/// Rounds away binary noise (`4.800000000000001`) for output; statistics of whole years
+/// need no more than 4 decimals.
+fn round(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
+}
