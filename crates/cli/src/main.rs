@@ -24,12 +24,24 @@ enum Command {
     /// Statutory rules: congressional notification (AECA §36(b)) and SAMM standards.
     #[command(subcommand)]
     Rules(commands::rules::RulesCommand),
+    /// SIPRI trade register: lead times from order to delivery, and the deals behind them.
+    #[command(subcommand)]
+    Sipri(commands::sipri::SipriCommand),
+    /// NATO defence expenditure against the 2% / 3.5% / 5% targets.
+    #[command(subcommand)]
+    Nato(commands::nato::NatoCommand),
+    /// DSCA congressional notifications of proposed sales, 2022-2025.
+    #[command(subcommand)]
+    Dsca(commands::dsca::DscaCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Rules(command) => commands::rules::run(command),
+        Command::Sipri(command) => commands::sipri::run(command),
+        Command::Nato(command) => commands::nato::run(command),
+        Command::Dsca(command) => commands::dsca::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

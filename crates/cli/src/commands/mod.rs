@@ -1,3 +1,6 @@
 //! One module per subcommand.
 
+pub mod dsca;
+pub mod nato;
 pub mod rules;
+pub mod sipri;

@@ -319,7 +319,11 @@ pub fn summarize(key: String, deals: &[&Deal]) -> LeadTimeGroup {
             round(within as f64 / to_first.len() as f64, 4)
         })
     };
-    let tiv: f64 = deals.iter().filter_map(|deal| deal.tiv_total_order).sum();
+    // Starting from +0.0: an empty f64 sum is -0.0, which would print as "-0".
+    let tiv: f64 = deals
+        .iter()
+        .filter_map(|deal| deal.tiv_total_order)
+        .fold(0.0, |sum, tiv| sum + tiv);
     LeadTimeGroup {
         key,
         deals: deals.len(),

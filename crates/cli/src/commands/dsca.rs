@@ -1,0 +1,181 @@
+//! `expedite dsca list|summary`: DSCA congressional notifications of proposed sales,
+//! 2022–2025, shipped with expedite with the source address of each.
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use expedite_core::{Country, Date};
+use expedite_data::dsca::{self, Notification, NotificationFilter, SummaryRow};
+
+use super::sipri::print_csv;
+use crate::output::{self, Format};
+
+const CREDIT: &str = "Source: DSCA Major Arms Sales notifications (AECA 36(b)), via the source address of each row; \
+a sample of 90, not a census; values are notified ceilings.";
+
+/// The `dsca` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DscaCommand {
+    /// The notifications that match the filters.
+    List(FilterArgs),
+    /// Count and notified value by purchaser and year.
+    Summary(FilterArgs),
+}
+
+/// Filters of `dsca list` and `dsca summary`.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Purchaser: ISO3 code (e.g. POL) or name; repeat for several.
+    #[arg(long = "purchaser", value_name = "ISO3")]
+    purchasers: Vec<String>,
+    /// Announced on or after, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    from: Option<Date>,
+    /// Announced on or before, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    to: Option<Date>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Runs a `dsca` subcommand.
+pub fn run(command: DscaCommand) -> anyhow::Result<()> {
+    let all = dsca::builtin().context("the shipped DSCA notifications")?;
+    match command {
+        DscaCommand::List(args) => list(&matching(&all, &args)?, args.format),
+        DscaCommand::Summary(args) => summary(&matching(&all, &args)?, args.format),
+    }
+}
+
+fn matching<'a>(
+    all: &'a [Notification],
+    args: &FilterArgs,
+) -> anyhow::Result<Vec<&'a Notification>> {
+    let purchasers = args
+        .purchasers
+        .iter()
+        .map(|text| Country::parse(text).context("--purchaser"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let filter = NotificationFilter {
+        purchasers,
+        from: args.from,
+        to: args.to,
+    };
+    Ok(all
+        .iter()
+        .filter(|notification| filter.matches(notification))
+        .collect())
+}
+
+fn list(notifications: &[&Notification], format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => output::print_json(&notifications),
+        Format::Csv => print_csv(
+            &[
+                "date",
+                "purchaser",
+                "iso3",
+                "item",
+                "quantity",
+                "value_usd",
+                "source_url",
+            ],
+            notifications
+                .iter()
+                .map(|n| notification_cells(n, true))
+                .collect(),
+        ),
+        Format::Table => {
+            let mut table = output::table(&["date", "purchaser", "item", "quantity", "value"]);
+            for notification in notifications {
+                table.add_row(notification_cells(notification, false));
+            }
+            output::print_text(&format!(
+                "{table}\n{} notifications.\n{CREDIT}",
+                notifications.len()
+            ))
+        }
+    }
+}
+
+fn notification_cells(notification: &Notification, machine: bool) -> Vec<String> {
+    let date = notification
+        .date
+        .map_or_else(|| "undated".to_owned(), |date| date.to_string());
+    let quantity = notification.quantity.clone().unwrap_or_default();
+    let value = notification.value_usd.map_or_else(String::new, |value| {
+        if machine {
+            (value.cents() / 100).to_string()
+        } else {
+            value.to_string()
+        }
+    });
+    if machine {
+        vec![
+            date,
+            notification.purchaser.clone(),
+            notification.country.iso3().to_owned(),
+            notification.item.clone(),
+            quantity,
+            value,
+            notification.source_url.clone(),
+        ]
+    } else {
+        vec![
+            date,
+            notification.purchaser.clone(),
+            notification.item.clone(),
+            quantity,
+            value,
+        ]
+    }
+}
+
+fn summary(notifications: &[&Notification], format: Format) -> anyhow::Result<()> {
+    let rows = dsca::summary(notifications.iter().copied())?;
+    match format {
+        Format::Json => output::print_json(&rows),
+        Format::Csv => print_csv(
+            &[
+                "iso3",
+                "purchaser",
+                "year",
+                "count",
+                "total_value_usd",
+                "without_value",
+            ],
+            rows.iter().map(|row| summary_cells(row, true)).collect(),
+        ),
+        Format::Table => {
+            let mut table = output::table(&[
+                "ISO3",
+                "purchaser",
+                "year",
+                "count",
+                "notified value",
+                "without value",
+            ]);
+            for row in &rows {
+                table.add_row(summary_cells(row, false));
+            }
+            output::print_text(&format!("{table}\n{CREDIT}"))
+        }
+    }
+}
+
+fn summary_cells(row: &SummaryRow, machine: bool) -> Vec<String> {
+    let value = if machine {
+        (row.total_value_usd.cents() / 100).to_string()
+    } else {
+        row.total_value_usd.to_string()
+    };
+    vec![
+        row.iso3.to_owned(),
+        row.purchaser.clone(),
+        row.year
+            .map_or_else(|| "undated".to_owned(), |year| year.to_string()),
+        row.count.to_string(),
+        value,
+        row.without_value.to_string(),
+    ]
+}

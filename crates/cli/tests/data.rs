@@ -1,0 +1,228 @@
+//! The data commands end to end: `expedite sipri|nato|dsca` (and `demo`).
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn expedite() -> Command {
+    let mut command = Command::cargo_bin("expedite").expect("the binary is built");
+    command.env_remove("EXPEDITE_SIPRI");
+    command
+}
+
+fn json(command: &mut Command) -> Value {
+    let output = command.output().expect("runs");
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("valid JSON")
+}
+
+/// The hand-made fixture of the data crate (our own rows in SIPRI's layout).
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/tests/fixtures/leadtimes-per-deal.csv")
+}
+
+/// SIPRI's export in the shared folder; `None` (with the reason printed) when it is not
+/// there, a failure under CI.
+fn shared_register() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/sipri/trade-register.csv");
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {} is missing",
+        path.display()
+    );
+    eprintln!("skipped: {} is not there", path.display());
+    None
+}
+
+#[test]
+fn sipri_leadtimes_json_keeps_the_issue_keys() {
+    let report = json(
+        expedite()
+            .args(["sipri", "leadtimes", "--format", "json"])
+            .arg("--file")
+            .arg(fixture()),
+    );
+    assert_eq!(report["source"]["rows"], 10);
+    assert_eq!(report["source"]["generated"], "1 Jan 2026 12:00:00 PM");
+    let us = &report["groups"][0];
+    assert_eq!(us["key"], "United States");
+    assert_eq!(us["deals"], 5);
+    assert_eq!(us["deals_with_delivery"], 4);
+    assert_eq!(us["deals_fully_delivered"], 3);
+    assert_eq!(us["first_delivery_years"]["median"], 3.0);
+    assert_eq!(us["first_delivery_years"]["p90"], 4.7);
+    assert_eq!(us["first_delivery_years"]["mean"], 2.75);
+    assert_eq!(us["full_delivery_years"]["median"], 4.0);
+    assert_eq!(us["share_first_delivery_within_years"]["1"], 0.25);
+    assert_eq!(us["tiv_total_order"], 45.5);
+}
+
+#[test]
+fn sipri_file_comes_from_the_environment_too() {
+    expedite()
+        .args([
+            "sipri",
+            "leadtimes",
+            "--by",
+            "recipient",
+            "--recipient-group",
+            "nato",
+            "--format",
+            "csv",
+        ])
+        .env("EXPEDITE_SIPRI", fixture())
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("key,deals,deals_with_delivery"))
+        .stdout(predicate::str::contains(
+            "Poland,5,5,5,2,4.2,2.4,3,0.4,0.6,0.8,37.5",
+        ))
+        .stdout(predicate::str::contains("Germany,1,1,0,4,4,4,,0,0,0,0\n"))
+        .stdout(predicate::str::contains("NATO**").not());
+}
+
+#[test]
+fn sipri_without_a_file_or_with_a_typo_is_a_usage_error() {
+    expedite()
+        .args(["sipri", "leadtimes"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--file"));
+    expedite()
+        .args(["sipri", "deals", "--supplier", "Sout Korea"])
+        .arg("--file")
+        .arg(fixture())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown supplier 'Sout Korea'"));
+    expedite()
+        .args(["sipri", "deals", "--file", "/nonexistent/register.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read /nonexistent/register.csv",
+        ));
+}
+
+#[test]
+fn sipri_deals_on_the_shared_register() {
+    let Some(path) = shared_register() else {
+        return;
+    };
+    let deals = json(
+        expedite()
+            .args([
+                "sipri",
+                "deals",
+                "--recipient",
+                "Poland",
+                "--supplier",
+                "KOR",
+                "--from",
+                "2022",
+                "--to",
+                "2022",
+                "--format",
+                "json",
+            ])
+            .arg("--file")
+            .arg(path),
+    );
+    let k2 = deals
+        .as_array()
+        .expect("an array")
+        .iter()
+        .find(|deal| deal["designation"] == "K2 Black Panther" && deal["ordered"] == 180)
+        .expect("the 2022 K2 order");
+    assert_eq!(k2["delivered"], 84);
+    assert_eq!(k2["delivery_years"], serde_json::json!([2022, 2023, 2024]));
+    assert_eq!(k2["status"], "New");
+}
+
+#[test]
+fn nato_status_counts_as_nato_reported() {
+    let status = json(expedite().args(["nato", "status", "--year", "2014", "--format", "json"]));
+    assert_eq!(status["count_meeting"], 3);
+    assert_eq!(status["target_pct"], 2.0);
+    let status = json(expedite().args([
+        "nato", "status", "--year", "2023", "--target", "2", "--format", "json",
+    ]));
+    assert_eq!(status["count_meeting"], 10);
+    let below = status["below"].as_array().expect("below");
+    let romania = below
+        .iter()
+        .find(|b| b["iso3"] == "ROU")
+        .expect("Romania below 2% in 2023");
+    assert_eq!(romania["gap_pct_points"], 0.4);
+    let latest = json(expedite().args(["nato", "status", "--format", "json"]));
+    assert_eq!(latest["year"], 2025);
+    assert_eq!(
+        latest["missing"],
+        serde_json::json!([{"iso3": "DEU", "country": "Germany"}, {"iso3": "ISL", "country": "Iceland"}])
+    );
+}
+
+#[test]
+fn nato_trend_and_path() {
+    expedite()
+        .args(["nato", "trend", "POL"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Poland (POL), member since 1999: +2.62 percentage points since 2014.",
+        ));
+    let path = json(expedite().args([
+        "nato", "path", "--target", "3.5", "--by", "2035", "--format", "json",
+    ]));
+    let germany = path
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|s| s["iso3"] == "DEU")
+        .expect("Germany");
+    assert_eq!(germany["yearly_increase_pct_points"], 0.136);
+    expedite()
+        .args(["nato", "trend", "AUT"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a NATO member"));
+}
+
+#[test]
+fn dsca_list_and_summary() {
+    expedite()
+        .args(["dsca", "list", "--purchaser", "ROU", "--format", "csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "2023-11-09,Romania,ROU,M1A2 SEPv3 Abrams main battle tanks,54,2530000000,http",
+        ));
+    let summary = json(expedite().args([
+        "dsca",
+        "summary",
+        "--from",
+        "2023-01-01",
+        "--to",
+        "2023-12-31",
+        "--format",
+        "json",
+    ]));
+    let poland = summary
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|row| row["iso3"] == "POL")
+        .expect("Poland");
+    assert_eq!(poland["count"], 5);
+    assert_eq!(poland["year"], 2023);
+}
