@@ -33,6 +33,11 @@ enum Command {
     /// DSCA congressional notifications of proposed sales, 2022-2025.
     #[command(subcommand)]
     Dsca(commands::dsca::DscaCommand),
+    /// The case service: JSON API over a SQLite or PostgreSQL case store.
+    Serve(commands::serve::ServeArgs),
+    /// Access tokens for the case service: create, list, revoke.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +47,8 @@ fn main() -> ExitCode {
         Command::Sipri(command) => commands::sipri::run(command),
         Command::Nato(command) => commands::nato::run(command),
         Command::Dsca(command) => commands::dsca::run(command),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Token(command) => commands::token::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,4 +3,6 @@
 pub mod dsca;
 pub mod nato;
 pub mod rules;
+pub mod serve;
 pub mod sipri;
+pub mod token;

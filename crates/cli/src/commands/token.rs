@@ -1,0 +1,186 @@
+//! `expedite token create|list|revoke`: access tokens for the case service.
+//!
+//! Works on the database directly, so it works while `expedite serve` runs (SQLite waits
+//! for the server's write lock; PostgreSQL has no such lock to wait for).
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use expedite_core::{Agency, Country};
+use expedite_store::{NewToken, Role, SqlStore, Store, TokenInfo};
+
+use crate::output::{self, Format};
+
+/// The `token` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Creates a token and prints its secret, once.
+    Create(CreateArgs),
+    /// Lists tokens (never their secrets).
+    List(ListArgs),
+    /// Revokes a token by id or name; it stops working at once.
+    Revoke(RevokeArgs),
+}
+
+/// Where the tokens are.
+#[derive(Debug, Args)]
+pub struct DbArg {
+    /// Database URL: sqlite://PATH or postgres://…
+    #[arg(long, env = "EXPEDITE_DB", default_value = "sqlite://expedite.db")]
+    db: String,
+}
+
+/// Arguments of `token create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// admin, case_manager (needs --agency), purchaser (needs --country) or analyst.
+    #[arg(long)]
+    role: String,
+    /// Purchasing country of a purchaser token: ISO 3166-1 alpha-3, e.g. POL.
+    #[arg(long)]
+    country: Option<String>,
+    /// Implementing agency of a case-manager token: army, navy, air_force, dsca, dla, other.
+    #[arg(long)]
+    agency: Option<String>,
+    /// Name recorded in every event the token writes (default: role and id).
+    #[arg(long)]
+    name: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Arguments of `token list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Arguments of `token revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// The token's id or name.
+    token: String,
+}
+
+/// Runs a `token` subcommand.
+pub fn run(command: TokenCommand) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match command {
+            TokenCommand::Create(args) => create(args).await,
+            TokenCommand::List(args) => list(args).await,
+            TokenCommand::Revoke(args) => revoke(args).await,
+        }
+    })
+}
+
+async fn open(db: &DbArg) -> anyhow::Result<SqlStore> {
+    expedite_store::open(&db.db)
+        .await
+        .with_context(|| format!("opening the database {}", super::serve::redact_url(&db.db)))
+}
+
+async fn create(args: CreateArgs) -> anyhow::Result<()> {
+    let role = Role::parse(&args.role).context("--role")?;
+    let country = args
+        .country
+        .as_deref()
+        .map(Country::from_iso3)
+        .transpose()
+        .context("--country")?;
+    let agency = args
+        .agency
+        .as_deref()
+        .map(Agency::parse)
+        .transpose()
+        .context("--agency")?;
+    let new = NewToken::new(role, country, agency, args.name)?;
+    let store = open(&args.db).await?;
+    let issued = store.create_token(new, jiff::Timestamp::now()).await?;
+    store.close().await;
+    match args.format {
+        Format::Json => output::print_json(&issued),
+        Format::Table | Format::Csv => {
+            output::print_text(&issued.token)?;
+            eprintln!(
+                "token '{}' ({}) created; this is the only time its secret is shown",
+                issued.info.name, issued.info.role
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn list(args: ListArgs) -> anyhow::Result<()> {
+    let store = open(&args.db).await?;
+    let tokens = store.tokens().await?;
+    store.close().await;
+    match args.format {
+        Format::Json => output::print_json(&tokens),
+        Format::Csv => print_csv(&tokens),
+        Format::Table => {
+            let mut table = output::table(&[
+                "id", "name", "role", "country", "agency", "created", "revoked",
+            ]);
+            for token in &tokens {
+                table.add_row(row(token));
+            }
+            output::print_text(&table.to_string())
+        }
+    }
+}
+
+fn row(token: &TokenInfo) -> Vec<String> {
+    vec![
+        token.id.clone(),
+        token.name.clone(),
+        token.role.to_string(),
+        token
+            .country
+            .map(|country| country.iso3().to_owned())
+            .unwrap_or_default(),
+        token
+            .agency
+            .map(|agency| agency.to_string())
+            .unwrap_or_default(),
+        token.created_at.to_string(),
+        token
+            .revoked_at
+            .map(|at| at.to_string())
+            .unwrap_or_default(),
+    ]
+}
+
+fn print_csv(tokens: &[TokenInfo]) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
+    writer.write_record([
+        "id", "name", "role", "country", "agency", "created", "revoked",
+    ])?;
+    for token in tokens {
+        writer.write_record(row(token))?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
+    let store = open(&args.db).await?;
+    let revoked = store
+        .revoke_token(&args.token, jiff::Timestamp::now())
+        .await?;
+    store.close().await;
+    if !revoked {
+        bail!("no live token with id or name '{}'", args.token);
+    }
+    output::print_text(&format!("revoked {}", args.token))
+}
