@@ -14,6 +14,7 @@
 //!   the deals with a delivery;
 //! - the NATO recipient group is the 32 current members.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use expedite_core::Country;
@@ -59,12 +60,14 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    fn key(self, deal: &Deal) -> String {
+    fn key(self, deal: &Deal) -> Cow<'_, str> {
         match self {
-            GroupBy::Supplier => deal.supplier.name.clone(),
-            GroupBy::Recipient => deal.recipient.name.clone(),
-            GroupBy::Category => deal.category().to_owned(),
-            GroupBy::SupplierRecipient => format!("{} -> {}", deal.supplier, deal.recipient),
+            GroupBy::Supplier => Cow::Borrowed(&deal.supplier.name),
+            GroupBy::Recipient => Cow::Borrowed(&deal.recipient.name),
+            GroupBy::Category => Cow::Borrowed(deal.category()),
+            GroupBy::SupplierRecipient => {
+                Cow::Owned(format!("{} -> {}", deal.supplier, deal.recipient))
+            }
         }
     }
 }
@@ -159,6 +162,10 @@ impl DealFilter {
     /// # Errors
     /// [`DataError::UnknownParty`] for the first name found nowhere.
     pub fn check_names(&self, register: &TradeRegister) -> Result<(), DataError> {
+        let is_name = |selector: &PartySelector| matches!(selector, PartySelector::Name(_));
+        if !self.suppliers.iter().chain(&self.recipients).any(is_name) {
+            return Ok(());
+        }
         let suppliers: HashSet<String> = register
             .deals
             .iter()
@@ -285,13 +292,13 @@ pub struct ShareWithin {
 
 /// Lead times of the deals that pass `filter`, grouped by `by`.
 pub fn lead_times(register: &TradeRegister, filter: &DealFilter, by: GroupBy) -> LeadTimeReport {
-    let mut groups: BTreeMap<String, Vec<&Deal>> = BTreeMap::new();
+    let mut groups: BTreeMap<Cow<'_, str>, Vec<&Deal>> = BTreeMap::new();
     for deal in register.deals.iter().filter(|deal| filter.matches(deal)) {
         groups.entry(by.key(deal)).or_default().push(deal);
     }
     let mut groups: Vec<LeadTimeGroup> = groups
         .into_iter()
-        .map(|(key, deals)| summarize(key, &deals))
+        .map(|(key, deals)| summarize(key.into_owned(), &deals))
         .collect();
     groups.sort_by(|a, b| b.deals.cmp(&a.deals).then_with(|| a.key.cmp(&b.key)));
     LeadTimeReport {

@@ -9,13 +9,15 @@
 //! 5. A real CSV parser (the `csv` crate) reads the records, so quoted fields also work.
 //! 6. A few comments hold raw line breaks: a record that comes out short is joined with the
 //!    next one, the break kept inside the comment.
-//! 7. The text is ISO-8859-1: input that is not valid UTF-8 is decoded as Latin-1 (by
-//!    `encoding_rs`, whose `windows-1252` is the WHATWG decoder for the ISO-8859-1 label).
+//! 7. The text is ISO-8859-1: input that is not valid UTF-8 is read as Latin-1. The CSV is
+//!    split on the raw bytes (the delimiters are ASCII in both encodings) and each field is
+//!    decoded on its own (by `encoding_rs`, whose `windows-1252` is the WHATWG decoder for
+//!    the ISO-8859-1 label), so the mostly-ASCII file is never copied whole.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use csv::StringRecord;
+use csv::ByteRecord;
 
 use super::{Deal, DealStatus, Layout, Party, TradeRegister};
 use crate::DataError;
@@ -72,17 +74,19 @@ const NUMBER_DELIVERED_FLAG: &str = "? flag of Number delivered (column 10)";
 /// # Errors
 /// As [`super::read`].
 pub fn parse_bytes(bytes: &[u8], input: &str) -> Result<TradeRegister, DataError> {
-    let text = decode(bytes);
-    let preamble = find_header(&text, input)?;
-    let body = &text[preamble.body_offset..];
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let encoding = Encoding::of(bytes);
+    let preamble = find_header(bytes, encoding, input)?;
     let expected = match preamble.layout {
         Layout::PerDeal => PER_DEAL_COLUMNS.len(),
         Layout::PerDeliveryYear => PER_DELIVERY_YEAR_COLUMNS.len(),
     };
+    let body = &bytes[preamble.body_offset..];
     let records = JoinedRecords::new(body, preamble.header_line, expected, input);
+    let context = Context { input, encoding };
     let (deals, record_count) = match preamble.layout {
-        Layout::PerDeal => parse_per_deal(records, input)?,
-        Layout::PerDeliveryYear => parse_per_delivery_year(records, input)?,
+        Layout::PerDeal => parse_per_deal(records, &context)?,
+        Layout::PerDeliveryYear => parse_per_delivery_year(records, &context)?,
     };
     Ok(TradeRegister {
         layout: preamble.layout,
@@ -92,15 +96,34 @@ pub fn parse_bytes(bytes: &[u8], input: &str) -> Result<TradeRegister, DataError
     })
 }
 
-/// UTF-8 when it is valid UTF-8 (re-saved copies, with or without BOM), else Latin-1.
-fn decode(bytes: &[u8]) -> Cow<'_, str> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => {
-            encoding_rs::WINDOWS_1252
-                .decode_without_bom_handling(bytes)
-                .0
+/// How the bytes of a field become text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    /// Re-saved copies, with or without a byte-order mark.
+    Utf8,
+    /// SIPRI's own exports (ISO-8859-1).
+    Latin1,
+}
+
+impl Encoding {
+    /// UTF-8 when the whole input is valid UTF-8, else Latin-1.
+    fn of(bytes: &[u8]) -> Encoding {
+        if std::str::from_utf8(bytes).is_ok() {
+            Encoding::Utf8
+        } else {
+            Encoding::Latin1
+        }
+    }
+
+    fn decode(self, bytes: &[u8]) -> Cow<'_, str> {
+        match (self, std::str::from_utf8(bytes)) {
+            (_, Ok(text)) => Cow::Borrowed(text),
+            (Encoding::Utf8, Err(_)) => String::from_utf8_lossy(bytes),
+            (Encoding::Latin1, Err(_)) => {
+                encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(bytes)
+                    .0
+            }
         }
     }
 }
@@ -114,36 +137,35 @@ struct Preamble {
     body_offset: usize,
 }
 
-fn find_header(text: &str, input: &str) -> Result<Preamble, DataError> {
+fn find_header(bytes: &[u8], encoding: Encoding, input: &str) -> Result<Preamble, DataError> {
     let mut generated = None;
     let mut offset = 0;
-    for (index, line) in text
-        .split_inclusive('\n')
+    for (index, line) in bytes
+        .split_inclusive(|&byte| byte == b'\n')
         .take(HEADER_SEARCH_LINES)
         .enumerate()
     {
         let header_line = index as u64 + 1;
-        let content = line.trim_end_matches(['\r', '\n']);
+        offset += line.len();
+        let text = encoding.decode(line);
+        let content = text.trim_end_matches(['\r', '\n']);
         if let Some(value) = content.strip_prefix("Data generated:") {
             generated = Some(value.trim().to_owned());
         }
         let layout = if content.starts_with("Recipient,Supplier,Year of order") {
-            Some(Layout::PerDeal)
+            Layout::PerDeal
         } else if content.starts_with("SIPRI AT Database ID,") {
-            Some(Layout::PerDeliveryYear)
+            Layout::PerDeliveryYear
         } else {
-            None
+            continue;
         };
-        offset += line.len();
-        if let Some(layout) = layout {
-            check_columns(content, layout, header_line, input)?;
-            return Ok(Preamble {
-                layout,
-                generated,
-                header_line,
-                body_offset: offset,
-            });
-        }
+        check_columns(content, layout, header_line, input)?;
+        return Ok(Preamble {
+            layout,
+            generated,
+            header_line,
+            body_offset: offset,
+        });
     }
     Err(DataError::NoHeader {
         input: input.to_owned(),
@@ -160,7 +182,7 @@ fn check_columns(header: &str, layout: Layout, line: u64, input: &str) -> Result
         .has_headers(false)
         .flexible(true)
         .from_reader(header.as_bytes());
-    let mut found = StringRecord::new();
+    let mut found = csv::StringRecord::new();
     reader
         .read_record(&mut found)
         .map_err(|source| DataError::Csv {
@@ -192,168 +214,168 @@ fn check_columns(header: &str, layout: Layout, line: u64, input: &str) -> Result
     Ok(())
 }
 
-/// One logical record: its first physical line and its fields.
-struct Record {
-    line: u64,
-    fields: Vec<String>,
-}
-
-impl Record {
-    fn get(&self, position: usize) -> &str {
-        self.fields.get(position).map_or("", String::as_str)
-    }
-}
-
 /// Records of the body, with records broken by a raw line break joined again (quirk 6).
 struct JoinedRecords<'a> {
     reader: csv::Reader<&'a [u8]>,
     header_line: u64,
     expected: usize,
     input: &'a str,
-    scratch: StringRecord,
+    continuation: ByteRecord,
 }
 
 impl<'a> JoinedRecords<'a> {
-    fn new(body: &'a str, header_line: u64, expected: usize, input: &'a str) -> Self {
+    fn new(body: &'a [u8], header_line: u64, expected: usize, input: &'a str) -> Self {
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(body.as_bytes());
+            .from_reader(body);
         JoinedRecords {
             reader,
             header_line,
             expected,
             input,
-            scratch: StringRecord::new(),
+            continuation: ByteRecord::new(),
         }
     }
 
-    /// Reads the next physical record; `None` at the end.
-    fn next_fragment(&mut self) -> Result<Option<Record>, DataError> {
-        let more = self
-            .reader
-            .read_record(&mut self.scratch)
-            .map_err(|source| {
-                let line =
-                    self.header_line + source.position().map_or(0, |position| position.line());
-                DataError::Csv {
-                    input: self.input.to_owned(),
-                    line,
-                    source,
-                }
-            })?;
-        if !more {
-            return Ok(None);
-        }
-        let line = self.header_line
-            + self
-                .scratch
-                .position()
-                .map_or(0, |position| position.line());
-        Ok(Some(Record {
-            line,
-            fields: self.scratch.iter().map(str::to_owned).collect(),
-        }))
+    /// Reads the next physical record into `record`; its first line, or `None` at the end.
+    fn read_fragment(&mut self, record: &mut ByteRecord) -> Result<Option<u64>, DataError> {
+        let more = self.reader.read_byte_record(record).map_err(|source| {
+            let line = self.header_line + source.position().map_or(0, |position| position.line());
+            DataError::Csv {
+                input: self.input.to_owned(),
+                line,
+                source,
+            }
+        })?;
+        Ok(
+            more.then(|| {
+                self.header_line + record.position().map_or(0, |position| position.line())
+            }),
+        )
     }
 
-    fn next_record(&mut self) -> Result<Option<Record>, DataError> {
-        let Some(mut record) = self.next_fragment()? else {
+    /// Reads the next logical record into `record`; its first line, or `None` at the end.
+    fn next_record(&mut self, record: &mut ByteRecord) -> Result<Option<u64>, DataError> {
+        let Some(line) = self.read_fragment(record)? else {
             return Ok(None);
         };
-        while record.fields.len() < self.expected {
-            let Some(continuation) = self.next_fragment()? else {
+        while record.len() < self.expected {
+            let mut continuation = std::mem::take(&mut self.continuation);
+            let found = self.read_fragment(&mut continuation)?;
+            if found.is_some() {
+                *record = join_broken(record, &continuation);
+            }
+            self.continuation = continuation;
+            if found.is_none() {
                 break;
-            };
-            join_broken(&mut record.fields, continuation.fields);
+            }
         }
-        if record.fields.len() != self.expected {
+        if record.len() != self.expected {
             return Err(DataError::FieldCount {
                 input: self.input.to_owned(),
-                line: record.line,
+                line,
                 expected: self.expected,
-                found: record.fields.len(),
+                found: record.len(),
             });
         }
-        Ok(Some(record))
+        Ok(Some(line))
     }
 }
 
-impl Iterator for JoinedRecords<'_> {
-    type Item = Result<Record, DataError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.next_record().transpose()
+/// The line break fell inside the last field of `head`: the first field of `tail` is the
+/// rest of it.
+fn join_broken(head: &ByteRecord, tail: &ByteRecord) -> ByteRecord {
+    let mut joined = ByteRecord::new();
+    let kept = head.len().saturating_sub(1);
+    for field in head.iter().take(kept) {
+        joined.push_field(field);
     }
+    let mut broken = head.get(kept).unwrap_or_default().to_vec();
+    broken.push(b'\n');
+    broken.extend_from_slice(tail.get(0).unwrap_or_default());
+    joined.push_field(&broken);
+    for field in tail.iter().skip(1) {
+        joined.push_field(field);
+    }
+    joined
 }
 
-/// The line break fell inside the last field of `fields`: the first field of the
-/// continuation is the rest of it.
-fn join_broken(fields: &mut Vec<String>, continuation: Vec<String>) {
-    let mut rest = continuation.into_iter();
-    if let (Some(last), Some(tail)) = (fields.last_mut(), rest.next()) {
-        last.push('\n');
-        last.push_str(&tail);
-    }
-    fields.extend(rest);
+/// What every field reader needs: the input's name and encoding.
+struct Context<'a> {
+    input: &'a str,
+    encoding: Encoding,
 }
 
 /// Resolves party names once per distinct name: there are a few hundred, and tens of
 /// thousands of rows.
 #[derive(Default)]
 struct Parties {
-    known: HashMap<String, Party>,
+    known: HashMap<Vec<u8>, Party>,
 }
 
 impl Parties {
-    fn get(&mut self, name: &str) -> Party {
+    fn get(&mut self, name: &[u8], encoding: Encoding) -> Party {
         if let Some(party) = self.known.get(name) {
             return party.clone();
         }
-        let party = Party::from_sipri_name(name);
-        self.known.insert(name.to_owned(), party.clone());
+        let party = Party::from_sipri_name(&encoding.decode(name));
+        self.known.insert(name.to_vec(), party.clone());
         party
     }
 }
 
 /// Reads fields of one record, turning bad values into errors that name line and field.
 struct Fields<'a> {
-    record: &'a Record,
-    input: &'a str,
+    record: &'a ByteRecord,
+    line: u64,
+    context: &'a Context<'a>,
 }
 
 impl Fields<'_> {
-    fn text(&self, position: usize) -> &str {
-        self.record.get(position)
+    fn raw(&self, position: usize) -> &[u8] {
+        self.record.get(position).unwrap_or_default().trim_ascii()
     }
 
-    fn error(&self, field: &'static str, value: &str, problem: &'static str) -> DataError {
+    fn text(&self, position: usize) -> Cow<'_, str> {
+        self.context.encoding.decode(self.raw(position))
+    }
+
+    fn owned_text(&self, position: usize) -> String {
+        self.text(position).into_owned()
+    }
+
+    fn error(&self, field: &'static str, position: usize, problem: &'static str) -> DataError {
         DataError::Field {
-            input: self.input.to_owned(),
-            line: self.record.line,
+            input: self.context.input.to_owned(),
+            line: self.line,
             field,
-            value: value.to_owned(),
+            value: self.text(position).into_owned(),
             problem,
         }
     }
 
-    fn required_text(&self, position: usize, field: &'static str) -> Result<String, DataError> {
-        let value = self.text(position).trim();
-        if value.is_empty() {
-            return Err(self.error(field, value, "must not be empty"));
+    fn party(
+        &self,
+        position: usize,
+        field: &'static str,
+        parties: &mut Parties,
+    ) -> Result<Party, DataError> {
+        let name = self.raw(position);
+        if name.is_empty() {
+            return Err(self.error(field, position, "must not be empty"));
         }
-        Ok(value.to_owned())
+        Ok(parties.get(name, self.context.encoding))
     }
 
     fn year(&self, position: usize, field: &'static str) -> Result<i32, DataError> {
-        let value = self.text(position).trim();
-        parse_year(value).ok_or_else(|| self.error(field, value, "expected a 4-digit year"))
+        parse_year(self.raw(position))
+            .ok_or_else(|| self.error(field, position, "expected a 4-digit year"))
     }
 
     fn count(&self, position: usize, field: &'static str) -> Result<u32, DataError> {
-        let value = self.text(position).trim();
-        value
-            .parse()
-            .map_err(|_| self.error(field, value, "expected a whole number"))
+        parse_number(self.raw(position))
+            .ok_or_else(|| self.error(field, position, "expected a whole number"))
     }
 
     fn optional_count(
@@ -361,7 +383,7 @@ impl Fields<'_> {
         position: usize,
         field: &'static str,
     ) -> Result<Option<u32>, DataError> {
-        if self.text(position).trim().is_empty() {
+        if self.raw(position).is_empty() {
             Ok(None)
         } else {
             self.count(position, field).map(Some)
@@ -369,76 +391,89 @@ impl Fields<'_> {
     }
 
     fn question_flag(&self, position: usize, field: &'static str) -> Result<bool, DataError> {
-        match self.text(position).trim() {
-            "" => Ok(false),
-            "?" => Ok(true),
-            other => Err(self.error(field, other, "expected '?' or nothing")),
+        match self.raw(position) {
+            b"" => Ok(false),
+            b"?" => Ok(true),
+            _ => Err(self.error(field, position, "expected '?' or nothing")),
         }
     }
 
     fn yes_no(&self, position: usize, field: &'static str) -> Result<bool, DataError> {
-        match self.text(position).trim() {
-            "Yes" => Ok(true),
-            "No" => Ok(false),
-            other => Err(self.error(field, other, "expected 'Yes' or 'No'")),
+        match self.raw(position) {
+            b"Yes" => Ok(true),
+            b"No" => Ok(false),
+            _ => Err(self.error(field, position, "expected 'Yes' or 'No'")),
         }
     }
 
     fn tiv(&self, position: usize, field: &'static str) -> Result<Option<f64>, DataError> {
-        let value = self.text(position).trim();
-        if value.is_empty() {
+        let raw = self.raw(position);
+        if raw.is_empty() {
             return Ok(None);
         }
-        match value.parse::<f64>() {
-            Ok(number) if number.is_finite() && number >= 0.0 => Ok(Some(number)),
-            _ => Err(self.error(field, value, "expected a TIV in millions such as 4.75")),
+        match std::str::from_utf8(raw)
+            .ok()
+            .and_then(|text| text.parse::<f64>().ok())
+        {
+            Some(number) if number.is_finite() && number >= 0.0 => Ok(Some(number)),
+            _ => Err(self.error(field, position, "expected a TIV in millions such as 4.75")),
         }
     }
 
     fn status(&self, position: usize, field: &'static str) -> Result<DealStatus, DataError> {
-        let value = self.text(position);
-        DealStatus::parse(value).ok_or_else(|| {
+        DealStatus::parse(&self.text(position)).ok_or_else(|| {
             self.error(
                 field,
-                value,
+                position,
                 "expected 'New', 'Second hand' or 'Second hand but modernized'",
             )
         })
     }
 
     fn delivery_years(&self, position: usize, field: &'static str) -> Result<Vec<i32>, DataError> {
-        let value = self.text(position).trim();
-        if value.is_empty() {
+        let raw = self.raw(position);
+        if raw.is_empty() {
             return Ok(Vec::new());
         }
-        let mut years = value
-            .split(';')
-            .map(|year| parse_year(year.trim()))
+        let mut years = raw
+            .split(|&byte| byte == b';')
+            .map(|year| parse_year(year.trim_ascii()))
             .collect::<Option<Vec<i32>>>()
-            .ok_or_else(|| self.error(field, value, "expected years separated by '; '"))?;
+            .ok_or_else(|| self.error(field, position, "expected years separated by '; '"))?;
         years.sort_unstable();
         years.dedup();
         Ok(years)
     }
 }
 
-fn parse_year(text: &str) -> Option<i32> {
-    (text.len() == 4 && text.bytes().all(|byte| byte.is_ascii_digit()))
-        .then(|| text.parse().ok())
-        .flatten()
+fn parse_year(digits: &[u8]) -> Option<i32> {
+    if digits.len() == 4 {
+        parse_number(digits).and_then(|year| i32::try_from(year).ok())
+    } else {
+        None
+    }
+}
+
+/// A whole number written in ASCII digits only (no sign, no separators).
+fn parse_number(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 fn parse_per_deal(
-    records: JoinedRecords<'_>,
-    input: &str,
+    mut records: JoinedRecords<'_>,
+    context: &Context<'_>,
 ) -> Result<(Vec<Deal>, usize), DataError> {
     let mut parties = Parties::default();
     let mut deals = Vec::new();
-    for record in records {
-        let record = record?;
+    let mut record = ByteRecord::new();
+    while let Some(line) = records.next_record(&mut record)? {
         let fields = Fields {
             record: &record,
-            input,
+            line,
+            context,
         };
         deals.push(per_deal(&fields, &mut parties)?);
     }
@@ -449,22 +484,22 @@ fn parse_per_deal(
 fn per_deal(fields: &Fields<'_>, parties: &mut Parties) -> Result<Deal, DataError> {
     let c = &PER_DEAL_COLUMNS;
     Ok(Deal {
-        line: fields.record.line,
+        line: fields.line,
         sipri_id: None,
-        recipient: parties.get(&fields.required_text(0, c[0])?),
-        supplier: parties.get(&fields.required_text(1, c[1])?),
+        recipient: fields.party(0, c[0], parties)?,
+        supplier: fields.party(1, c[1], parties)?,
         order_year: fields.year(2, c[2])?,
         order_year_uncertain: fields.question_flag(3, ORDER_YEAR_FLAG)?,
         number_ordered: fields.optional_count(4, c[4])?,
         number_ordered_uncertain: fields.question_flag(5, NUMBER_ORDERED_FLAG)?,
-        designation: fields.text(6).trim().to_owned(),
-        description: fields.text(7).trim().to_owned(),
+        designation: fields.owned_text(6),
+        description: fields.owned_text(7),
         armament_category: None,
         number_delivered: fields.count(8, c[8])?,
         number_delivered_uncertain: fields.question_flag(9, NUMBER_DELIVERED_FLAG)?,
         delivery_years: fields.delivery_years(10, c[10])?,
         status: fields.status(11, c[11])?,
-        comments: fields.text(12).trim().to_owned(),
+        comments: fields.owned_text(12),
         tiv_per_unit: fields.tiv(13, c[13])?,
         tiv_total_order: fields.tiv(14, c[14])?,
         tiv_delivered: fields.tiv(15, c[15])?,
@@ -473,19 +508,20 @@ fn per_deal(fields: &Fields<'_>, parties: &mut Parties) -> Result<Deal, DataErro
 }
 
 fn parse_per_delivery_year(
-    records: JoinedRecords<'_>,
-    input: &str,
+    mut records: JoinedRecords<'_>,
+    context: &Context<'_>,
 ) -> Result<(Vec<Deal>, usize), DataError> {
     let mut parties = Parties::default();
     let mut deals: Vec<Deal> = Vec::new();
     let mut position_of_id: HashMap<u64, usize> = HashMap::new();
     let mut count = 0;
-    for record in records {
-        let record = record?;
+    let mut record = ByteRecord::new();
+    while let Some(line) = records.next_record(&mut record)? {
         count += 1;
         let fields = Fields {
             record: &record,
-            input,
+            line,
+            context,
         };
         let row = per_delivery_year(&fields, &mut parties)?;
         match row.sipri_id.and_then(|id| position_of_id.get(&id)) {
@@ -503,22 +539,19 @@ fn parse_per_delivery_year(
 
 fn per_delivery_year(fields: &Fields<'_>, parties: &mut Parties) -> Result<Deal, DataError> {
     let c = &PER_DELIVERY_YEAR_COLUMNS;
-    let id_text = fields.text(0).trim();
-    let sipri_id: u64 = id_text
-        .parse()
-        .map_err(|_| fields.error(c[0], id_text, "expected a whole number"))?;
+    let sipri_id = fields.count(0, c[0])?;
     // Checked but not kept: a deal holds no per-year estimate flag (the per-deal layout has
     // none), and `SIPRI estimate` is the TIV of a new unit, not of this deal.
     fields.yes_no(11, c[11])?;
     fields.tiv(13, c[13])?;
     Ok(Deal {
-        line: fields.record.line,
-        sipri_id: Some(sipri_id),
-        supplier: parties.get(&fields.required_text(1, c[1])?),
-        recipient: parties.get(&fields.required_text(2, c[2])?),
-        designation: fields.text(3).trim().to_owned(),
-        description: fields.text(4).trim().to_owned(),
-        armament_category: Some(fields.text(5).trim().to_owned()),
+        line: fields.line,
+        sipri_id: Some(u64::from(sipri_id)),
+        supplier: fields.party(1, c[1], parties)?,
+        recipient: fields.party(2, c[2], parties)?,
+        designation: fields.owned_text(3),
+        description: fields.owned_text(4),
+        armament_category: Some(fields.owned_text(5)),
         order_year: fields.year(6, c[6])?,
         order_year_uncertain: fields.yes_no(7, c[7])?,
         number_ordered: None,
