@@ -7,10 +7,11 @@
 //!
 //! The server takes a bound listener and a shutdown future ([`serve`]); it reads the clock
 //! only for the time of a write and the day "late" is judged on. This crate depends on
-//! `expedite-core` and `expedite-store` (and, later, on the forecast and data crates).
+//! `expedite-core`, `expedite-store`, `expedite-forecast` and `expedite-data`.
 //!
 //! Where to start reading: [`router`], then [`cases`].
 
+pub mod analytics;
 pub mod auth;
 pub mod cases;
 pub mod error;
@@ -26,6 +27,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use expedite_core::{Date, RuleBook};
+use expedite_data::nato::NatoData;
+use expedite_data::sipri::TradeRegister;
 use expedite_store::Store;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
@@ -37,7 +40,7 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Every route the API serves, as (method, path): the OpenAPI document must list exactly
 /// these, and the router is built from the same table.
-pub const ROUTES: [(&str, &str); 10] = [
+pub const ROUTES: [(&str, &str); 14] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/api/v1/openapi.json"),
@@ -48,6 +51,10 @@ pub const ROUTES: [(&str, &str); 10] = [
     ("post", "/api/v1/cases/{id}/events"),
     ("get", "/api/v1/cases/{id}/verify"),
     ("post", "/api/v1/rules/notification"),
+    ("post", "/api/v1/forecast"),
+    ("get", "/api/v1/analytics/nato/status"),
+    ("get", "/api/v1/analytics/nato/trend/{country}"),
+    ("get", "/api/v1/analytics/sipri/leadtimes"),
 ];
 
 /// What every handler shares.
@@ -57,19 +64,45 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The statutory rules.
     pub rules: Arc<RuleBook>,
+    /// NATO defence expenditure, as shipped.
+    pub nato: Arc<NatoData>,
+    /// The SIPRI trade register the server was given, if any.
+    pub sipri: Option<Arc<TradeRegister>>,
 }
 
 impl AppState {
-    /// State over a store, with the compiled-in rules.
+    /// State over a store, with the compiled-in rules and NATO figures, and no SIPRI
+    /// register (see [`AppState::with_sipri`]).
     ///
     /// # Errors
-    /// If the compiled-in rule files do not load (a build defect).
-    pub fn new(store: Arc<dyn Store>) -> Result<AppState, expedite_core::rules::RuleError> {
+    /// If the compiled-in rules or NATO figures do not load (a build defect).
+    pub fn new(store: Arc<dyn Store>) -> Result<AppState, StateError> {
         Ok(AppState {
             store,
             rules: Arc::new(RuleBook::builtin()?),
+            nato: Arc::new(NatoData::builtin()?),
+            sipri: None,
         })
     }
+
+    /// The same state with a SIPRI trade register for `/analytics/sipri/leadtimes`.
+    pub fn with_sipri(self, register: TradeRegister) -> AppState {
+        AppState {
+            sipri: Some(Arc::new(register)),
+            ..self
+        }
+    }
+}
+
+/// Why the shared state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The compiled-in rule files.
+    #[error(transparent)]
+    Rules(#[from] expedite_core::rules::RuleError),
+    /// The shipped NATO figures.
+    #[error(transparent)]
+    Nato(#[from] expedite_data::DataError),
 }
 
 /// The whole service as an axum router.
@@ -83,7 +116,17 @@ pub fn router(state: AppState) -> Router {
             get(cases::events).post(cases::post_event),
         )
         .route("/cases/{id}/verify", get(cases::verify))
-        .route("/rules/notification", post(rules::notification));
+        .route("/rules/notification", post(rules::notification))
+        .route("/forecast", post(analytics::forecast))
+        .route("/analytics/nato/status", get(analytics::nato_status))
+        .route(
+            "/analytics/nato/trend/{country}",
+            get(analytics::nato_trend),
+        )
+        .route(
+            "/analytics/sipri/leadtimes",
+            get(analytics::sipri_leadtimes),
+        );
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -138,8 +181,11 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound
+async fn not_found() -> impl IntoResponse {
+    let body = serde_json::json!({
+        "error": { "code": "no_route", "message": "no such path in this API" }
+    });
+    (StatusCode::NOT_FOUND, Json(body))
 }
 
 async fn method_not_allowed() -> impl IntoResponse {

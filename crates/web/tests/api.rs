@@ -46,7 +46,7 @@ async fn the_openapi_document_lists_exactly_the_served_routes() {
     // Every listed route is really routed: none answers "no such route" or "wrong method".
     app.open(&letter("PL-B-ZAB", "POL", "army")).await;
     for (method, path) in expedite_web::ROUTES {
-        let path = path.replace("{id}", "PL-B-ZAB");
+        let path = path.replace("{id}", "PL-B-ZAB").replace("{country}", "POL");
         let reply = app
             .send(
                 &method.to_uppercase(),
@@ -56,7 +56,7 @@ async fn the_openapi_document_lists_exactly_the_served_routes() {
             )
             .await;
         assert!(
-            reply.status != 405 && !(reply.status == 404 && reply.code() == "not_found"),
+            reply.status != 405 && reply.code() != "no_route",
             "{method} {path}: {} {}",
             reply.status,
             reply.body
@@ -629,4 +629,157 @@ async fn the_notification_check_matches_the_cli() {
             .status,
         403
     );
+}
+
+const ONE_CASE_SCENARIO: &str = r#"
+name = "one case"
+start = "2025-01-01"
+[[lines]]
+id = "shells"
+rate = [ { from = "2024-01-01", per_year = 365 } ]
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+stage = "on_contract"
+since = "2025-01-01"
+lines = [ { line = "shells", quantity = 10, unit_usd = 1000 } ]
+"#;
+
+#[tokio::test]
+async fn a_forecast_runs_a_scenario_body_and_answers_the_cli_json() {
+    let app = spawn_app().await;
+    let body = json!({"scenario": ONE_CASE_SCENARIO, "trials": 10});
+    let report = app.post("/api/v1/forecast", &app.analyst, &body).await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert_eq!(
+        report.body["runs"][0]["cases"][0]["final_delivery"]["p50"],
+        "2025-01-11"
+    );
+    assert_eq!(report.body["trials"], 10);
+
+    // The same scenario as a JSON object.
+    let as_object: toml::Value = toml::from_str(ONE_CASE_SCENARIO).expect("toml");
+    let object = json!({"scenario": serde_json::to_value(as_object).expect("json"), "trials": 10});
+    let same = app.post("/api/v1/forecast", &app.admin, &object).await;
+    assert_eq!(same.body["runs"], report.body["runs"]);
+
+    // Purchasers forecast their own cases only.
+    assert_eq!(
+        app.post("/api/v1/forecast", &app.poland, &body)
+            .await
+            .status,
+        200
+    );
+    let other = app.post("/api/v1/forecast", &app.estonia, &body).await;
+    assert_eq!((other.status, other.code()), (403, "forbidden"));
+
+    let broken = app
+        .post(
+            "/api/v1/forecast",
+            &app.admin,
+            &json!({"scenario": "name = 3"}),
+        )
+        .await;
+    assert_eq!(
+        (broken.status, broken.fields()),
+        (422, vec!["scenario".to_owned()])
+    );
+    let too_many = app
+        .post(
+            "/api/v1/forecast",
+            &app.admin,
+            &json!({"scenario": ONE_CASE_SCENARIO, "trials": 1_000_000}),
+        )
+        .await;
+    assert_eq!(
+        (too_many.status, too_many.fields()),
+        (422, vec!["trials".to_owned()])
+    );
+    let unknown = app
+        .post(
+            "/api/v1/forecast",
+            &app.admin,
+            &json!({"scenario": ONE_CASE_SCENARIO, "threads": 8}),
+        )
+        .await;
+    assert_eq!((unknown.status, unknown.code()), (400, "unknown_field"));
+}
+
+#[tokio::test]
+async fn nato_analytics_answer_analysts_and_not_purchasers() {
+    let app = spawn_app().await;
+    let status = app
+        .get(
+            "/api/v1/analytics/nato/status?year=2023&target=2",
+            &app.analyst,
+        )
+        .await;
+    assert_eq!(status.status, 200, "{}", status.body);
+    assert_eq!(status.body["count_meeting"], 10);
+    let trend = app
+        .get("/api/v1/analytics/nato/trend/POL", &app.analyst)
+        .await;
+    assert_eq!(trend.status, 200, "{}", trend.body);
+    assert_eq!(
+        app.get("/api/v1/analytics/nato/trend/JPN", &app.analyst)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get("/api/v1/analytics/nato/status", &app.poland)
+            .await
+            .status,
+        403
+    );
+    let invalid = app
+        .get("/api/v1/analytics/nato/status?target=lots", &app.analyst)
+        .await;
+    assert_eq!(
+        (invalid.status, invalid.fields()),
+        (422, vec!["target".to_owned()])
+    );
+    // No SIPRI register was given to this server.
+    assert_eq!(
+        app.get("/api/v1/analytics/sipri/leadtimes", &app.analyst)
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn sipri_lead_times_come_from_the_register_the_server_was_given() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/sipri/trade-register.csv");
+    let register = expedite_data::sipri::read_path(&file).expect("the shared SIPRI register");
+    let app = support::spawn_app_with(|state| state.with_sipri(register)).await;
+    let report = app
+        .get(
+            "/api/v1/analytics/sipri/leadtimes?by=supplier&recipient=POL&from=2000",
+            &app.analyst,
+        )
+        .await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    let groups = report.body["groups"].as_array().expect("groups");
+    assert!(
+        groups.iter().any(|group| group["key"] == "United States"),
+        "{}",
+        report.body
+    );
+    let bad = app
+        .get("/api/v1/analytics/sipri/leadtimes?by=colour", &app.analyst)
+        .await;
+    assert_eq!((bad.status, bad.fields()), (422, vec!["by".to_owned()]));
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_with_the_error_body() {
+    let app = spawn_app().await;
+    let nowhere = app.get("/api/v1/nowhere", &app.admin).await;
+    assert_eq!((nowhere.status, nowhere.code()), (404, "no_route"));
+    let wrong = app
+        .send("DELETE", "/api/v1/cases", Some(&app.admin), None)
+        .await;
+    assert_eq!((wrong.status, wrong.code()), (405, "method_not_allowed"));
 }

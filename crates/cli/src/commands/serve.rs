@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// Load the built-in demo cases (once) and print a new admin token.
     #[arg(long)]
     demo: bool,
+    /// A SIPRI trade register (CSV as exported by SIPRI) to serve lead times from.
+    #[arg(long, env = "EXPEDITE_SIPRI", value_name = "PATH")]
+    sipri: Option<std::path::PathBuf>,
 }
 
 /// Runs the service until a signal stops it.
@@ -59,7 +62,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, db = %shown_db, "serving");
     crate::output::print_text(&format!("listening on http://{address}"))?;
-    let state = AppState::new(Arc::new(store.clone()))?;
+    let mut state = AppState::new(Arc::new(store.clone()))?;
+    if let Some(path) = &args.sipri {
+        let register = expedite_data::sipri::read_path(path)
+            .with_context(|| format!("--sipri {}", path.display()))?;
+        state = state.with_sipri(register);
+    }
     expedite_web::serve(listener, state, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");

@@ -31,6 +31,11 @@ pub struct TestApp {
 
 /// Starts the API; logs go to the test output only with `TEST_LOG=1`.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|state| state).await
+}
+
+/// Starts the API with changes to its state (e.g. a SIPRI register).
+pub async fn spawn_app_with(configure: impl FnOnce(AppState) -> AppState) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("debug")
@@ -65,7 +70,7 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("bind port 0");
     let address = format!("http://{}", listener.local_addr().expect("address"));
-    let state = AppState::new(Arc::new(store.clone()) as Arc<dyn Store>).expect("state");
+    let state = configure(AppState::new(Arc::new(store.clone()) as Arc<dyn Store>).expect("state"));
     let (shutdown, stop) = oneshot::channel::<()>();
     tokio::spawn(expedite_web::serve(listener, state, async move {
         let _ = stop.await;
