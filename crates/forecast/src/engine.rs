@@ -337,8 +337,12 @@ impl Model {
         let mut next_arrival = 0;
         let mut built: u64 = 0;
         let mut last_release = 0.0;
+        // The case line being built is kept out of the heap, so that building a unit costs
+        // no heap operation; it goes back only when a new arrival may outrank it.
+        let mut current: Option<Waiting> = None;
         loop {
             // An arrival at the same instant as a release is considered for the next unit.
+            let mut joined = false;
             while let Some(&(contract, case_line)) = scratch.arrivals.get(next_arrival)
                 && contract <= clock.now
             {
@@ -346,35 +350,52 @@ impl Model {
                     .waiting
                     .push(Reverse(self.waiting_for(case_line, contract)));
                 next_arrival += 1;
+                joined = true;
             }
             let from_backlog = backlog > 0;
-            if !from_backlog && scratch.waiting.is_empty() {
-                match scratch.arrivals.get(next_arrival) {
-                    Some(&(contract, _)) => {
-                        clock.idle_until(contract);
-                        continue;
+            if !from_backlog {
+                if joined || current.is_none() {
+                    if let Some(head) = current.take() {
+                        scratch.waiting.push(Reverse(head));
                     }
-                    None => break,
+                    current = scratch.waiting.pop().map(|Reverse(head)| head);
+                }
+                if current.is_none() {
+                    match scratch.arrivals.get(next_arrival) {
+                        Some(&(contract, _)) => {
+                            clock.idle_until(contract);
+                            continue;
+                        }
+                        None => break,
+                    }
                 }
             }
-            // The unit chosen now is the head of the queue; nothing joins the queue until
-            // it is released, so the head is still the same unit then.
-            let release = clock.build_one_unit();
-            built += 1;
-            last_release = release;
+            // Build the head's units back to back while no arrival can outrank them: the
+            // backlog is never outranked; a case line only by arrivals from the next one on.
+            let next_time = scratch
+                .arrivals
+                .get(next_arrival)
+                .map_or(f64::INFINITY, |arrival| arrival.0);
+            let (wanted, start_before) = match (&current, from_backlog) {
+                (_, true) => (backlog, f64::INFINITY),
+                (Some(unit), false) => (unit.remaining, next_time),
+                (None, false) => (0, next_time),
+            };
+            let run = clock.build_units(wanted, start_before);
+            built += u64::from(run.units);
+            last_release = run.last_release;
             if from_backlog {
-                backlog -= 1;
+                backlog -= run.units;
                 continue;
             }
-            if let Some(mut top) = scratch.waiting.peek_mut() {
-                let unit = &mut top.0;
+            if let Some(unit) = current.as_mut() {
                 if scratch.first_release[unit.case_line].is_nan() {
-                    scratch.first_release[unit.case_line] = release;
+                    scratch.first_release[unit.case_line] = run.first_release;
                 }
-                unit.remaining -= 1;
+                unit.remaining -= run.units;
                 if unit.remaining == 0 {
-                    scratch.last_release[unit.case_line] = release;
-                    std::collections::binary_heap::PeekMut::pop(top);
+                    scratch.last_release[unit.case_line] = run.last_release;
+                    current = None;
                 }
             }
         }
@@ -450,6 +471,13 @@ impl Model {
     }
 }
 
+/// Units built back to back by [`LineClock::build_units`].
+struct UnitRun {
+    units: u32,
+    first_release: f64,
+    last_release: f64,
+}
+
 /// The line's clock: time advances by building units at the scheduled rate, or by idling.
 struct LineClock<'a> {
     segments: &'a [(f64, f64)],
@@ -468,6 +496,59 @@ impl LineClock<'_> {
         self.now = self.now.max(time);
         while self.segment_end() <= self.now {
             self.segment += 1;
+        }
+    }
+
+    /// Builds up to `wanted` units back to back, each starting before `start_before`, within
+    /// the current rate segment; a unit that would cross a rate change is built alone by
+    /// [`LineClock::build_one_unit`]. Within a segment of rate `r` the `j`-th unit from
+    /// `now` is released at `now + j / r`, computed in closed form so that a run of many
+    /// units costs no more than one.
+    fn build_units(&mut self, wanted: u32, start_before: f64) -> UnitRun {
+        let rate = self.segments[self.segment].1;
+        let end = self.segment_end();
+        let now = self.now;
+        if wanted == 0 {
+            return UnitRun {
+                units: 0,
+                first_release: now,
+                last_release: now,
+            };
+        }
+        if rate > 0.0 {
+            let release = |units: f64| now + units / rate;
+            let cap = f64::from(wanted);
+            // Units released by the end of the segment.
+            let mut fitting = ((end - now) * rate).floor().min(cap).max(0.0);
+            while fitting > 0.0 && release(fitting) > end {
+                fitting -= 1.0;
+            }
+            if fitting < cap && release(fitting + 1.0) <= end {
+                fitting += 1.0;
+            }
+            // Units whose start (the previous release) is before `start_before`.
+            let mut starting = ((start_before - now) * rate).ceil().min(cap).max(1.0);
+            while starting > 1.0 && release(starting - 1.0) >= start_before {
+                starting -= 1.0;
+            }
+            if starting < cap && release(starting) < start_before {
+                starting += 1.0;
+            }
+            let units = fitting.min(starting);
+            if units >= 1.0 {
+                self.now = release(units);
+                return UnitRun {
+                    units: units as u32,
+                    first_release: release(1.0),
+                    last_release: self.now,
+                };
+            }
+        }
+        let release = self.build_one_unit();
+        UnitRun {
+            units: 1,
+            first_release: release,
+            last_release: release,
         }
     }
 

@@ -135,12 +135,12 @@ fn channels() -> BTreeMap<String, BTreeMap<String, RawDist>> {
 }
 
 fn line(index: usize, rng: &mut ChaCha8Rng) -> RawLine {
-    let per_year = f64::from(rng.random_range(20_u32..=120)) * 10.0;
+    let per_year = f64::from(rng.random_range(50_u32..=150)) * 10.0;
     let growth = 1.0 + f64::from(rng.random_range(0_u32..=50)) / 100.0;
     RawLine {
         id: format!("line-{index:02}"),
         name: format!("Production line {index}"),
-        backlog: i64::from(rng.random_range(0_u32..=2000)),
+        backlog: i64::from(rng.random_range(0_u32..=1000)),
         lead_time_days: f64::from(rng.random_range(90_u32..=540)),
         rate: vec![
             RawRateStep {
@@ -171,7 +171,7 @@ fn case(index: usize, lines: &[RawLine], rng: &mut ChaCha8Rng) -> RawCase {
     let case_lines = (0..line_count)
         .map(|_| RawCaseLine {
             line: lines[rng.random_range(0..lines.len())].id.clone(),
-            quantity: i64::from(rng.random_range(1_u32..=60)),
+            quantity: i64::from(rng.random_range(1_u32..=40)),
             unit_usd: Usd::from_dollars(rng.random_range(1_u64..=2000) * 50_000)
                 .unwrap_or_default(),
             mde: rng.random_bool(0.7),

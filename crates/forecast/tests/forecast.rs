@@ -1,0 +1,561 @@
+//! The forecast's rules, each checked by a test named after it (issue 3, "Tests that must
+//! exist"). One integration-test binary for the crate (STYLE.md habit 7).
+//!
+//! Deterministic scenarios use fixed distributions and a line building one unit a day
+//! (365 a year), so every date below is computed by hand in the comment beside it.
+
+use expedite_forecast::generate::{PortfolioSpec, portfolio};
+use expedite_forecast::{CaseForecast, DurationDist, Report, RunOptions, Scenario, run};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// Start of every hand-computed scenario: t days later is `2025-01-01 + ceil(t)`.
+const HEADER: &str = r#"
+name = "hand computed"
+start = "2025-01-01"
+trials = 5
+seed = 1
+"#;
+
+/// One unit a day from before the start.
+const ONE_A_DAY: &str = r#"rate = [ { from = "2024-01-01", per_year = 365 } ]"#;
+
+fn scenario(body: &str) -> Scenario {
+    Scenario::from_toml_str(&format!("{HEADER}\n{body}")).expect("the test scenario is valid")
+}
+
+fn forecast(scenario: &Scenario) -> Report {
+    run(scenario, &RunOptions::default()).expect("the test scenario runs")
+}
+
+fn case<'r>(report: &'r Report, id: &str) -> &'r CaseForecast {
+    report.runs[0]
+        .cases
+        .iter()
+        .find(|case| case.id == id)
+        .expect("the case is in the report")
+}
+
+/// Asserts that P10, P50 and P90 are all the same date (a deterministic scenario).
+fn exactly(percentiles: expedite_forecast::Percentiles, date: &str) {
+    for (name, value) in [
+        ("p10", percentiles.p10),
+        ("p50", percentiles.p50),
+        ("p90", percentiles.p90),
+    ] {
+        assert_eq!(value.to_string(), date, "{name}");
+    }
+}
+
+fn line_case(id: &str, stage: &str, tier: u32, quantity: u32) -> String {
+    format!(
+        r#"
+[[cases]]
+id = "{id}"
+purchaser = "POL"
+stage = "{stage}"
+since = "2025-01-01"
+tier = {tier}
+lines = [ {{ line = "l", quantity = {quantity}, unit_usd = 1000 }} ]
+"#
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Production: hand-computed queues.
+
+#[test]
+fn backlog_units_are_built_before_any_case() {
+    // Backlog units are released at t = 1..10, the case's five at t = 11..15.
+    let s = scenario(&format!(
+        "[[lines]]\nid = \"l\"\nbacklog = 10\n{ONE_A_DAY}\n{}",
+        line_case("PL-B-AAA", "on_contract", 1, 5)
+    ));
+    let report = forecast(&s);
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.contract, "2025-01-01");
+    exactly(forecast.first_delivery, "2025-01-12");
+    exactly(forecast.final_delivery, "2025-01-16");
+}
+
+#[test]
+fn a_higher_tier_arriving_later_takes_the_next_unit() {
+    // A (tier 2) is building from t = 0; B (tier 1) reaches contract at t = 3, the instant
+    // A's third unit is released, so B's units come next (t = 4, 5), then A's last seven
+    // (t = 6..12).
+    let s = scenario(&format!(
+        "[channels.fms]\nimplemented = {{ dist = \"fixed\", days = 3 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}{}",
+        line_case("PL-B-AAA", "on_contract", 2, 10),
+        line_case("PL-B-BBB", "implemented", 1, 2)
+    ));
+    let report = forecast(&s);
+    let (a, b) = (case(&report, "PL-B-AAA"), case(&report, "PL-B-BBB"));
+    exactly(a.first_delivery, "2025-01-02");
+    exactly(a.final_delivery, "2025-01-13");
+    exactly(b.contract, "2025-01-04");
+    exactly(b.first_delivery, "2025-01-05");
+    exactly(b.final_delivery, "2025-01-06");
+}
+
+#[test]
+fn capacity_left_idle_is_lost() {
+    // A's two units are done at t = 2; B arrives at t = 10 and gets nothing from the idle
+    // days: its units are released at t = 11, 12, 13. The line built 5 units with 13 days
+    // of capacity.
+    let s = scenario(&format!(
+        "[channels.fms]\nimplemented = {{ dist = \"fixed\", days = 10 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}{}",
+        line_case("PL-B-AAA", "on_contract", 1, 2),
+        line_case("PL-B-BBB", "implemented", 1, 3)
+    ));
+    let report = forecast(&s);
+    exactly(case(&report, "PL-B-AAA").final_delivery, "2025-01-03");
+    exactly(case(&report, "PL-B-BBB").final_delivery, "2025-01-14");
+    let line = &report.runs[0].lines[0];
+    exactly(line.clears, "2025-01-14");
+    assert!(
+        (line.utilisation - 0.385).abs() < 1e-9,
+        "5 units / 13 days = 0.385, got {}",
+        line.utilisation
+    );
+}
+
+#[test]
+fn work_continues_across_a_rate_change_at_the_new_rate() {
+    // 146 a year = 0.4 a day until t = 4, then 1 a day. Unit 1: 0 → 2.5. Unit 2 starts at
+    // 2.5, does 0.6 of its work by t = 4 and the remaining 0.4 by 4.4. Units 3, 4: 5.4, 6.4.
+    let s = scenario(&format!(
+        "[[lines]]\nid = \"l\"\nrate = [ {{ from = \"2024-01-01\", per_year = 146 }}, \
+         {{ from = \"2025-01-05\", per_year = 365 }} ]\n{}",
+        line_case("PL-B-AAA", "on_contract", 1, 4)
+    ));
+    let report = forecast(&s);
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.first_delivery, "2025-01-04"); // ceil(2.5) = 3
+    exactly(forecast.final_delivery, "2025-01-08"); // ceil(6.4) = 7
+}
+
+#[test]
+fn delivery_is_last_completion_plus_lead_time_plus_transport() {
+    // Releases at t = 1, 2, 3; completions 100 days later; transport 30 days: first
+    // delivery 101 + 30 = 131, final 103 + 30 = 133.
+    let s = scenario(&format!(
+        "[channels.fms]\ntransport = {{ dist = \"fixed\", days = 30 }}\n\
+         [[lines]]\nid = \"l\"\nlead_time_days = 100\n{ONE_A_DAY}\n{}",
+        line_case("PL-B-AAA", "on_contract", 1, 3)
+    ));
+    let report = forecast(&s);
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.first_delivery, "2025-05-12");
+    exactly(forecast.final_delivery, "2025-05-14");
+}
+
+#[test]
+fn a_case_already_on_contract_is_ordered_by_its_since_date() {
+    // Both on contract, same tier: B since 2024-12-01 comes before A since 2024-12-15
+    // although A is first in the file and first by id.
+    let body = format!(
+        "[[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}{}",
+        line_case("PL-B-AAA", "on_contract", 1, 3).replace("2025-01-01", "2024-12-15"),
+        line_case("PL-B-BBB", "on_contract", 1, 3).replace("2025-01-01", "2024-12-01")
+    );
+    let report = forecast(&scenario(&body));
+    exactly(case(&report, "PL-B-BBB").contract, "2024-12-01");
+    exactly(case(&report, "PL-B-BBB").final_delivery, "2025-01-04");
+    exactly(case(&report, "PL-B-AAA").final_delivery, "2025-01-07");
+}
+
+// ---------------------------------------------------------------------------------------
+// Paperwork.
+
+#[test]
+fn paperwork_stages_add_up_to_the_contract_date_with_review_from_aeca_36b() {
+    // Egypt is outside NATO+5: $24M of MDE needs notification, 20 days informal + 30
+    // formal review. 40 of 100 days of LOA development are spent: 60 + 50 + 10 + 20 = 140.
+    let body = format!(
+        r#"
+[channels.fms]
+loa_development = {{ dist = "fixed", days = 100 }}
+offered = {{ dist = "fixed", days = 10 }}
+implemented = {{ dist = "fixed", days = 20 }}
+[[lines]]
+id = "l"
+{ONE_A_DAY}
+[[cases]]
+id = "EG-D-AAA"
+purchaser = "EGY"
+stage = "loa_development"
+since = "2024-11-22"
+lines = [ {{ line = "l", quantity = 1, unit_usd = 24000000, mde = true }} ]
+[[cases]]
+id = "PL-D-AAA"
+purchaser = "POL"
+stage = "loa_development"
+since = "2024-11-22"
+lines = [ {{ line = "l", quantity = 1, unit_usd = 240000000, mde = true }} ]
+[[cases]]
+id = "PL-D-BBB"
+purchaser = "POL"
+stage = "loa_development"
+since = "2024-11-22"
+lines = [ {{ line = "l", quantity = 1, unit_usd = 1000, mde = true }} ]
+"#
+    );
+    let report = forecast(&scenario(&body));
+    exactly(case(&report, "EG-D-AAA").contract, "2025-05-21"); // t = 140
+    exactly(case(&report, "PL-D-AAA").contract, "2025-04-16"); // NATO+5: 15 days, t = 105
+    exactly(case(&report, "PL-D-BBB").contract, "2025-04-01"); // below thresholds: t = 90
+}
+
+#[test]
+fn a_stage_lasting_past_its_maximum_ends_at_once_and_is_reported_overdue() {
+    // 400 days in a stage whose maximum is 90: remaining zero, contract after the 10 days of
+    // `implemented`, and the report names the stage.
+    let body = format!(
+        r#"
+[channels.fms]
+offered = {{ dist = "triangular", min = 5, mode = 20, max = 90 }}
+implemented = {{ dist = "fixed", days = 10 }}
+[[lines]]
+id = "l"
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+stage = "offered"
+since = "2023-11-28"
+lines = [ {{ line = "l", quantity = 1, unit_usd = 1000 }} ]
+"#
+    );
+    let report = forecast(&scenario(&body));
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.contract, "2025-01-11");
+    assert_eq!(
+        forecast.overdue_stage.map(|stage| stage.as_str()),
+        Some("offered")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Distributions (fixed seed; tolerance: 1% of the distribution's range, about eight
+// standard errors of a median of 200,000 draws).
+
+const DRAWS: usize = 200_000;
+
+fn sample_median(dist: &DurationDist, elapsed: f64) -> f64 {
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let mut draws: Vec<f64> = (0..DRAWS)
+        .map(|_| dist.sample_remaining(elapsed, &mut rng))
+        .collect();
+    draws.sort_by(f64::total_cmp);
+    draws[DRAWS / 2]
+}
+
+fn assert_close(what: &str, measured: f64, expected: f64, tolerance: f64) {
+    assert!(
+        (measured - expected).abs() <= tolerance,
+        "{what}: measured {measured}, expected {expected} ± {tolerance}"
+    );
+}
+
+#[test]
+fn uniform_median_is_the_midpoint() {
+    let dist = DurationDist::uniform(0.0, 200.0).expect("valid");
+    assert_close("uniform(0, 200)", sample_median(&dist, 0.0), 100.0, 2.0);
+}
+
+#[test]
+fn triangular_with_mode_at_min_has_median_max_minus_range_over_root_two() {
+    let dist = DurationDist::triangular(0.0, 0.0, 100.0).expect("valid");
+    let expected = 100.0 * (1.0 - std::f64::consts::FRAC_1_SQRT_2);
+    assert_close(
+        "triangular(0, 0, 100)",
+        sample_median(&dist, 0.0),
+        expected,
+        1.0,
+    );
+}
+
+#[test]
+fn symmetric_pert_median_is_its_mode_and_pert_mean_is_min_plus_four_modes_plus_max_over_six() {
+    let symmetric = DurationDist::pert(0.0, 50.0, 100.0).expect("valid");
+    assert_close(
+        "pert(0, 50, 100) median",
+        sample_median(&symmetric, 0.0),
+        50.0,
+        1.0,
+    );
+    let skewed = DurationDist::pert(45.0, 150.0, 420.0).expect("valid");
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let mean = (0..DRAWS).map(|_| skewed.sample(&mut rng)).sum::<f64>() / DRAWS as f64;
+    assert_close(
+        "pert(45, 150, 420) mean",
+        mean,
+        (45.0 + 4.0 * 150.0 + 420.0) / 6.0,
+        3.75,
+    );
+}
+
+#[test]
+fn lognormal_median_and_p90_are_as_given() {
+    let dist = DurationDist::lognormal(60.0, 180.0).expect("valid");
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let mut draws: Vec<f64> = (0..DRAWS).map(|_| dist.sample(&mut rng)).collect();
+    draws.sort_by(f64::total_cmp);
+    // No range: 1% of the p90 for both.
+    assert_close("lognormal median", draws[DRAWS / 2], 60.0, 1.8);
+    assert_close("lognormal p90", draws[DRAWS * 9 / 10], 180.0, 1.8);
+}
+
+#[test]
+fn conditioning_on_elapsed_days_draws_the_remaining_time_given_it_exceeds_them() {
+    // Uniform(0, 200) after 100 days: the remaining time is uniform(0, 100), median 50.
+    let uniform = DurationDist::uniform(0.0, 200.0).expect("valid");
+    assert_close(
+        "uniform(0, 200) | 100 elapsed",
+        sample_median(&uniform, 100.0),
+        50.0,
+        2.0,
+    );
+    // Triangular(0, 0, 100) after 50 days: P(X > 50 + r | X > 50) = (50 - r)² / 50², so the
+    // remaining median is 50 (1 - 1/√2).
+    let triangular = DurationDist::triangular(0.0, 0.0, 100.0).expect("valid");
+    let expected = 50.0 * (1.0 - std::f64::consts::FRAC_1_SQRT_2);
+    assert_close(
+        "triangular(0, 0, 100) | 50 elapsed",
+        sample_median(&triangular, 50.0),
+        expected,
+        1.0,
+    );
+    // Past the maximum: nothing remains, for every draw.
+    let pert = DurationDist::pert(45.0, 150.0, 420.0).expect("valid");
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    assert!((0..1000).all(|_| pert.sample_remaining(500.0, &mut rng) == 0.0));
+    // Conditioned PERT never returns less than zero nor more than max - elapsed.
+    let remaining: Vec<f64> = (0..10_000)
+        .map(|_| pert.sample_remaining(300.0, &mut rng))
+        .collect();
+    assert!(remaining.iter().all(|&days| (0.0..=120.0).contains(&days)));
+}
+
+// ---------------------------------------------------------------------------------------
+// Determinism and common random numbers.
+
+fn generated(cases: usize, lines: usize) -> Scenario {
+    let raw = portfolio(PortfolioSpec {
+        cases,
+        lines,
+        seed: 3,
+    });
+    let text = toml::to_string(&raw).expect("the generated portfolio serialises");
+    Scenario::from_toml_str(&text).expect("the generated portfolio is valid")
+}
+
+fn json_on_threads(scenario: &Scenario, threads: usize, trials: u32) -> String {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool");
+    let report = pool
+        .install(|| {
+            run(
+                scenario,
+                &RunOptions {
+                    trials: Some(trials),
+                    ..RunOptions::default()
+                },
+            )
+        })
+        .expect("the scenario runs");
+    serde_json::to_string_pretty(&report).expect("the report serialises")
+}
+
+#[test]
+fn one_thread_and_many_threads_give_byte_identical_json() {
+    // 600 trials span three blocks, so the fold order across blocks is exercised too.
+    let s = generated(150, 8);
+    let one = json_on_threads(&s, 1, 600);
+    let many = json_on_threads(&s, 4, 600);
+    assert!(one == many, "the JSON differs between 1 and 4 threads");
+    assert!(
+        one.contains("\"policy\": \"expedite\""),
+        "the policy ran too"
+    );
+}
+
+#[test]
+fn a_policy_scaling_a_stage_by_one_gives_the_base_forecast() {
+    let mut s = generated(150, 8);
+    s.policies = vec![expedite_forecast::Policy {
+        name: "no-op".to_owned(),
+        stage_scale: [(expedite_core::Stage::LoaDevelopment, 1.0)]
+            .into_iter()
+            .collect(),
+        ..expedite_forecast::Policy::default()
+    }];
+    let report = run(
+        &s,
+        &RunOptions {
+            trials: Some(300),
+            ..RunOptions::default()
+        },
+    )
+    .expect("runs");
+    let (base, policy) = (&report.runs[0], &report.runs[1]);
+    assert_eq!(policy.policy, "no-op");
+    assert_eq!(base.cases, policy.cases);
+    assert_eq!(base.lines, policy.lines);
+    assert_eq!(base.bottleneck, policy.bottleneck);
+}
+
+#[test]
+fn policies_share_random_numbers_so_a_rate_change_leaves_paperwork_alone() {
+    // A rate change touches production only: every case's contract dates are unchanged.
+    let mut s = generated(150, 8);
+    s.policies = vec![expedite_forecast::Policy {
+        name: "faster".to_owned(),
+        rate: vec![expedite_forecast::scenario::RateChange {
+            line: 0,
+            from: s.start,
+            multiplier: 2.0,
+        }],
+        ..expedite_forecast::Policy::default()
+    }];
+    let report = run(
+        &s,
+        &RunOptions {
+            trials: Some(200),
+            ..RunOptions::default()
+        },
+    )
+    .expect("runs");
+    let (base, policy) = (&report.runs[0], &report.runs[1]);
+    for (before, after) in base.cases.iter().zip(&policy.cases) {
+        assert_eq!(before.contract, after.contract, "{}", before.id);
+    }
+    assert!(
+        policy.lines[0].clears.p50 < base.lines[0].clears.p50,
+        "a doubled rate clears line 0 sooner"
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_report_and_another_seed_another() {
+    let s = generated(60, 4);
+    let options = |seed| RunOptions {
+        trials: Some(100),
+        seed: Some(seed),
+        ..RunOptions::default()
+    };
+    let first = run(&s, &options(5)).expect("runs");
+    assert_eq!(first, run(&s, &options(5)).expect("runs"));
+    assert_ne!(first, run(&s, &options(6)).expect("runs"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad input: one error naming the TOML path and the problem.
+
+fn error_of(body: &str) -> String {
+    let error =
+        Scenario::from_toml_str(&format!("{HEADER}\n{body}")).expect_err("the scenario is refused");
+    error.to_string()
+}
+
+const GOOD_LINE: &str =
+    "[[lines]]\nid = \"l\"\nrate = [ { from = \"2024-01-01\", per_year = 365 } ]\n";
+
+#[test]
+fn an_unknown_line_is_named_by_its_path() {
+    let message = error_of(&format!(
+        "{GOOD_LINE}{}",
+        line_case("PL-B-AAA", "on_contract", 1, 1).replace("\"l\"", "\"nope\"")
+    ));
+    assert!(
+        message.starts_with("cases[0].lines[0].line: unknown line 'nope'"),
+        "{message}"
+    );
+}
+
+#[test]
+fn inverted_distribution_parameters_are_refused() {
+    let message = error_of(
+        "[channels.fms]\nloa_development = { dist = \"pert\", min = 400, mode = 150, max = 45 }",
+    );
+    assert!(
+        message.starts_with("channels.fms.loa_development: parameters are out of order"),
+        "{message}"
+    );
+    let message = error_of("[channels.fms]\noffered = { dist = \"uniform\", min = -5, max = 45 }");
+    assert!(
+        message.starts_with("channels.fms.offered: min = -5"),
+        "{message}"
+    );
+}
+
+#[test]
+fn rate_steps_out_of_order_are_refused() {
+    let message = error_of(
+        "[[lines]]\nid = \"l\"\nrate = [ { from = \"2026-01-01\", per_year = 5 }, { from = \"2025-01-01\", per_year = 6 } ]",
+    );
+    assert!(
+        message.starts_with("lines[0].rate[1].from: rate steps must be in increasing date order"),
+        "{message}"
+    );
+}
+
+#[test]
+fn duplicate_ids_are_refused() {
+    let case = line_case("PL-B-AAA", "on_contract", 1, 1);
+    let message = error_of(&format!("{GOOD_LINE}{case}{case}"));
+    assert!(
+        message.starts_with("cases[1].id: duplicate case id 'PL-B-AAA'"),
+        "{message}"
+    );
+    let message = error_of(&format!("{GOOD_LINE}{GOOD_LINE}"));
+    assert!(
+        message.starts_with("lines[1].id: duplicate line id 'l'"),
+        "{message}"
+    );
+}
+
+#[test]
+fn dates_that_do_not_parse_are_refused() {
+    let case = line_case("PL-B-AAA", "on_contract", 1, 1).replace("2025-01-01", "2025-02-30");
+    let message = error_of(&format!("{GOOD_LINE}{case}"));
+    assert!(
+        message.starts_with("cases[0].since: '2025-02-30' is not a date"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_stage_after_delivered_or_unknown_is_refused() {
+    let message = error_of(&format!(
+        "{GOOD_LINE}{}",
+        line_case("PL-B-AAA", "closed", 1, 1)
+    ));
+    assert!(
+        message.starts_with("cases[0].stage: stage 'closed' comes after delivered"),
+        "{message}"
+    );
+    let message = error_of(&format!(
+        "{GOOD_LINE}{}",
+        line_case("PL-B-AAA", "shipped", 1, 1)
+    ));
+    assert!(
+        message.starts_with("cases[0].stage: unknown stage 'shipped'"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_named_by_its_path() {
+    let case =
+        line_case("PL-B-AAA", "on_contract", 1, 1).replace("quantity = 1", "quantity = \"many\"");
+    let message = error_of(&format!("{GOOD_LINE}{case}"));
+    assert!(
+        message.starts_with("cases[0].lines[0].quantity: invalid type"),
+        "{message}"
+    );
+}
