@@ -33,6 +33,9 @@ enum Command {
     /// DSCA congressional notifications of proposed sales, 2022-2025.
     #[command(subcommand)]
     Dsca(commands::dsca::DscaCommand),
+    /// Delivery forecast: when each case is on contract and delivered, P10/P50/P90, under
+    /// the production capacity of its lines, and what each policy in the scenario changes.
+    Forecast(commands::forecast::ForecastArgs),
     /// The case service: JSON API over a SQLite or PostgreSQL case store.
     Serve(commands::serve::ServeArgs),
     /// Access tokens for the case service: create, list, revoke.
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Sipri(command) => commands::sipri::run(command),
         Command::Nato(command) => commands::nato::run(command),
         Command::Dsca(command) => commands::dsca::run(command),
+        Command::Forecast(args) => commands::forecast::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Token(command) => commands::token::run(command),
     };

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod dsca;
+pub mod forecast;
 pub mod nato;
 pub mod rules;
 pub mod serve;

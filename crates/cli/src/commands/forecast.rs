@@ -1,0 +1,348 @@
+//! `expedite forecast SCENARIO.toml`: the capacity-aware delivery forecast on the command
+//! line (issue 3). Reads the file, runs `expedite_forecast::run`, prints a table, JSON or
+//! CSV, and optionally draws a fan chart.
+
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use clap::Args;
+use comfy_table::Cell;
+use expedite_core::Date;
+use expedite_forecast::{Report, Run, RunOptions, Scenario};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::output::{self, Format};
+
+/// The progress bar appears only once a run has lasted this long (issue 3, "Command").
+const PROGRESS_AFTER: Duration = Duration::from_secs(1);
+
+/// At most this many cases are drawn in a chart: beyond that the bands are unreadable.
+const CHART_MAX_CASES: usize = 40;
+
+/// Arguments of `forecast`.
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// The scenario file (TOML): lines, cases, stage durations, policies.
+    scenario: PathBuf,
+    /// Trials per run, instead of the file's `trials`.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    trials: Option<u32>,
+    /// Seed of the random streams, instead of the file's `seed`.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Run only this policy beside the base (repeatable); without it, every policy runs.
+    #[arg(long = "policy", value_name = "NAME")]
+    policies: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Also write an SVG fan chart of final delivery (P10–P90 per case, base and policies;
+    /// the first 40 cases).
+    #[arg(long, value_name = "FILE.svg")]
+    chart: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Runs `forecast`.
+pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
+    let scenario = read_scenario(&args.scenario)?;
+    let show_progress = !args.quiet && io::stderr().is_terminal();
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    if let Ok(style) =
+        ProgressStyle::default_bar().template("{elapsed_precise} [{bar:40}] {pos}/{len} trials")
+    {
+        bar.set_style(style);
+    }
+    let started = Instant::now();
+    let progress = |done: u64, total: u64| {
+        if show_progress && bar.is_hidden() && started.elapsed() > PROGRESS_AFTER {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let options = RunOptions {
+        trials: args.trials,
+        seed: args.seed,
+        policies: (!args.policies.is_empty()).then_some(args.policies.as_slice()),
+        progress: Some(&progress),
+    };
+    let report = expedite_forecast::run(&scenario, &options)?;
+    bar.finish_and_clear();
+    if let Some(path) = &args.chart {
+        draw_chart(&report, path)
+            .with_context(|| format!("cannot write the chart {}", path.display()))?;
+    }
+    match args.format {
+        Format::Json => output::print_json(&report),
+        Format::Csv => print_csv(&report),
+        Format::Table => print_table(&report),
+    }
+}
+
+/// Reads and validates the file; an error names the file, the TOML path and the problem.
+fn read_scenario(path: &Path) -> anyhow::Result<Scenario> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Scenario::from_toml_str(&text).map_err(|error| anyhow!("{}: {error}", path.display()))
+}
+
+fn days_between(from: Date, to: Date) -> i64 {
+    i64::from((to - from).get_days())
+}
+
+fn print_table(report: &Report) -> anyhow::Result<()> {
+    let Some(base) = report.runs.first() else {
+        return Ok(());
+    };
+    let policies = &report.runs[1..];
+    output::print_text(&format!(
+        "{}: {} trials, seed {}, from {}. Final delivery P10/P50/P90{}.",
+        report.scenario,
+        report.trials,
+        report.seed,
+        report.start,
+        if policies.is_empty() {
+            ""
+        } else {
+            "; shift = policy P50 minus base P50, in days"
+        }
+    ))?;
+    let mut header = vec![
+        "case".to_owned(),
+        "P10".to_owned(),
+        "P50".to_owned(),
+        "P90".to_owned(),
+    ];
+    if report.target.is_some() {
+        header.push("P(on target)".to_owned());
+    }
+    for policy in policies {
+        header.push(format!("{} P50", policy.policy));
+        header.push(format!("{} shift", policy.policy));
+    }
+    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut table = output::table(&header_refs);
+    for (index, case) in base.cases.iter().enumerate() {
+        let final_delivery = case.final_delivery;
+        let mut row = vec![
+            Cell::new(overdue_marked(
+                &case.id,
+                case.overdue_stage.map(|stage| stage.as_str()),
+            )),
+            Cell::new(final_delivery.p10),
+            Cell::new(final_delivery.p50),
+            Cell::new(final_delivery.p90),
+        ];
+        if let Some(share) = case.p_on_target {
+            row.push(Cell::new(format!("{:.0}%", share * 100.0)));
+        }
+        for policy in policies {
+            if let Some(other) = policy.cases.get(index) {
+                let shift = days_between(final_delivery.p50, other.final_delivery.p50);
+                row.push(Cell::new(other.final_delivery.p50));
+                row.push(Cell::new(format!("{shift:+}")));
+            }
+        }
+        table.add_row(row);
+    }
+    output::print_text(&table.to_string())?;
+    print_lines_and_bottleneck(base)
+}
+
+fn overdue_marked(id: &str, overdue: Option<&str>) -> String {
+    match overdue {
+        Some(stage) => format!("{id} (overdue in {stage})"),
+        None => id.to_owned(),
+    }
+}
+
+fn print_lines_and_bottleneck(base: &Run) -> anyhow::Result<()> {
+    let mut lines = output::table(&[
+        "line",
+        "utilisation",
+        "clears P10",
+        "clears P50",
+        "clears P90",
+    ]);
+    for line in &base.lines {
+        lines.add_row(vec![
+            Cell::new(&line.id),
+            Cell::new(format!("{:.1}%", line.utilisation * 100.0)),
+            Cell::new(line.clears.p10),
+            Cell::new(line.clears.p50),
+            Cell::new(line.clears.p90),
+        ]);
+    }
+    output::print_text(&lines.to_string())?;
+    let parts: Vec<String> = base
+        .bottleneck
+        .iter()
+        .map(|part| format!("{} {:.1} d", part.stage, part.median_days))
+        .collect();
+    output::print_text(&format!(
+        "Median days per case, by where they are spent: {}",
+        parts.join(", ")
+    ))
+}
+
+fn print_csv(report: &Report) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(io::stdout().lock());
+    writer.write_record([
+        "policy",
+        "case",
+        "contract_p10",
+        "contract_p50",
+        "contract_p90",
+        "first_delivery_p10",
+        "first_delivery_p50",
+        "first_delivery_p90",
+        "final_delivery_p10",
+        "final_delivery_p50",
+        "final_delivery_p90",
+        "p_on_target",
+        "overdue_stage",
+    ])?;
+    for run in &report.runs {
+        for case in &run.cases {
+            let mut record = vec![run.policy.clone(), case.id.clone()];
+            for percentiles in [case.contract, case.first_delivery, case.final_delivery] {
+                record.extend(
+                    [percentiles.p10, percentiles.p50, percentiles.p90]
+                        .map(|date| date.to_string()),
+                );
+            }
+            record.push(
+                case.p_on_target
+                    .map(|share| share.to_string())
+                    .unwrap_or_default(),
+            );
+            record.push(
+                case.overdue_stage
+                    .map(|stage| stage.to_string())
+                    .unwrap_or_default(),
+            );
+            writer.write_record(&record)?;
+        }
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Colours of the runs in the chart: base first, then the policies.
+const RUN_COLOURS: [plotters::style::RGBColor; 5] = [
+    plotters::style::RGBColor(70, 110, 180),
+    plotters::style::RGBColor(220, 120, 40),
+    plotters::style::RGBColor(60, 160, 90),
+    plotters::style::RGBColor(170, 70, 160),
+    plotters::style::RGBColor(120, 120, 120),
+];
+
+/// A fan chart: one row per case, one band per run from P10 to P90 of final delivery, a
+/// tick at P50. Drawn with plotters' SVG backend.
+fn draw_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
+    use plotters::prelude::*;
+
+    let case_count = report
+        .runs
+        .first()
+        .map_or(0, |run| run.cases.len().min(CHART_MAX_CASES));
+    let run_count = report.runs.len().max(1);
+    let start = report.start;
+    let day = |date: Date| days_between(start, date) as f64;
+    let (mut earliest, mut latest) = (f64::INFINITY, f64::NEG_INFINITY);
+    for run in &report.runs {
+        for case in run.cases.iter().take(case_count) {
+            earliest = earliest.min(day(case.final_delivery.p10));
+            latest = latest.max(day(case.final_delivery.p90));
+        }
+    }
+    if !earliest.is_finite() {
+        (earliest, latest) = (0.0, 1.0);
+    }
+    let margin = ((latest - earliest) * 0.05).max(10.0);
+    let height = u32::try_from(120 + 22 * case_count).unwrap_or(u32::MAX);
+    let root = SVGBackend::new(path, (960, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|error| anyhow!("{error:?}"))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{}: final delivery, P10–P90", report.scenario),
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(150)
+        .build_cartesian_2d(
+            (earliest - margin)..(latest + margin),
+            0.0..case_count.max(1) as f64,
+        )
+        .map_err(|error| anyhow!("{error:?}"))?;
+    let base_cases = report
+        .runs
+        .first()
+        .map(|run| run.cases.as_slice())
+        .unwrap_or_default();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(case_count.max(1))
+        .y_label_formatter(&|y| {
+            let row = y.floor() as usize;
+            base_cases
+                .get(case_count.saturating_sub(row + 1))
+                .map(|case| case.id.clone())
+                .unwrap_or_default()
+        })
+        .x_label_formatter(&|x| {
+            start
+                .checked_add(jiff::Span::new().days(x.round() as i64))
+                .map(|date| date.to_string())
+                .unwrap_or_default()
+        })
+        .draw()
+        .map_err(|error| anyhow!("{error:?}"))?;
+    let band = 0.8 / run_count as f64;
+    for (run_index, run) in report.runs.iter().enumerate() {
+        let colour = RUN_COLOURS[run_index % RUN_COLOURS.len()];
+        let rows = run
+            .cases
+            .iter()
+            .take(case_count)
+            .enumerate()
+            .map(|(index, case)| {
+                let row = (case_count - index - 1) as f64 + 0.1 + band * run_index as f64;
+                (row, case.final_delivery)
+            });
+        let rows: Vec<_> = rows.collect();
+        chart
+            .draw_series(rows.iter().map(|&(row, dates)| {
+                Rectangle::new(
+                    [(day(dates.p10), row), (day(dates.p90), row + band * 0.9)],
+                    colour.mix(0.45).filled(),
+                )
+            }))
+            .map_err(|error| anyhow!("{error:?}"))?
+            .label(run.policy.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
+        chart
+            .draw_series(rows.iter().map(|&(row, dates)| {
+                PathElement::new(
+                    vec![(day(dates.p50), row), (day(dates.p50), row + band * 0.9)],
+                    colour.stroke_width(2),
+                )
+            }))
+            .map_err(|error| anyhow!("{error:?}"))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|error| anyhow!("{error:?}"))?;
+    root.present().map_err(|error| anyhow!("{error:?}"))?;
+    Ok(())
+}
