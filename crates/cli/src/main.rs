@@ -33,6 +33,9 @@ enum Command {
     /// DSCA congressional notifications of proposed sales, 2022-2025.
     #[command(subcommand)]
     Dsca(commands::dsca::DscaCommand),
+    /// The main job on the shipped data: forecast the notified sales to European allies on
+    /// their production lines, base against an "expedite" policy.
+    Demo(commands::demo::DemoArgs),
     /// Delivery forecast: when each case is on contract and delivered, P10/P50/P90, under
     /// the production capacity of its lines, and what each policy in the scenario changes.
     Forecast(commands::forecast::ForecastArgs),
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Sipri(command) => commands::sipri::run(command),
         Command::Nato(command) => commands::nato::run(command),
         Command::Dsca(command) => commands::dsca::run(command),
+        Command::Demo(args) => commands::demo::run(args),
         Command::Forecast(args) => commands::forecast::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Token(command) => commands::token::run(command),

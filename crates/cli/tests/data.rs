@@ -226,3 +226,79 @@ fn dsca_list_and_summary() {
     assert_eq!(poland["count"], 5);
     assert_eq!(poland["year"], 2023);
 }
+
+#[test]
+fn demo_runs_end_to_end_with_few_trials() {
+    let chart = std::env::temp_dir().join(format!("expedite-demo-{}.svg", std::process::id()));
+    let demo = json(
+        expedite()
+            .args(["demo", "--trials", "20", "--format", "json", "--chart"])
+            .arg(&chart),
+    );
+    let assumptions = &demo["assumptions"];
+    assert_eq!(assumptions["as_of"], "2026-01-01");
+    assert_eq!(assumptions["trials"], 20);
+    assert!(assumptions["channels"]["fms"]["implemented"]["dist"].is_string());
+    let cases = demo["cases"].as_array().expect("cases");
+    assert!(
+        cases.len() >= 10,
+        "the notified sales on catalog lines: {}",
+        cases.len()
+    );
+    for case in cases {
+        for run in ["base", "expedite"] {
+            let dates: Vec<&str> = ["p10", "p50", "p90"]
+                .iter()
+                .map(|p| case[run][p].as_str().expect("a date"))
+                .collect();
+            assert!(
+                dates[0] <= dates[1] && dates[1] <= dates[2],
+                "{}: {dates:?}",
+                case["id"]
+            );
+        }
+        assert!(case["shift_p50_days"].is_i64());
+    }
+    let polish_apache = cases
+        .iter()
+        .find(|c| c["id"] == "POL-2023-08-21-ah64e")
+        .expect("Poland's Apaches");
+    assert_eq!(polish_apache["units"], 96);
+    let svg = std::fs::read_to_string(&chart).expect("the chart was written");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("expedite"),
+        "an SVG chart"
+    );
+    std::fs::remove_file(&chart).expect("remove the chart");
+
+    expedite()
+        .args(["demo", "--trials", "10"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ASSUMPTIONS"))
+        .stdout(predicate::str::contains("backlog (assumed)"))
+        .stdout(predicate::str::contains("POL-2023-02-07-himars"));
+}
+
+#[test]
+fn demo_template_can_be_printed_changed_and_read_back() {
+    let template = expedite()
+        .args(["demo", "--print-template"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(template.stdout).expect("UTF-8");
+    assert!(text.contains("[expedite]"));
+    let changed = text.replace(
+        "announced_rate_increases = true",
+        "announced_rate_increases = false",
+    );
+    let path = std::env::temp_dir().join(format!("expedite-template-{}.toml", std::process::id()));
+    std::fs::write(&path, changed).expect("write the copy");
+    let demo = json(
+        expedite()
+            .args(["demo", "--trials", "10", "--format", "json", "--template"])
+            .arg(&path),
+    );
+    assert_eq!(demo["assumptions"]["rate_increases"], serde_json::json!([]));
+    std::fs::remove_file(&path).expect("remove the copy");
+}

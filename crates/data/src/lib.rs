@@ -15,6 +15,8 @@
 //! - [`capacity`]: a catalog of US production lines (PAC-3 MSE, GMLRS, HIMARS, Javelin,
 //!   155 mm shells, F-35, AH-64E, M1A2) with rates as published and a citation per number
 //!   (`data/capacity/lines.toml`), and the mapping from notification items to those lines.
+//! - [`demo`]: the scenario template of `expedite demo`, where every assumption the public
+//!   data cannot supply is written down (`data/demo/scenario-template.toml`).
 //!
 //! Nothing here reads a global path or the clock: files and readers come from the caller.
 //! Every parse error is a [`DataError`] naming the input, the line and the field.
@@ -26,6 +28,7 @@
 //! ```
 
 pub mod capacity;
+pub mod demo;
 pub mod dsca;
 mod error;
 pub mod nato;

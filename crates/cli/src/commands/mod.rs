@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod demo;
 pub mod dsca;
 pub mod forecast;
 pub mod nato;
