@@ -9,8 +9,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::scenario::{
-    RawCase, RawCaseLine, RawDist, RawLine, RawPolicy, RawRateChange, RawRateStep, RawScenario,
-    RawTierChange,
+    RawCase, RawCaseLine, RawDate, RawDist, RawLine, RawPolicy, RawRateChange, RawRateStep,
+    RawScenario, RawTierChange,
 };
 
 /// Purchasers drawn from: NATO allies and partners that buy through FMS.
@@ -60,10 +60,10 @@ pub fn portfolio(spec: PortfolioSpec) -> RawScenario {
             lines.len(),
             spec.seed
         ),
-        start: "2025-03-01".to_owned(),
+        start: "2025-03-01".into(),
         trials: Some(10_000),
         seed: Some(7),
-        target: Some("2030-12-31".to_owned()),
+        target: Some("2030-12-31".into()),
         channels: channels(),
         policies: vec![expedite_policy(&lines)],
         lines,
@@ -144,11 +144,11 @@ fn line(index: usize, rng: &mut ChaCha8Rng) -> RawLine {
         lead_time_days: f64::from(rng.random_range(90_u32..=540)),
         rate: vec![
             RawRateStep {
-                from: "2024-01-01".to_owned(),
+                from: "2024-01-01".into(),
                 per_year,
             },
             RawRateStep {
-                from: format!("{}-01-01", rng.random_range(2026_u32..=2029)),
+                from: RawDate(format!("{}-01-01", rng.random_range(2026_u32..=2029))),
                 per_year: (per_year * growth).round(),
             },
         ],
@@ -187,7 +187,7 @@ fn case(index: usize, lines: &[RawLine], rng: &mut ChaCha8Rng) -> RawCase {
         purchaser: purchaser.to_owned(),
         channel,
         stage: stage.as_str().to_owned(),
-        since: since.to_string(),
+        since: RawDate(since.to_string()),
         tier: Some(i64::from(rng.random_range(1_u32..=3))),
         lines: case_lines,
     }
@@ -205,7 +205,7 @@ fn expedite_policy(lines: &[RawLine]) -> RawPolicy {
             .take(5)
             .map(|line| RawRateChange {
                 line: line.id.clone(),
-                from: "2026-01-01".to_owned(),
+                from: "2026-01-01".into(),
                 multiplier: 1.3,
             })
             .collect(),

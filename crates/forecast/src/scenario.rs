@@ -215,7 +215,7 @@ pub struct RawScenario {
     /// Name.
     pub name: String,
     /// Start date, `YYYY-MM-DD`.
-    pub start: String,
+    pub start: RawDate,
     /// Trials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trials: Option<i64>,
@@ -224,7 +224,7 @@ pub struct RawScenario {
     pub seed: Option<i64>,
     /// Target date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
+    pub target: Option<RawDate>,
     /// Channel name → stage name (or `transport`) → distribution.
     #[serde(default)]
     pub channels: BTreeMap<String, BTreeMap<String, RawDist>>,
@@ -237,6 +237,32 @@ pub struct RawScenario {
     /// Policies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<RawPolicy>,
+}
+
+/// A date as written: a string `"2025-03-01"` or a TOML local date `2025-03-01`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RawDate(pub String);
+
+impl<'de> Deserialize<'de> for RawDate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Text(String),
+            Toml(toml::value::Datetime),
+        }
+        Ok(RawDate(match Wire::deserialize(deserializer)? {
+            Wire::Text(text) => text,
+            Wire::Toml(datetime) => datetime.to_string(),
+        }))
+    }
+}
+
+impl From<&str> for RawDate {
+    fn from(text: &str) -> RawDate {
+        RawDate(text.to_owned())
+    }
 }
 
 /// A distribution as written: `{ dist = "pert", min = 45, mode = 150, max = 420 }`.
@@ -306,7 +332,7 @@ pub struct RawLine {
 #[serde(deny_unknown_fields)]
 pub struct RawRateStep {
     /// From date.
-    pub from: String,
+    pub from: RawDate,
     /// Units per year.
     pub per_year: f64,
 }
@@ -325,7 +351,7 @@ pub struct RawCase {
     /// Current stage.
     pub stage: String,
     /// Date it entered that stage.
-    pub since: String,
+    pub since: RawDate,
     /// Priority tier (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<i64>,
@@ -375,7 +401,7 @@ pub struct RawRateChange {
     /// Line id.
     pub line: String,
     /// From date.
-    pub from: String,
+    pub from: RawDate,
     /// Factor.
     pub multiplier: f64,
 }
@@ -500,7 +526,7 @@ pub(crate) fn is_paperwork(stage: Stage) -> bool {
 }
 
 fn validate(raw: RawScenario) -> Result<Scenario, ScenarioError> {
-    let start = parse_date("start", &raw.start)?;
+    let start = parse_date("start", &raw.start.0)?;
     let trials = match raw.trials {
         Some(trials) => count("trials", trials, 1)?,
         None => DEFAULT_TRIALS,
@@ -512,8 +538,8 @@ fn validate(raw: RawScenario) -> Result<Scenario, ScenarioError> {
     };
     let target = raw
         .target
-        .as_deref()
-        .map(|text| parse_date("target", text))
+        .as_ref()
+        .map(|text| parse_date("target", &text.0))
         .transpose()?;
     let channels = validate_channels(&raw.channels)?;
     let lines = validate_lines(&raw.lines)?;
@@ -612,7 +638,7 @@ fn validate_rate_steps(path: &str, raw: &[RawRateStep]) -> Result<Vec<RateStep>,
     let mut steps: Vec<RateStep> = Vec::with_capacity(raw.len());
     for (index, step) in raw.iter().enumerate() {
         let step_path = format!("{path}.rate[{index}]");
-        let from = parse_date(&format!("{step_path}.from"), &step.from)?;
+        let from = parse_date(&format!("{step_path}.from"), &step.from.0)?;
         let per_year = finite_at_least(&format!("{step_path}.per_year"), step.per_year, 0.0)?;
         if let Some(previous) = steps.last()
             && from <= previous.from
@@ -686,7 +712,7 @@ fn validate_case(
             format!("stage '{stage}' comes after delivered: the case has nothing left to forecast"),
         ));
     }
-    let since = parse_date(&format!("{path}.since"), &raw.since)?;
+    let since = parse_date(&format!("{path}.since"), &raw.since.0)?;
     if since > start {
         return Err(invalid(
             format!("{path}.since"),
@@ -857,7 +883,7 @@ fn validate_policy(
                 format!("unknown line '{}'", change.line),
             )
         })?;
-        let from = parse_date(&format!("{change_path}.from"), &change.from)?;
+        let from = parse_date(&format!("{change_path}.from"), &change.from.0)?;
         let multiplier =
             finite_at_least(&format!("{change_path}.multiplier"), change.multiplier, 0.0)?;
         if multiplier <= 0.0 {
