@@ -98,6 +98,9 @@ pub struct Model {
     lines: Vec<LineModel>,
     /// For each flat case line: (case index, index of the line within the case).
     case_line_owner: Vec<(usize, usize)>,
+    /// For each flat case line: its rank in (case id, line index) order, the last keys of
+    /// the queue's priority.
+    case_line_rank: Vec<u32>,
     /// Whether the target was given, and its day.
     pub(crate) target_day: Option<i32>,
     /// The stage each case has overrun, if any (DESIGN.md: reported as overdue).
@@ -130,30 +133,32 @@ pub struct TrialOutcome {
     pub component_days: [f64; COMPONENTS.len()],
 }
 
-/// A case line waiting for the line, ordered by (tier, contract time, case id, line index).
+/// A case line waiting for the line. Its priority (tier, contract time, case id, line
+/// index) is packed into one integer so that the queue compares one number.
 #[derive(Debug, Clone, Copy)]
 struct Waiting {
-    tier: u32,
-    contract: f64,
-    id_rank: u32,
-    line_in_case: usize,
+    key: u128,
     case_line: usize,
     remaining: u32,
 }
 
 impl Waiting {
-    fn key_cmp(&self, other: &Waiting) -> Ordering {
-        self.tier
-            .cmp(&other.tier)
-            .then(self.contract.total_cmp(&other.contract))
-            .then(self.id_rank.cmp(&other.id_rank))
-            .then(self.line_in_case.cmp(&other.line_in_case))
+    /// `tier` in the top 32 bits, then the contract time as order-preserving bits, then
+    /// the case line's rank in (case id, line index) order.
+    fn key(tier: u32, contract: f64, order_rank: u32) -> u128 {
+        let bits = contract.to_bits();
+        let ordered = if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        };
+        (u128::from(tier) << 96) | (u128::from(ordered) << 32) | u128::from(order_rank)
     }
 }
 
 impl PartialEq for Waiting {
     fn eq(&self, other: &Self) -> bool {
-        self.key_cmp(other) == Ordering::Equal
+        self.key == other.key
     }
 }
 impl Eq for Waiting {}
@@ -164,7 +169,7 @@ impl PartialOrd for Waiting {
 }
 impl Ord for Waiting {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.key_cmp(other)
+        self.key.cmp(&other.key)
     }
 }
 
@@ -212,11 +217,13 @@ impl Model {
         let target_day = scenario
             .target
             .map(|target| day_of(days_between(scenario.start, target)));
+        let case_line_rank = case_line_ranks(&case_line_owner, &id_ranks);
         Model {
             seed,
             cases,
             lines,
             case_line_owner,
+            case_line_rank,
             target_day,
             overdue,
         }
@@ -326,7 +333,7 @@ impl Model {
         }
         scratch
             .arrivals
-            .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         scratch.waiting.clear();
         let mut clock = LineClock {
             segments: &line.segments,
@@ -342,7 +349,6 @@ impl Model {
         let mut current: Option<Waiting> = None;
         loop {
             // An arrival at the same instant as a release is considered for the next unit.
-            let mut joined = false;
             while let Some(&(contract, case_line)) = scratch.arrivals.get(next_arrival)
                 && contract <= clock.now
             {
@@ -350,14 +356,19 @@ impl Model {
                     .waiting
                     .push(Reverse(self.waiting_for(case_line, contract)));
                 next_arrival += 1;
-                joined = true;
             }
             let from_backlog = backlog > 0;
             if !from_backlog {
-                if joined || current.is_none() {
-                    if let Some(head) = current.take() {
-                        scratch.waiting.push(Reverse(head));
-                    }
+                let outranked = current.as_ref().is_some_and(|head| {
+                    scratch
+                        .waiting
+                        .peek()
+                        .is_some_and(|Reverse(top)| top.key < head.key)
+                });
+                if outranked && let Some(head) = current.take() {
+                    scratch.waiting.push(Reverse(head));
+                }
+                if current.is_none() {
                     current = scratch.waiting.pop().map(|Reverse(head)| head);
                 }
                 if current.is_none() {
@@ -406,10 +417,7 @@ impl Model {
         let (case_index, line_in_case) = self.case_line_owner[case_line];
         let case = &self.cases[case_index];
         Waiting {
-            tier: case.tier,
-            contract,
-            id_rank: case.id_rank,
-            line_in_case,
+            key: Waiting::key(case.tier, contract, self.case_line_rank[case_line]),
             case_line,
             remaining: case.lines[line_in_case].1,
         }
@@ -629,6 +637,17 @@ fn rate_segments(scenario: &Scenario, line: usize, policy: Option<&Policy>) -> V
             (time, base * factor / 365.0)
         })
         .collect()
+}
+
+/// Each case line's rank in (case id, line index) order.
+fn case_line_ranks(owners: &[(usize, usize)], id_ranks: &[u32]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..owners.len()).collect();
+    order.sort_by_key(|&flat| (id_ranks[owners[flat].0], owners[flat].1));
+    let mut ranks = vec![0; owners.len()];
+    for (rank, flat) in order.into_iter().enumerate() {
+        ranks[flat] = u32::try_from(rank).unwrap_or(u32::MAX);
+    }
+    ranks
 }
 
 /// Each case's rank in case-id order, the third priority key.
