@@ -65,7 +65,6 @@ enum StepDuration {
 #[derive(Debug, Clone)]
 struct CaseModel {
     tier: u32,
-    id_rank: u32,
     /// Contract time when the case is already on contract (`since - start`, not positive).
     known_contract: Option<f64>,
     /// First delivery already happened (stage `delivering`) on this day.
@@ -209,8 +208,7 @@ impl Model {
                 lines[line.line].case_lines.push(case_line_owner.len());
                 case_line_owner.push((index, line_in_case));
             }
-            let (model, overrun) =
-                compile_case(scenario, case, policy, id_ranks[index], first_line);
+            let (model, overrun) = compile_case(scenario, case, policy, first_line);
             cases.push(model);
             overdue.push(overrun);
         }
@@ -677,7 +675,6 @@ fn compile_case(
     scenario: &Scenario,
     case: &Case,
     policy: Option<&Policy>,
-    id_rank: u32,
     first_line: usize,
 ) -> (CaseModel, Option<Stage>) {
     let elapsed = days_between(case.since, scenario.start);
@@ -729,7 +726,6 @@ fn compile_case(
     let on_contract = !is_paperwork(case.stage);
     let model = CaseModel {
         tier: tier_of(case, policy),
-        id_rank,
         known_contract: on_contract.then_some(since),
         known_first_delivery: (case.stage == Stage::Delivering).then_some(since),
         delivered_at: (case.stage == Stage::Delivered).then_some(since),
