@@ -752,6 +752,17 @@ async fn nato_analytics_answer_analysts_and_not_purchasers() {
 async fn sipri_lead_times_come_from_the_register_the_server_was_given() {
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/sipri/trade-register.csv");
+    if !file.is_file() {
+        // The register is SIPRI's, never shipped: it sits in the shared folder beside the
+        // checkout. Without it the test is skipped, except under CI.
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but {} is missing",
+            file.display()
+        );
+        eprintln!("skipped: {} is not there", file.display());
+        return;
+    }
     let register = expedite_data::sipri::read_path(&file).expect("the shared SIPRI register");
     let app = support::spawn_app_with(|state| state.with_sipri(register)).await;
     let report = app
