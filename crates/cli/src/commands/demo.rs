@@ -700,6 +700,7 @@ fn describe_dist(dist: &RawDist) -> String {
 /// a tick at P50. Drawn with plotters' SVG backend.
 fn draw_chart(demo: &DemoOutput, path: &Path) -> anyhow::Result<()> {
     use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
 
     let as_of = demo.assumptions.as_of;
     let day = |date: Date| f64::from((date - as_of).get_days());
@@ -728,14 +729,8 @@ fn draw_chart(demo: &DemoOutput, path: &Path) -> anyhow::Result<()> {
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .y_labels(rows.max(1))
-        .y_label_formatter(&|y| {
-            let row = y.floor() as usize;
-            demo.cases
-                .get(rows.saturating_sub(row + 1))
-                .map(|result| result.case.id.clone())
-                .unwrap_or_default()
-        })
+        // Case names are drawn beside their rows below: axis labels would land between rows.
+        .y_label_formatter(&|_| String::new())
         .x_label_formatter(&|x| {
             as_of
                 .checked_add(jiff::Span::new().days(x.round() as i64))
@@ -779,10 +774,22 @@ fn draw_chart(demo: &DemoOutput, path: &Path) -> anyhow::Result<()> {
     }
     chart
         .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()
         .map_err(|error| anyhow!("{error:?}"))?;
+    let label_style =
+        TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+    for (index, result) in demo.cases.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(earliest, (rows - index - 1) as f64 + 0.5));
+        root.draw(&Text::new(
+            result.case.id.clone(),
+            (x - 8, y),
+            label_style.clone(),
+        ))
+        .map_err(|error| anyhow!("{error:?}"))?;
+    }
     root.present().map_err(|error| anyhow!("{error:?}"))?;
     Ok(())
 }
