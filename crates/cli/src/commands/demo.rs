@@ -588,6 +588,7 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
         }
     }
     text.push_str("- congressional review: per case from the AECA 36(b) rules\n");
+    text.push_str("- each case is one notification on one line; its unit value is the notified value ÷ units (the whole ceiling put on the mapped item)\n");
     let mut lines = output::table(&[
         "line",
         "base rate (units/yr from date; catalog)",
