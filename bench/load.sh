@@ -4,6 +4,7 @@
 #
 #   bench/load.sh                 # 20 s per run, 64 connections, 2 wrk threads
 #   DURATION=60s bench/load.sh
+#   EXPEDITE_BIN=path/to/expedite bench/load.sh   # use a binary already built
 #
 # Needs wrk (apt-get install -y wrk), curl, and cargo. Everything runs on 127.0.0.1 and
 # stops by itself; the database lives in a temporary folder that is removed afterwards.
@@ -24,9 +25,13 @@ for tool in wrk curl cargo; do
     command -v "$tool" >/dev/null || { echo "load.sh needs $tool (wrk: apt-get install -y wrk)" >&2; exit 2; }
 done
 
-echo "==> building expedite (release)"
-cargo build --release -q -p expedite
-BIN="${CARGO_TARGET_DIR:-target}/release/expedite"
+if [ -n "${EXPEDITE_BIN:-}" ]; then
+    BIN=$EXPEDITE_BIN
+else
+    echo "==> building expedite (release)"
+    cargo build --release -q -p expedite
+    BIN="${CARGO_TARGET_DIR:-target}/release/expedite"
+fi
 
 WORK=$(mktemp -d)
 SERVER_PID=""
