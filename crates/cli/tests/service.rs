@@ -191,30 +191,24 @@ async fn case_on_contract(client: &reqwest::Client, address: &str, token: &str, 
     }
 }
 
-#[tokio::test]
-async fn a_sigkill_mid_stream_loses_no_acknowledged_event() {
-    const CASES: [&str; 4] = ["EE-B-AAA", "EE-B-AAB", "EE-B-AAC", "EE-B-AAD"];
-    let folder = tempfile::tempdir().expect("temp dir");
-    let db = sqlite_url(folder.path());
-    let token = create_token(&db, &["--role", "admin", "--name", "crash-test"]);
-    let mut server = Server::start(&db);
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client");
-    for id in CASES {
-        case_on_contract(&client, &server.address, &token, id).await;
-    }
+const STREAM_CASES: [&str; 4] = ["EE-B-AAA", "EE-B-AAB", "EE-B-AAC", "EE-B-AAD"];
 
-    // One writer per case delivers one unit at a time and remembers each acknowledged version.
-    let killed = Arc::new(AtomicBool::new(false));
+/// Writers, one per case, each delivering one unit at a time and remembering every
+/// version the server acknowledged, until the server goes away.
+struct WriteStream {
+    stopped: Arc<AtomicBool>,
+    writers: tokio::task::JoinSet<(&'static str, Vec<i64>)>,
+}
+
+fn start_writing(client: &reqwest::Client, address: &str, token: &str) -> WriteStream {
+    let stopped = Arc::new(AtomicBool::new(false));
     let mut writers = tokio::task::JoinSet::new();
-    for id in CASES {
-        let (client, token, address, killed) = (
+    for id in STREAM_CASES {
+        let (client, token, address, stopped) = (
             client.clone(),
-            token.clone(),
-            server.address.clone(),
-            killed.clone(),
+            token.to_owned(),
+            address.to_owned(),
+            stopped.clone(),
         );
         writers.spawn(async move {
             let mut acknowledged = Vec::new();
@@ -227,28 +221,44 @@ async fn a_sigkill_mid_stream_loses_no_acknowledged_event() {
                         acknowledged.push(version);
                     }
                     Ok((status, body)) => panic!("{id}: unexpected {status} {body}"),
-                    Err(_) if killed.load(Ordering::SeqCst) => break,
+                    Err(_) if stopped.load(Ordering::SeqCst) => break,
                     Err(error) => panic!("{id}: {error}"),
                 }
             }
             (id, acknowledged)
         });
     }
+    WriteStream { stopped, writers }
+}
+
+/// Opens the stream's cases, writes for a while, stops the server with `stop`, restarts it,
+/// and checks every acknowledged write. Returns, per case, the acknowledged versions and
+/// the version found after the restart.
+async fn write_stop_and_restart(stop: impl FnOnce(&mut Child)) -> Vec<(Vec<i64>, i64)> {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let db = sqlite_url(folder.path());
+    let token = create_token(&db, &["--role", "admin", "--name", "stream-test"]);
+    let mut server = Server::start(&db);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    for id in STREAM_CASES {
+        case_on_contract(&client, &server.address, &token, id).await;
+    }
+    let stream = start_writing(&client, &server.address, &token);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    killed.store(true, Ordering::SeqCst);
-    server.child.kill().expect("SIGKILL the server");
-    server.child.wait().expect("reap");
-    let streams = writers.join_all().await;
+    stream.stopped.store(true, Ordering::SeqCst);
+    stop(&mut server.child);
+    let streams = stream.writers.join_all().await;
 
     let server = Server::start(&db);
-    let mut total = 0;
+    let mut outcomes = Vec::new();
     for (id, acknowledged) in streams {
         assert!(
             acknowledged.len() > 10,
             "{id}: the stream was too short to mean anything"
         );
-        total += acknowledged.len();
-        let last = *acknowledged.last().expect("acknowledged writes");
         let (status, case) = get(
             &client,
             format!("{}/api/v1/cases/{id}", server.address),
@@ -257,11 +267,6 @@ async fn a_sigkill_mid_stream_loses_no_acknowledged_event() {
         .await;
         assert_eq!(status, 200);
         let version = case["version"].as_i64().expect("version");
-        // Every acknowledged write is there; at most the one in flight at the kill is too.
-        assert!(
-            version == last || version == last + 1,
-            "{id}: acknowledged up to {last}, found {version}"
-        );
         let delivered = case["lines"][0]["delivered"].as_i64().expect("delivered");
         assert_eq!(
             delivered,
@@ -294,6 +299,52 @@ async fn a_sigkill_mid_stream_loses_no_acknowledged_event() {
         )
         .await;
         assert_eq!(verified["valid"], true, "{id}: {verified}");
+        outcomes.push((acknowledged, version));
     }
+    outcomes
+}
+
+#[tokio::test]
+async fn a_sigkill_mid_stream_loses_no_acknowledged_event() {
+    let outcomes = write_stop_and_restart(|child| {
+        child.kill().expect("SIGKILL the server");
+        child.wait().expect("reap");
+    })
+    .await;
+    for (acknowledged, version) in &outcomes {
+        let last = *acknowledged.last().expect("acknowledged writes");
+        // At most the one write in flight at the kill is there without an acknowledgement.
+        assert!(
+            *version == last || *version == last + 1,
+            "acknowledged up to {last}, found {version}"
+        );
+    }
+    let total: usize = outcomes
+        .iter()
+        .map(|(acknowledged, _)| acknowledged.len())
+        .sum();
     eprintln!("{total} acknowledged writes survived the SIGKILL");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_sigterm_mid_stream_finishes_requests_in_flight_and_exits_cleanly() {
+    let outcomes = write_stop_and_restart(|child| {
+        let pid = child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("kill")
+                .success()
+        );
+        let status = child.wait().expect("wait");
+        assert!(status.success(), "{status:?}");
+    })
+    .await;
+    for (acknowledged, version) in &outcomes {
+        // Requests in flight were answered before the server stopped: nothing it committed
+        // went unacknowledged.
+        assert_eq!(acknowledged.last(), Some(version));
+    }
 }
