@@ -82,12 +82,6 @@ pub trait Store: Send + Sync {
     /// error but a [`Verification`] that says where.
     async fn verify(&self, id: &CaseId) -> Result<Verification, StoreError>;
 
-    /// Every case id, for verifying a whole store.
-    ///
-    /// # Errors
-    /// [`StoreError::Database`].
-    async fn case_ids(&self) -> Result<Vec<CaseId>, StoreError>;
-
     /// Stores a new token and returns its secret, which is never stored or shown again.
     ///
     /// # Errors

@@ -457,18 +457,6 @@ impl Store for SqlStore {
         Ok(chain::verify_chain(id, &rows, &head, &self.rules))
     }
 
-    async fn case_ids(&self) -> Result<Vec<CaseId>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM cases ORDER BY id")
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let text: String = row.try_get("id")?;
-                CaseId::parse(&text).map_err(|error| StoreError::Corrupt(error.to_string()))
-            })
-            .collect()
-    }
-
     async fn create_token(
         &self,
         new: NewToken,

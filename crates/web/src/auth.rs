@@ -13,7 +13,6 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use expedite_core::machine::Case;
 use expedite_store::{Author, Role, Scope, TokenInfo};
 
 use crate::AppState;
@@ -48,15 +47,6 @@ impl Caller {
                 Scope::Agency(expedite_core::Agency::Other)
             }
         }
-    }
-
-    /// The case, if the caller may see it; otherwise 404.
-    ///
-    /// # Errors
-    /// [`ApiError::NotFound`].
-    pub fn see(&self, case: Option<Case>) -> Result<Case, ApiError> {
-        case.filter(|case| self.scope().covers(case))
-            .ok_or(ApiError::NotFound)
     }
 
     /// Whether the caller may open or transition a case it can see.
