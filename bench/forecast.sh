@@ -43,11 +43,13 @@ step "expedite forecast: $TRIALS trials, base and policy"
     --trials "$TRIALS" --format json --quiet >"$work/report.json" 2>"$work/time.txt"
 wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/time.txt")
 peak_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")
+user_s=$(sed -n 's/.*User time (seconds): //p' "$work/time.txt")
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 runs=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["runs"]))' "$work/report.json")
 
-python3 - "$rust_ns" "$simpy_s" "$wall" "$peak_kb" "$TRIALS" "$runs" <<'PY'
+python3 - "$rust_ns" "$simpy_s" "$wall" "$peak_kb" "$TRIALS" "$runs" "$user_s" "$load" <<'PY'
 import sys
-rust_ns, simpy_s, wall, peak_kb, trials, runs = sys.argv[1:]
+rust_ns, simpy_s, wall, peak_kb, trials, runs, user_s, load = sys.argv[1:]
 rust_s = float(rust_ns) / 1e9
 parts = [float(p) for p in wall.split(":")]
 wall_s = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
@@ -55,5 +57,6 @@ print(f"rust   median seconds per trial: {rust_s:.6f}  ({rust_s * 1e3:.2f} ms)")
 print(f"simpy  median seconds per trial: {float(simpy_s):.3f}")
 print(f"ratio  simpy / rust:             {float(simpy_s) / rust_s:.0f}x")
 print(f"{trials} trials x {runs} runs (base + policies): wall {wall_s:.1f} s, "
-      f"peak memory {int(peak_kb) / 1024:.0f} MB")
+      f"({float(user_s):.1f} s of CPU), peak memory {int(peak_kb) / 1024:.0f} MB")
+print(f"load average when done (1, 5, 15 min): {load}")
 PY

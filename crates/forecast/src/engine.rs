@@ -97,9 +97,10 @@ pub struct Model {
     lines: Vec<LineModel>,
     /// For each flat case line: (case index, index of the line within the case).
     case_line_owner: Vec<(usize, usize)>,
-    /// For each flat case line: its rank in (case id, line index) order, the last keys of
-    /// the queue's priority.
-    case_line_rank: Vec<u32>,
+    /// For each flat case line: its case's tier, its quantity, and its rank in (case id,
+    /// line index) order: what the queue needs, kept together so that a unit joining the
+    /// queue reads one small record.
+    case_line_queue_facts: Vec<(u32, u32, u32)>,
     /// Whether the target was given, and its day.
     pub(crate) target_day: Option<i32>,
     /// The stage each case has overrun, if any (DESIGN.md: reported as overdue).
@@ -215,13 +216,17 @@ impl Model {
         let target_day = scenario
             .target
             .map(|target| day_of(days_between(scenario.start, target)));
-        let case_line_rank = case_line_ranks(&case_line_owner, &id_ranks);
+        let case_line_queue_facts = case_line_ranks(&case_line_owner, &id_ranks)
+            .into_iter()
+            .zip(&case_line_owner)
+            .map(|(rank, &(case, line))| (cases[case].tier, cases[case].lines[line].1, rank))
+            .collect();
         Model {
             seed,
             cases,
             lines,
             case_line_owner,
-            case_line_rank,
+            case_line_queue_facts,
             target_day,
             overdue,
         }
@@ -412,12 +417,11 @@ impl Model {
     }
 
     fn waiting_for(&self, case_line: usize, contract: f64) -> Waiting {
-        let (case_index, line_in_case) = self.case_line_owner[case_line];
-        let case = &self.cases[case_index];
+        let (tier, quantity, rank) = self.case_line_queue_facts[case_line];
         Waiting {
-            key: Waiting::key(case.tier, contract, self.case_line_rank[case_line]),
+            key: Waiting::key(tier, contract, rank),
             case_line,
-            remaining: case.lines[line_in_case].1,
+            remaining: quantity,
         }
     }
 

@@ -186,9 +186,7 @@ fn run_one(model: &Model, trials: u32, mut on_block: impl FnMut(u64)) -> RunAccu
                 model.simulate(trial, scratch)
             })
             .collect();
-        for outcome in &outcomes {
-            accumulator.add(outcome);
-        }
+        accumulator.add_block(&outcomes);
         on_block(end - next);
         next = end;
     }

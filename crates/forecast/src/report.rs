@@ -6,6 +6,7 @@
 //! smallest of `n` trials.
 
 use expedite_core::{Date, Stage};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::{COMPONENTS, Model, TrialOutcome};
@@ -193,27 +194,36 @@ impl RunAccumulator {
         }
     }
 
-    /// Adds one trial; call in trial order so that the float sums are reproducible.
-    pub(crate) fn add(&mut self, outcome: &TrialOutcome) {
-        for (histograms, days) in self.case_days.iter_mut().zip(&outcome.case_days) {
-            for (histogram, &day) in histograms.iter_mut().zip(days) {
+    /// Adds a block of trials, in trial order so that the float sums are reproducible. The
+    /// per-case histograms are filled in parallel, one case per task: integer counts do not
+    /// depend on the order they are added in.
+    pub(crate) fn add_block(&mut self, outcomes: &[TrialOutcome]) {
+        self.case_days
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(case, histograms)| {
+                for outcome in outcomes {
+                    for (histogram, &day) in histograms.iter_mut().zip(&outcome.case_days[case]) {
+                        histogram.add(day);
+                    }
+                }
+            });
+        for outcome in outcomes {
+            for (histogram, &day) in self.line_clear.iter_mut().zip(&outcome.line_clear_days) {
                 histogram.add(day);
             }
+            for (sum, &share) in self
+                .line_utilisation_sum
+                .iter_mut()
+                .zip(&outcome.line_utilisation)
+            {
+                *sum += share;
+            }
+            for (values, &days) in self.component_days.iter_mut().zip(&outcome.component_days) {
+                values.push(days);
+            }
+            self.trials += 1;
         }
-        for (histogram, &day) in self.line_clear.iter_mut().zip(&outcome.line_clear_days) {
-            histogram.add(day);
-        }
-        for (sum, &share) in self
-            .line_utilisation_sum
-            .iter_mut()
-            .zip(&outcome.line_utilisation)
-        {
-            *sum += share;
-        }
-        for (values, &days) in self.component_days.iter_mut().zip(&outcome.component_days) {
-            values.push(days);
-        }
-        self.trials += 1;
     }
 
     pub(crate) fn finish(mut self, policy: &str, model: &Model, scenario: &crate::Scenario) -> Run {
