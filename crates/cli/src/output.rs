@@ -20,9 +20,11 @@ pub enum Format {
 
 /// Prints a value as pretty JSON followed by a newline.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    // Serialise first so that a closed pipe surfaces as an io::Error, which main treats
+    // as success, rather than hidden inside a serde_json::Error.
+    let text = serde_json::to_string_pretty(value)?;
     let mut stdout = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut stdout, value)?;
-    writeln!(stdout)?;
+    writeln!(stdout, "{text}")?;
     Ok(())
 }
 

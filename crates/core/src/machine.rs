@@ -47,9 +47,10 @@ pub struct NewCase {
     pub rule_set: Option<String>,
 }
 
-/// A dated event that moves a case.
+/// A dated event that moves a case. On the wire:
+/// `{"date": "2025-01-10", "kind": "advance", "to": "offered"}`. Unknown fields are refused
+/// by [`EventKind`]; serde does not support `deny_unknown_fields` beside `flatten` here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Event {
     /// The day it happened.
     pub date: Date,

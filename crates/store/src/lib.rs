@@ -22,7 +22,6 @@ pub mod model;
 pub mod samm;
 pub mod sql;
 pub mod token;
-pub mod wire;
 
 use async_trait::async_trait;
 use expedite_core::{CaseId, Event, NewCase};

@@ -32,7 +32,7 @@ pub enum Change {
     /// The case was opened from its Letter of Request.
     Opened(NewCase),
     /// A transition the stage machine accepted.
-    Event(#[serde(with = "crate::wire")] Event),
+    Event(Event),
 }
 
 /// One stored event with its place in the hash chain.

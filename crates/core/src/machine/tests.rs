@@ -327,6 +327,27 @@ fn opening_a_case_checks_its_lines() {
     );
 }
 
+#[test]
+fn events_read_back_their_own_json_and_refuse_unknown_fields() {
+    for event in [
+        advance(Stage::Offered, date(2025, 1, 10)),
+        deliver(0, 2, date(2025, 1, 10)),
+    ] {
+        let json = serde_json::to_string(&event).expect("serialises");
+        assert_eq!(
+            serde_json::from_str::<Event>(&json).expect("reads back"),
+            event
+        );
+    }
+    let advance_json = r#"{"date": "2025-01-10", "kind": "advance", "to": "offered"}"#;
+    assert_eq!(
+        serde_json::from_str::<Event>(advance_json).expect("documented form"),
+        advance(Stage::Offered, date(2025, 1, 10))
+    );
+    let unknown = r#"{"date": "2025-01-10", "kind": "advance", "to": "offered", "extra": 1}"#;
+    assert!(serde_json::from_str::<Event>(unknown).is_err());
+}
+
 fn any_event() -> impl Strategy<Value = Event> {
     let stage = proptest::sample::select(Stage::ALL.to_vec());
     let day = (0i64..4000).prop_map(|offset| date(2024, 1, 1).saturating_add(offset.days()));
