@@ -278,7 +278,9 @@ fn draw_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
         .y_label_area_size(150)
         .build_cartesian_2d(
             (earliest - margin)..(latest + margin),
-            0.0..case_count.max(1) as f64,
+            // Row k (from the bottom) is centred on y = k, so the axis ticks at whole
+            // numbers name the rows.
+            -0.5..case_count.max(1) as f64 - 0.5,
         )
         .map_err(|error| anyhow!("{error:?}"))?;
     let base_cases = report
@@ -289,9 +291,12 @@ fn draw_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .y_labels(case_count.max(1))
+        .y_labels(case_count + 1)
         .y_label_formatter(&|y| {
-            let row = y.floor() as usize;
+            if (y - y.round()).abs() > 1e-6 || *y < 0.0 {
+                return String::new();
+            }
+            let row = y.round() as usize;
             base_cases
                 .get(case_count.saturating_sub(row + 1))
                 .map(|case| case.id.clone())
@@ -314,7 +319,7 @@ fn draw_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
             .take(case_count)
             .enumerate()
             .map(|(index, case)| {
-                let row = (case_count - index - 1) as f64 + 0.1 + band * run_index as f64;
+                let row = (case_count - index - 1) as f64 - 0.4 + band * run_index as f64;
                 (row, case.final_delivery)
             });
         let rows: Vec<_> = rows.collect();
