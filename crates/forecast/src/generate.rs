@@ -165,7 +165,11 @@ fn case(index: usize, lines: &[RawLine], rng: &mut ChaCha8Rng) -> RawCase {
     };
     let days_in_stage = rng.random_range(0_i64..=400);
     let since = jiff::civil::date(2025, 3, 1)
-        .checked_sub(jiff::Span::new().days(days_in_stage))
+        .checked_sub(
+            jiff::Span::new()
+                .try_days(days_in_stage)
+                .unwrap_or_default(),
+        )
         .unwrap_or_default();
     let line_count = rng.random_range(1_usize..=3);
     let case_lines = (0..line_count)

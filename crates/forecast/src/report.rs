@@ -281,10 +281,13 @@ fn round_to(value: f64, scale: f64) -> f64 {
     (value * scale).round() / scale
 }
 
-/// `start + day` days, clamped to the calendar's range.
+/// `start + day` days, clamped to the calendar's range (a queue of billions of units can
+/// reach past the year 9999).
 pub fn date_of(start: Date, day: i32) -> Date {
-    start
-        .checked_add(jiff::Span::new().days(i64::from(day)))
+    jiff::Span::new()
+        .try_days(i64::from(day))
+        .ok()
+        .and_then(|span| start.checked_add(span).ok())
         .unwrap_or(if day < 0 { Date::MIN } else { Date::MAX })
 }
 
@@ -316,5 +319,13 @@ mod tests {
         }
         assert!((histogram.share_at_or_before(5) - 0.6).abs() < 1e-12);
         assert!((histogram.share_at_or_before(-4)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn dates_beyond_the_calendar_are_clamped_not_a_panic() {
+        let start = jiff::civil::date(2025, 1, 1);
+        assert_eq!(date_of(start, i32::MAX), Date::MAX);
+        assert_eq!(date_of(start, i32::MIN), Date::MIN);
+        assert_eq!(date_of(start, 31).to_string(), "2025-02-01");
     }
 }

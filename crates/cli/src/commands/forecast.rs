@@ -303,10 +303,8 @@ fn draw_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
                 .unwrap_or_default()
         })
         .x_label_formatter(&|x| {
-            start
-                .checked_add(jiff::Span::new().days(x.round() as i64))
-                .map(|date| date.to_string())
-                .unwrap_or_default()
+            let day = i32::try_from(x.round() as i64).unwrap_or(i32::MAX);
+            expedite_forecast::report::date_of(start, day).to_string()
         })
         .draw()
         .map_err(|error| anyhow!("{error:?}"))?;
