@@ -94,48 +94,91 @@ pub struct Bottleneck {
     pub median_days: f64,
 }
 
-/// Counts of trials per day, over a range that grows as needed.
+/// Widest span of days counted densely; days further out (a wild lognormal tail, an
+/// absurd quantity) are counted in a sparse map, so memory stays bounded whatever the input.
+const DENSE_DAYS: i64 = 1 << 16;
+
+/// Counts of trials per day: dense over a window that grows up to [`DENSE_DAYS`], sparse
+/// outside it.
 #[derive(Debug, Clone, Default)]
 struct DayHistogram {
     first_day: i32,
     counts: Vec<u32>,
+    outliers: std::collections::BTreeMap<i32, u32>,
 }
 
 impl DayHistogram {
     fn add(&mut self, day: i32) {
         if self.counts.is_empty() {
             self.first_day = day;
+            self.counts.push(1);
+            return;
         }
-        if day < self.first_day {
-            let grow = usize::try_from(i64::from(self.first_day) - i64::from(day)).unwrap_or(0);
+        let first = i64::from(self.first_day);
+        let last = first + self.counts.len() as i64 - 1;
+        let day_wide = i64::from(day);
+        if day_wide < first && last - day_wide < DENSE_DAYS {
+            let grow = usize::try_from(first - day_wide).unwrap_or(0);
             self.counts.splice(0..0, std::iter::repeat_n(0, grow));
             self.first_day = day;
+        } else if day_wide > last && day_wide - first < DENSE_DAYS {
+            self.counts
+                .resize(usize::try_from(day_wide - first + 1).unwrap_or(0), 0);
+        } else if day_wide < first || day_wide > last {
+            *self.outliers.entry(day).or_insert(0) += 1;
+            return;
         }
         let index = usize::try_from(i64::from(day) - i64::from(self.first_day)).unwrap_or(0);
-        if index >= self.counts.len() {
-            self.counts.resize(index + 1, 0);
-        }
         self.counts[index] += 1;
     }
 
-    fn total(&self) -> u64 {
-        self.counts.iter().map(|&count| u64::from(count)).sum()
+    /// Every counted day with its count, in day order (a day may appear twice, once dense
+    /// and once sparse, next to each other).
+    fn sorted_counts(&self) -> Vec<(i32, u32)> {
+        let dense = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|&(_, &count)| count > 0)
+            .map(|(offset, &count)| {
+                (
+                    self.first_day
+                        .saturating_add(i32::try_from(offset).unwrap_or(i32::MAX)),
+                    count,
+                )
+            });
+        let mut all: Vec<(i32, u32)> = dense
+            .chain(self.outliers.iter().map(|(&day, &count)| (day, count)))
+            .collect();
+        all.sort_by_key(|&(day, _)| day);
+        all
     }
 
-    /// The nearest-rank percentile: the `ceil(p·n)`-th smallest day.
-    fn percentile(&self, p: f64) -> i32 {
+    fn total(&self) -> u64 {
+        let dense: u64 = self.counts.iter().map(|&count| u64::from(count)).sum();
+        dense
+            + self
+                .outliers
+                .values()
+                .map(|&count| u64::from(count))
+                .sum::<u64>()
+    }
+
+    /// The nearest-rank percentiles: for each `p`, the `ceil(p·n)`-th smallest day.
+    fn percentiles<const N: usize>(&self, ps: [f64; N]) -> [i32; N] {
         let total = self.total();
-        let rank = nearest_rank(p, total);
-        let mut seen = 0;
-        for (offset, &count) in self.counts.iter().enumerate() {
-            seen += u64::from(count);
-            if seen >= rank {
-                return self
-                    .first_day
-                    .saturating_add(i32::try_from(offset).unwrap_or(i32::MAX));
+        let counts = self.sorted_counts();
+        ps.map(|p| {
+            let rank = nearest_rank(p, total);
+            let mut seen = 0;
+            for &(day, count) in &counts {
+                seen += u64::from(count);
+                if seen >= rank {
+                    return day;
+                }
             }
-        }
-        self.first_day
+            self.first_day
+        })
     }
 
     fn share_at_or_before(&self, day: i32) -> f64 {
@@ -143,16 +186,12 @@ impl DayHistogram {
         if total == 0 {
             return 0.0;
         }
-        let upto = i64::from(day) - i64::from(self.first_day);
-        let within: u64 = match usize::try_from(upto) {
-            Ok(last) => self
-                .counts
-                .iter()
-                .take(last.saturating_add(1))
-                .map(|&count| u64::from(count))
-                .sum(),
-            Err(_) => 0,
-        };
+        let within: u64 = self
+            .sorted_counts()
+            .iter()
+            .filter(|&&(counted, _)| counted <= day)
+            .map(|&(_, count)| u64::from(count))
+            .sum();
         within as f64 / total as f64
     }
 }
@@ -228,10 +267,13 @@ impl RunAccumulator {
 
     pub(crate) fn finish(mut self, policy: &str, model: &Model, scenario: &crate::Scenario) -> Run {
         let start = scenario.start;
-        let percentiles = |histogram: &DayHistogram| Percentiles {
-            p10: date_of(start, histogram.percentile(0.10)),
-            p50: date_of(start, histogram.percentile(0.50)),
-            p90: date_of(start, histogram.percentile(0.90)),
+        let percentiles = |histogram: &DayHistogram| {
+            let [p10, p50, p90] = histogram.percentiles([0.10, 0.50, 0.90]);
+            Percentiles {
+                p10: date_of(start, p10),
+                p50: date_of(start, p50),
+                p90: date_of(start, p90),
+            }
         };
         let cases = scenario
             .cases
@@ -313,12 +355,31 @@ mod tests {
         }
         let mut sorted = days.to_vec();
         sorted.sort_unstable();
-        for p in [0.1, 0.5, 0.9] {
+        let ps = [0.1, 0.5, 0.9];
+        for (p, found) in ps.into_iter().zip(histogram.percentiles(ps)) {
             let rank = nearest_rank(p, days.len() as u64) as usize;
-            assert_eq!(histogram.percentile(p), sorted[rank - 1], "p = {p}");
+            assert_eq!(found, sorted[rank - 1], "p = {p}");
         }
         assert!((histogram.share_at_or_before(5) - 0.6).abs() < 1e-12);
         assert!((histogram.share_at_or_before(-4)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn far_outliers_are_counted_sparsely_and_still_ranked() {
+        let mut histogram = DayHistogram::default();
+        let days = [10, i32::MAX, 12, -2_000_000_000, 11, 11, 1_000_000];
+        for day in days {
+            histogram.add(day);
+        }
+        assert!(histogram.counts.len() <= DENSE_DAYS as usize);
+        let mut sorted = days.to_vec();
+        sorted.sort_unstable();
+        let ps = [0.1, 0.5, 0.9, 1.0];
+        for (p, found) in ps.into_iter().zip(histogram.percentiles(ps)) {
+            let rank = nearest_rank(p, days.len() as u64) as usize;
+            assert_eq!(found, sorted[rank - 1], "p = {p}");
+        }
+        assert!((histogram.share_at_or_before(12) - 5.0 / 7.0).abs() < 1e-12);
     }
 
     #[test]
