@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use expedite_core::Country;
 use expedite_data::Percent;
 use expedite_data::nato::{SpendingStatus, Trend};
@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::input::{Checks, JsonObject, reject_unknown};
+use crate::input::{Checks, JsonObject, PathParam, reject_unknown};
 
 /// Most trials one forecast request may ask for (the scenario's own count included).
 pub const MAX_TRIALS: u32 = 20_000;
@@ -68,7 +68,7 @@ pub async fn nato_status(
 pub async fn nato_trend(
     State(state): State<AppState>,
     caller: Caller,
-    Path(country): Path<String>,
+    PathParam(country): PathParam,
 ) -> Result<Json<Trend>, ApiError> {
     analysts_only(&caller)?;
     let country = Country::from_iso3(&country).map_err(|_| ApiError::NotFound)?;

@@ -1,7 +1,7 @@
 //! `/api/v1/cases`: open, list, read and transition cases; their history and its check.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use expedite_core::case::{CaseLine, Category};
@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::input::{Checks, JsonObject, reject_unknown};
+use crate::input::{Checks, JsonObject, PathParam, reject_unknown};
 use crate::{AppState, now, today};
 
 /// Longest item description accepted.
@@ -164,7 +164,7 @@ pub async fn list(
 pub async fn get_case(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Response, ApiError> {
     let stored = visible_case(&state, &caller, &id).await?;
     Ok(Json(CaseView::of(&stored, today())).into_response())
@@ -174,7 +174,7 @@ pub async fn get_case(
 pub async fn post_event(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let stored = visible_case(&state, &caller, &id).await?;
@@ -191,7 +191,7 @@ pub async fn post_event(
 pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Json<Value>, ApiError> {
     let stored = visible_case(&state, &caller, &id).await?;
     let events: Vec<EventRecord> = state.store.events(&stored.case.id).await?;
@@ -204,7 +204,7 @@ pub async fn events(
 pub async fn verify(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Json<Verification>, ApiError> {
     let stored = visible_case(&state, &caller, &id).await?;
     Ok(Json(state.store.verify(&stored.case.id).await?))

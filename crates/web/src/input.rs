@@ -5,8 +5,9 @@
 //! 422. Only then is the domain type built, so the core sees parsed values only.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -39,6 +40,27 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
                 "the body is not valid JSON: {error}"
             ))),
         }
+    }
+}
+
+/// The one parameter of a path such as `/cases/{id}`. A segment that cannot be read (not
+/// UTF-8 once percent-decoded) is a 400 with the error body, like every other bad request.
+#[derive(Debug)]
+pub struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<PathParam, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| PathParam(value))
+            .map_err(|rejection| {
+                ApiError::malformed(format!(
+                    "the path cannot be read: {}",
+                    rejection.body_text()
+                ))
+            })
     }
 }
 

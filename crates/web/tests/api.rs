@@ -794,3 +794,28 @@ async fn unknown_paths_and_methods_answer_with_the_error_body() {
         .await;
     assert_eq!((wrong.status, wrong.code()), (405, "method_not_allowed"));
 }
+
+#[tokio::test]
+async fn a_path_parameter_that_cannot_be_read_is_400_with_the_error_body() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/cases/%FF",
+        "/api/v1/cases/%FF/events",
+        "/api/v1/cases/%FF/verify",
+        "/api/v1/analytics/nato/trend/%FF",
+    ] {
+        let reply = app.get(path, &app.admin).await;
+        assert_eq!((reply.status, reply.code()), (400, "malformed"), "{path}");
+        assert!(
+            reply.body["error"]["message"].is_string(),
+            "{path}: {}",
+            reply.body
+        );
+    }
+    let posted = app
+        .post("/api/v1/cases/%FF/events", &app.army, &json!({}))
+        .await;
+    assert_eq!((posted.status, posted.code()), (400, "malformed"));
+    let anonymous = app.send("GET", "/api/v1/cases/%FF", None, None).await;
+    assert_eq!((anonymous.status, anonymous.code()), (401, "unauthorized"));
+}
