@@ -59,6 +59,12 @@ pub enum ApiError {
     /// Nothing there, or nothing the caller may see (404).
     #[error("not found")]
     NotFound,
+    /// No route has this path (404).
+    #[error("no such path in this API")]
+    NoRoute,
+    /// The path exists but does not take this method (405).
+    #[error("this path does not take that method")]
+    MethodNotAllowed,
     /// The body is larger than the service accepts (413).
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
@@ -96,6 +102,8 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -161,5 +169,26 @@ fn field_error_from_message(message: &str) -> ApiError {
     match message.split_once(": ") {
         Some((field, detail)) => ApiError::invalid(field, detail),
         None => ApiError::invalid("body", message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_paths_and_methods_are_decided_by_the_one_error_type() {
+        assert_eq!(
+            ApiError::NoRoute.status_and_code(),
+            (StatusCode::NOT_FOUND, "no_route")
+        );
+        assert_eq!(
+            ApiError::MethodNotAllowed.status_and_code(),
+            (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+        );
+        assert_eq!(
+            ApiError::NoRoute.body("no_route"),
+            json!({ "error": { "code": "no_route", "message": "no such path in this API" } })
+        );
     }
 }

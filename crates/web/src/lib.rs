@@ -22,7 +22,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -181,16 +181,10 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-async fn not_found() -> impl IntoResponse {
-    let body = serde_json::json!({
-        "error": { "code": "no_route", "message": "no such path in this API" }
-    });
-    (StatusCode::NOT_FOUND, Json(body))
+async fn not_found() -> ApiError {
+    ApiError::NoRoute
 }
 
-async fn method_not_allowed() -> impl IntoResponse {
-    let body = serde_json::json!({
-        "error": { "code": "method_not_allowed", "message": "this path does not take that method" }
-    });
-    (StatusCode::METHOD_NOT_ALLOWED, Json(body))
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
