@@ -277,7 +277,12 @@ impl Model {
                     StepDuration::Drawn { dist, given } => given.sample(dist, rng),
                     StepDuration::Statutory { remaining } => *remaining,
                 };
-                let spent = raw * step.scale;
+                // A stage scaled to nothing takes no time, even when its draw overflowed.
+                let spent = if step.scale == 0.0 {
+                    0.0
+                } else {
+                    raw * step.scale
+                };
                 days[step.component] += spent;
                 contract += spent;
             }
@@ -287,7 +292,12 @@ impl Model {
             scratch.paperwork_days.push(days);
             let mut transport = || match &case.transport {
                 Some(dist) if case.delivered_at.is_none() => {
-                    dist.sample(rng) * case.transport_scale
+                    let days = dist.sample(rng);
+                    if case.transport_scale == 0.0 {
+                        0.0
+                    } else {
+                        days * case.transport_scale
+                    }
                 }
                 _ => 0.0,
             };
@@ -504,7 +514,8 @@ impl LineClock<'_> {
 
     fn idle_until(&mut self, time: f64) {
         self.now = self.now.max(time);
-        while self.segment_end() <= self.now {
+        // The last segment runs for ever, even to a time drawn as infinite.
+        while self.segment + 1 < self.segments.len() && self.segment_end() <= self.now {
             self.segment += 1;
         }
     }

@@ -453,6 +453,52 @@ fn the_same_seed_gives_the_same_report_and_another_seed_another() {
     assert_ne!(first, run(&s, &options(6)).expect("runs"));
 }
 
+/// A lognormal so wide that about one draw in ten overflows to an infinite number of days.
+const OVERFLOWING_LOA: &str = r#"[channels.fms]
+loa_development = { dist = "lognormal", median = 60, p90 = 1e300 }
+"#;
+
+#[test]
+fn a_stage_drawn_past_every_date_still_ends_the_forecast_at_the_calendars_end() {
+    let s = scenario(&format!(
+        "{OVERFLOWING_LOA}[[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}",
+        line_case("PL-B-AAA", "loa_development", 1, 2)
+    ));
+    let options = RunOptions {
+        trials: Some(100),
+        ..RunOptions::default()
+    };
+    let report = run(&s, &options).expect("the scenario runs to the end");
+    assert_eq!(
+        case(&report, "PL-B-AAA").final_delivery.p90.to_string(),
+        "9999-12-31"
+    );
+}
+
+#[test]
+fn a_stage_scaled_by_zero_takes_no_time_even_when_its_draw_overflowed() {
+    // With loa_development gone the case is on contract at t = 0 (no notification for
+    // $2,000), its two units are released at t = 1 and 2.
+    let s = scenario(&format!(
+        "{OVERFLOWING_LOA}[[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}\n\
+         [[policies]]\nname = \"no-loa\"\nstage_scale = {{ loa_development = 0 }}\n",
+        line_case("PL-B-AAA", "loa_development", 1, 2)
+    ));
+    let options = RunOptions {
+        trials: Some(100),
+        ..RunOptions::default()
+    };
+    let report = run(&s, &options).expect("the scenario runs to the end");
+    let policy = report
+        .runs
+        .iter()
+        .find(|run| run.policy == "no-loa")
+        .expect("the policy ran");
+    let forecast = &policy.cases[0];
+    exactly(forecast.contract, "2025-01-01");
+    exactly(forecast.final_delivery, "2025-01-03");
+}
+
 // ---------------------------------------------------------------------------------------
 // Bad input: one error naming the TOML path and the problem.
 
