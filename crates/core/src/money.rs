@@ -121,6 +121,9 @@ impl Usd {
         }
         let unsigned = trimmed.strip_prefix('$').unwrap_or(trimmed).trim();
         let (number, scale) = split_suffix(unsigned);
+        if number.contains(',') && !grouped_by_thousands(number) {
+            return Err(MoneyError::Unparseable(text.to_owned()));
+        }
         let digits: String = number.chars().filter(|&c| c != ',' && c != '_').collect();
         if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
             return Err(MoneyError::Unparseable(text.to_owned()));
@@ -133,6 +136,17 @@ impl Usd {
     pub fn short(self) -> String {
         self.to_string()
     }
+}
+
+/// Whether the commas of `number` separate thousands, as in `14,000,000.50`: one to three
+/// digits, then groups of exactly three, and none after the decimal point.
+fn grouped_by_thousands(number: &str) -> bool {
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let mut groups = whole.split(',');
+    let leading = groups.next().unwrap_or_default();
+    !fraction.contains(',')
+        && (1..=3).contains(&leading.len())
+        && groups.all(|group| group.len() == 3)
 }
 
 fn split_suffix(text: &str) -> (&str, u64) {
@@ -321,6 +335,26 @@ mod tests {
             Err(MoneyError::TooLarge(_))
         ));
         assert_eq!(Usd::parse("  "), Err(MoneyError::Empty));
+    }
+
+    #[test]
+    fn commas_must_separate_thousands() {
+        for text in [
+            "1,2,3",
+            "14,00,0000",
+            ",000",
+            "1,000,",
+            "1000,000",
+            "1,000.000,5",
+            "$1,0M",
+        ] {
+            assert!(
+                matches!(Usd::parse(text), Err(MoneyError::Unparseable(t)) if t == text),
+                "{text} should be refused"
+            );
+        }
+        assert_eq!(Usd::parse("1,000"), Ok(dollars(1_000)));
+        assert_eq!(Usd::parse("$1,200.5M"), Ok(dollars(1_200_500_000)));
     }
 
     #[test]
