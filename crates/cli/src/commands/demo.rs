@@ -675,7 +675,7 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
     if let Some(path) = chart {
         text.push_str(&format!("Chart written to {}.\n", path.display()));
     }
-    text.push_str("Sources: DSCA notifications (data/dsca), production rates from the FMS process reference §6 (data/capacity/lines.toml).");
+    text.push_str("Sources: DSCA notifications (crates/data/data/dsca), production rates from the FMS process reference §6 (crates/data/data/capacity/lines.toml).");
     output::print_text(&text)
 }
 
