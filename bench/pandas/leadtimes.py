@@ -76,7 +76,9 @@ def lead_times(frame):
             },
             "full_delivery_years": {"median": round(float(to_full.median()), 4) if len(to_full) else None},
             "share_first_delivery_within_years": {"1": share(1), "2": share(2), "3": share(3)},
-            "tiv_total_order": round(float(group["tiv_total"].sum()), 2) + 0.0,
+            # Missing, not zero, when no deal of the group has an order TIV (as expedite).
+            "tiv_total_order": (None if pd.isna(tiv := group["tiv_total"].sum(min_count=1))
+                                else round(float(tiv), 2) + 0.0),
         })
     groups.sort(key=lambda g: (-g["deals"], g["key"]))
     return groups

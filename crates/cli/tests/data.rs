@@ -87,7 +87,7 @@ fn sipri_file_comes_from_the_environment_too() {
         .stdout(predicate::str::contains(
             "Poland,5,5,5,2,4.2,2.4,3,0.4,0.6,0.8,37.5",
         ))
-        .stdout(predicate::str::contains("Germany,1,1,0,4,4,4,,0,0,0,0\n"))
+        .stdout(predicate::str::contains("Germany,1,1,0,4,4,4,,0,0,0,\n"))
         .stdout(predicate::str::contains("NATO**").not());
 }
 

@@ -220,7 +220,9 @@ fn leadtime_rows(report: &LeadTimeReport) -> Vec<Vec<String>> {
                 number(share.one),
                 number(share.two),
                 number(share.three),
-                group.tiv_total_order.to_string(),
+                group
+                    .tiv_total_order
+                    .map_or_else(String::new, |tiv| tiv.to_string()),
             ]
         })
         .collect()

@@ -254,8 +254,10 @@ pub struct LeadTimeGroup {
     pub full_delivery_years: FullDeliveryYears,
     /// Share of deals with a delivery whose first delivery came within 1, 2 and 3 years.
     pub share_first_delivery_within_years: ShareWithin,
-    /// Sum of `SIPRI TIV for total order` (millions), rounded to 2 decimals.
-    pub tiv_total_order: f64,
+    /// Sum of `SIPRI TIV for total order` (millions) over the deals that have one, rounded
+    /// to 2 decimals; `None` (JSON `null`, CSV empty) when no deal of the group has a figure,
+    /// as in the per-delivery-year layout: missing, not zero.
+    pub tiv_total_order: Option<f64>,
 }
 
 /// Statistics of the years to first delivery; `None` when no deal has a delivery.
@@ -326,11 +328,12 @@ pub fn summarize(key: String, deals: &[&Deal]) -> LeadTimeGroup {
             round(within as f64 / to_first.len() as f64, 4)
         })
     };
-    // Starting from +0.0: an empty f64 sum is -0.0, which would print as "-0".
-    let tiv: f64 = deals
+    let known_tiv: Vec<f64> = deals
         .iter()
         .filter_map(|deal| deal.tiv_total_order)
-        .fold(0.0, |sum, tiv| sum + tiv);
+        .collect();
+    // Starting from +0.0: an empty f64 sum is -0.0, which would print as "-0".
+    let tiv = (!known_tiv.is_empty()).then(|| known_tiv.iter().fold(0.0, |sum, tiv| sum + tiv));
     LeadTimeGroup {
         key,
         deals: deals.len(),
@@ -352,7 +355,7 @@ pub fn summarize(key: String, deals: &[&Deal]) -> LeadTimeGroup {
             two: share_within(2.0),
             three: share_within(3.0),
         },
-        tiv_total_order: round(tiv, 2),
+        tiv_total_order: tiv.map(|sum| round(sum, 2)),
     }
 }
 

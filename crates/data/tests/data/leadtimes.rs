@@ -49,7 +49,7 @@ fn by_supplier_with_an_even_number_of_full_deliveries() {
     assert_eq!(korea.share_first_delivery_within_years.one, Some(0.3333));
     assert_eq!(korea.share_first_delivery_within_years.two, Some(0.6667));
     assert_eq!(korea.share_first_delivery_within_years.three, Some(1.0));
-    assert_eq!(korea.tiv_total_order, 34.0);
+    assert_eq!(korea.tiv_total_order, Some(34.0));
 }
 
 #[test]
@@ -72,7 +72,7 @@ fn by_supplier_with_an_even_number_of_first_deliveries() {
     assert_eq!(us.share_first_delivery_within_years.two, Some(0.5));
     assert_eq!(us.share_first_delivery_within_years.three, Some(0.5));
     // The empty total of the unknown-quantity order adds nothing: 10 + 3 + 2.5 + 30.
-    assert_eq!(us.tiv_total_order, 45.5);
+    assert_eq!(us.tiv_total_order, Some(45.5));
     // Groups come most deals first.
     let keys: Vec<&str> = report
         .groups
@@ -206,4 +206,16 @@ fn per_delivery_year_layout_gathers_rows_of_a_deal() {
         (1, 0)
     );
     assert_eq!(korea.first_delivery_years.median, Some(1.0));
+}
+
+#[test]
+fn total_order_tiv_is_missing_not_zero_when_no_deal_has_one() {
+    // The per-delivery-year layout has no order TIV at all.
+    let per_year = sipri::read_path(&fixture("leadtimes-per-delivery-year.csv"))
+        .expect("the per-year fixture parses");
+    let report = lead_times(&per_year, &DealFilter::default(), GroupBy::Supplier);
+    assert_eq!(group(&report.groups, "South Korea").tiv_total_order, None);
+    // Germany's one fixture deal has no number ordered, hence no order TIV.
+    let report = lead_times(&register(), &DealFilter::default(), GroupBy::Recipient);
+    assert_eq!(group(&report.groups, "Germany").tiv_total_order, None);
 }
