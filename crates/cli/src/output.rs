@@ -47,6 +47,20 @@ pub fn key_value_table() -> Table {
     table
 }
 
+/// Prints rows as CSV under a header line, for every command's `--format csv`.
+pub fn print_csv(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header)?;
+    for row in rows {
+        writer.write_record(row)?;
+    }
+    let bytes = writer.into_inner().map_err(|error| error.into_error())?;
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(&bytes)?;
+    stdout.flush()?;
+    Ok(())
+}
+
 /// Prints text to stdout.
 pub fn print_text(text: &str) -> anyhow::Result<()> {
     let mut stdout = io::stdout().lock();

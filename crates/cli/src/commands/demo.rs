@@ -20,7 +20,7 @@ use expedite_forecast::scenario::{
 use expedite_forecast::{CaseForecast, Percentiles, Report, RunOptions, Scenario};
 use serde::{Deserialize, Serialize};
 
-use super::sipri::print_csv;
+use crate::output::print_csv;
 use crate::output::{self, Format};
 
 /// Arguments of `demo`.

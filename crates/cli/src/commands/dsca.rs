@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use expedite_core::{Country, Date};
 use expedite_data::dsca::{self, Notification, NotificationFilter, SummaryRow};
 
-use super::sipri::print_csv;
+use crate::output::print_csv;
 use crate::output::{self, Format};
 
 const CREDIT: &str = "Source: DSCA Major Arms Sales notifications (AECA 36(b)), via the source address of each row; \

@@ -79,7 +79,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     }
     match args.format {
         Format::Json => output::print_json(&report),
-        Format::Csv => print_csv(&report),
+        Format::Csv => output::print_csv(&CASE_COLUMNS, csv_rows(&report)),
         Format::Table => print_table(&report),
     }
 }
@@ -190,23 +190,24 @@ fn print_lines_and_bottleneck(base: &Run) -> anyhow::Result<()> {
     ))
 }
 
-fn print_csv(report: &Report) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(io::stdout().lock());
-    writer.write_record([
-        "policy",
-        "case",
-        "contract_p10",
-        "contract_p50",
-        "contract_p90",
-        "first_delivery_p10",
-        "first_delivery_p50",
-        "first_delivery_p90",
-        "final_delivery_p10",
-        "final_delivery_p50",
-        "final_delivery_p90",
-        "p_on_target",
-        "overdue_stage",
-    ])?;
+const CASE_COLUMNS: [&str; 13] = [
+    "policy",
+    "case",
+    "contract_p10",
+    "contract_p50",
+    "contract_p90",
+    "first_delivery_p10",
+    "first_delivery_p50",
+    "first_delivery_p90",
+    "final_delivery_p10",
+    "final_delivery_p50",
+    "final_delivery_p90",
+    "p_on_target",
+    "overdue_stage",
+];
+
+fn csv_rows(report: &Report) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
     for run in &report.runs {
         for case in &run.cases {
             let mut record = vec![run.policy.clone(), case.id.clone()];
@@ -226,11 +227,10 @@ fn print_csv(report: &Report) -> anyhow::Result<()> {
                     .map(|stage| stage.to_string())
                     .unwrap_or_default(),
             );
-            writer.write_record(&record)?;
+            rows.push(record);
         }
     }
-    writer.flush()?;
-    Ok(())
+    rows
 }
 
 /// Colours of the runs in the chart: base first, then the policies.

@@ -8,7 +8,7 @@ use expedite_core::Country;
 use expedite_data::Percent;
 use expedite_data::nato::{NatoData, PathStep, SpendingStatus, Trend};
 
-use super::sipri::print_csv;
+use crate::output::print_csv;
 use crate::output::{self, Format};
 
 const CREDIT: &str = "Source: NATO, Defence Expenditure of NATO Countries (2014-2025), 28 Aug 2025 \

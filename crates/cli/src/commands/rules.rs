@@ -160,21 +160,30 @@ fn print_check_csv(decision: &NotificationDecision) -> anyhow::Result<()> {
         .iter()
         .map(|t| t.as_str())
         .collect();
-    output::print_text(
-        "purchaser,date,rule_set,group,notification_required,thresholds_crossed,informal_review_days,formal_review_days,earliest_offer_after_notification_days",
-    )?;
-    output::print_text(&format!(
-        "{},{},{},{},{},{},{},{},{}",
-        decision.purchaser,
-        decision.date,
-        decision.rule_set,
-        decision.group,
-        decision.notification_required,
-        crossed.join(";"),
-        decision.informal_review_days,
-        decision.formal_review_days,
-        decision.earliest_offer_after_notification_days
-    ))
+    output::print_csv(
+        &[
+            "purchaser",
+            "date",
+            "rule_set",
+            "group",
+            "notification_required",
+            "thresholds_crossed",
+            "informal_review_days",
+            "formal_review_days",
+            "earliest_offer_after_notification_days",
+        ],
+        vec![vec![
+            decision.purchaser.to_string(),
+            decision.date.to_string(),
+            decision.rule_set.clone(),
+            decision.group.to_string(),
+            decision.notification_required.to_string(),
+            crossed.join(";"),
+            decision.informal_review_days.to_string(),
+            decision.formal_review_days.to_string(),
+            decision.earliest_offer_after_notification_days.to_string(),
+        ]],
+    )
 }
 
 fn list(book: &RuleBook, format: Format) -> anyhow::Result<()> {

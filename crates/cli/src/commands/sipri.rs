@@ -1,7 +1,6 @@
 //! `expedite sipri leadtimes|deals`: lead times from order to delivery in the SIPRI trade
 //! register the user downloaded (`--file` or `EXPEDITE_SIPRI`).
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -159,7 +158,7 @@ fn leadtimes(args: &LeadtimesArgs) -> anyhow::Result<()> {
     let report = leadtime::lead_times(&register, &filter, by);
     match args.format {
         Format::Json => output::print_json(&report),
-        Format::Csv => print_csv(&LEADTIME_COLUMNS, leadtime_rows(&report)),
+        Format::Csv => output::print_csv(&LEADTIME_COLUMNS, leadtime_rows(&report)),
         Format::Table => {
             let mut table = output::table(&LEADTIME_HEADINGS);
             for row in leadtime_rows(&report) {
@@ -244,7 +243,7 @@ fn deals(args: &DealsArgs) -> anyhow::Result<()> {
             let rows: Vec<DealRow<'_>> = selected.iter().map(|deal| DealRow::of(deal)).collect();
             output::print_json(&rows)
         }
-        Format::Csv => print_csv(
+        Format::Csv => output::print_csv(
             &DEAL_COLUMNS,
             selected.iter().map(|deal| deal_cells(deal)).collect(),
         ),
@@ -310,18 +309,4 @@ fn deal_cells(deal: &Deal) -> Vec<String> {
         years.join("; "),
         deal.status.as_str().to_owned(),
     ]
-}
-
-/// Prints rows as CSV with a header line (shared by the data commands).
-pub(crate) fn print_csv(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(header)?;
-    for row in rows {
-        writer.write_record(row)?;
-    }
-    let bytes = writer.into_inner().map_err(|error| error.into_error())?;
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(&bytes)?;
-    stdout.flush()?;
-    Ok(())
 }

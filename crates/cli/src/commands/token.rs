@@ -127,11 +127,9 @@ async fn list(args: ListArgs) -> anyhow::Result<()> {
     store.close().await;
     match args.format {
         Format::Json => output::print_json(&tokens),
-        Format::Csv => print_csv(&tokens),
+        Format::Csv => output::print_csv(&TOKEN_COLUMNS, tokens.iter().map(row).collect()),
         Format::Table => {
-            let mut table = output::table(&[
-                "id", "name", "role", "country", "agency", "created", "revoked",
-            ]);
+            let mut table = output::table(&TOKEN_COLUMNS);
             for token in &tokens {
                 table.add_row(row(token));
             }
@@ -139,6 +137,10 @@ async fn list(args: ListArgs) -> anyhow::Result<()> {
         }
     }
 }
+
+const TOKEN_COLUMNS: [&str; 7] = [
+    "id", "name", "role", "country", "agency", "created", "revoked",
+];
 
 fn row(token: &TokenInfo) -> Vec<String> {
     vec![
@@ -159,18 +161,6 @@ fn row(token: &TokenInfo) -> Vec<String> {
             .map(|at| at.to_string())
             .unwrap_or_default(),
     ]
-}
-
-fn print_csv(tokens: &[TokenInfo]) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
-    writer.write_record([
-        "id", "name", "role", "country", "agency", "created", "revoked",
-    ])?;
-    for token in tokens {
-        writer.write_record(row(token))?;
-    }
-    writer.flush()?;
-    Ok(())
 }
 
 async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
