@@ -35,6 +35,7 @@ pub mod nato;
 mod percent;
 pub mod sipri;
 pub mod stats;
+pub mod timelines;
 
 pub use error::DataError;
 pub use percent::Percent;

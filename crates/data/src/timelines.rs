@@ -1,0 +1,1 @@
+//! Real case timelines: see the crate documentation.

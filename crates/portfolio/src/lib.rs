@@ -1,0 +1,15 @@
+//! Forecast portfolios built from real data: the shared layer between the forecast engine
+//! and the commands and service that use it (DESIGN.md, "The parts": `portfolio/`).
+//!
+//! - [`demo`]: the demo's portfolio (scenario template, case selection, stage inference,
+//!   catalog lines, mapping to a forecast scenario).
+//! - [`calibrate`]: fitting stage durations, delays, slips and rates from real timelines.
+//! - [`backtest`]: forecasting real sales as of past dates and scoring them against what
+//!   happened.
+//!
+//! May depend on core, data and forecast; reads no file and no clock: the caller passes in
+//! the data and "today".
+
+pub mod backtest;
+pub mod calibrate;
+pub mod demo;
