@@ -605,3 +605,156 @@ fn a_value_of_the_wrong_type_is_named_by_its_path() {
         "{message}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Old scenarios keep their results (issue 8 §1: "scenarios written today still run and
+// give the same dates").
+
+#[test]
+fn an_old_scenario_gives_byte_identical_json_to_the_engine_before_order_books() {
+    // The golden file is what `expedite forecast examples/forecast/eastern-flank.toml
+    // --format json` printed on main before issue 8 (commit fe3d231).
+    let text = include_str!("../../../examples/forecast/eastern-flank.toml");
+    let scenario = Scenario::from_toml_str(text).expect("the example is valid");
+    let report = run(&scenario, &RunOptions::default()).expect("the example runs");
+    let printed = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&report).expect("the report serialises")
+    );
+    let golden = include_str!("golden/eastern-flank.json");
+    assert!(printed == golden, "the example's JSON changed:\n{printed}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The order book (issue 8 §1): hand-computed queues on a line building one unit a day.
+// A dated book runs on the line's own clock from its book date; t below is days since it.
+
+#[test]
+fn a_backlog_stated_as_of_a_past_date_is_drained_by_the_rate_before_the_start() {
+    // The book opens on 2024-12-01 with 40 units; 31 are built by the start, the other 9
+    // by t = 40 (2025-01-10). The case, ordered on the start (t = 31), gets t = 41..45.
+    let s = scenario(&format!(
+        "[[lines]]\nid = \"l\"\nbacklog = {{ units = 40, as_of = \"2024-12-01\" }}\n{ONE_A_DAY}\n{}",
+        line_case("PL-B-AAA", "on_contract", 1, 5)
+    ));
+    let report = forecast(&s);
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.first_delivery, "2025-01-11");
+    exactly(forecast.final_delivery, "2025-01-15");
+    exactly(report.runs[0].lines[0].clears, "2025-01-15");
+}
+
+#[test]
+fn an_order_dated_earlier_is_built_before_a_case_ordered_later() {
+    // Another customer's 20 units ordered on 2024-12-20 (t = 0) take t = 1..20; the case,
+    // on contract since 2024-12-25, waits and gets t = 21..25 (2025-01-10 .. 2025-01-14).
+    let body = format!(
+        r#"
+[[lines]]
+id = "l"
+orders = [ {{ date = "2024-12-20", units = 20, customer = "US Army" }} ]
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+milestones = {{ contract = "2024-12-25" }}
+lines = [ {{ line = "l", quantity = 5, unit_usd = 1000 }} ]
+"#
+    );
+    let report = forecast(&scenario(&body));
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.contract, "2024-12-25");
+    exactly(forecast.first_delivery, "2025-01-10");
+    exactly(forecast.final_delivery, "2025-01-14");
+}
+
+#[test]
+fn a_higher_tier_order_arriving_later_goes_before_a_lower_tier_case_still_waiting() {
+    // Book opens 2024-12-22: the 20-unit backlog takes t = 1..20. A tier-1 order of 3 units
+    // arrives on 2025-01-05 (t = 14) and goes before the tier-2 case ordered at t = 0:
+    // order t = 21..23, case t = 24..43 (2025-01-15 .. 2025-02-03).
+    let body = format!(
+        r#"
+[[lines]]
+id = "l"
+backlog = {{ units = 20, as_of = "2024-12-22" }}
+orders = [ {{ date = "2025-01-05", units = 3, tier = 1 }} ]
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+tier = 2
+milestones = {{ loa = "2024-12-01", contract = "2024-12-22" }}
+lines = [ {{ line = "l", quantity = 20, unit_usd = 1000 }} ]
+"#
+    );
+    let report = forecast(&scenario(&body));
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.first_delivery, "2025-01-15");
+    exactly(forecast.final_delivery, "2025-02-03");
+}
+
+// ---------------------------------------------------------------------------------------
+// Milestones are facts (issue 8 §2).
+
+#[test]
+fn a_fully_delivered_case_reports_its_real_dates_with_a_zero_width_band() {
+    // Estonia's six HIMARS, all delivered on 2025-04-30 (timelines.csv), forecast as of
+    // 2026-01-01 with random transport: nothing is drawn, nothing is built.
+    let text = r#"
+name = "Estonia HIMARS"
+start = "2026-01-01"
+trials = 50
+[channels.fms]
+transport = { dist = "uniform", min = 10, max = 90 }
+implemented = { dist = "pert", min = 60, mode = 180, max = 720 }
+[[lines]]
+id = "himars"
+backlog = 60
+rate = [ { from = "2024-01-01", per_year = 96 } ]
+[[cases]]
+id = "EST-HIMARS-2022"
+purchaser = "EST"
+milestones = { notification = "2022-07-15", loa = "2022-12-02", deliveries = [ { date = "2025-04-30", units = 6 } ] }
+lines = [ { line = "himars", quantity = 6, unit_usd = 16000000, mde = true } ]
+"#;
+    let report = forecast(&Scenario::from_toml_str(text).expect("valid"));
+    let forecast = case(&report, "EST-HIMARS-2022");
+    assert!(forecast.delivered, "the case says it is delivered");
+    exactly(forecast.contract, "2022-12-02"); // no contract date: the LOA orders it
+    exactly(forecast.first_delivery, "2025-04-30");
+    exactly(forecast.final_delivery, "2025-04-30");
+    let json = serde_json::to_string(&report).expect("serialises");
+    assert!(json.contains(r#""delivered":true"#), "{json}");
+    assert!(
+        json.contains(r#""loa":"2022-12-02""#),
+        "the milestones used: {json}"
+    );
+}
+
+#[test]
+fn a_half_delivered_case_builds_only_the_rest_and_keeps_its_recorded_first_delivery() {
+    // 5 of 10 delivered on 2024-12-10; the other 5 are released at t = 1..5 from the start
+    // (the integer backlog opens the book on the start) and delivered 2025-01-02 .. 01-06.
+    let body = format!(
+        r#"
+[[lines]]
+id = "l"
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+milestones = {{ contract = "2024-06-01", deliveries = [ {{ date = "2024-12-10", units = 5 }} ] }}
+lines = [ {{ line = "l", quantity = 10, unit_usd = 1000 }} ]
+"#
+    );
+    let report = forecast(&scenario(&body));
+    let forecast = case(&report, "PL-B-AAA");
+    assert!(!forecast.delivered);
+    exactly(forecast.first_delivery, "2024-12-10");
+    exactly(forecast.final_delivery, "2025-01-06");
+    assert_eq!(
+        report.runs[0].lines[0].utilisation, 1.0,
+        "5 units in 5 days"
+    );
+}
