@@ -376,7 +376,8 @@ fn an_omitted_total_is_the_mde_so_14m_of_mde_to_egypt_needs_notification() {
 
 #[test]
 fn inputs_a_channel_does_not_know_are_errors_naming_them() {
-    let cases: [(Channel, fn(&mut SaleCheck), SaleInput); 9] = [
+    type Case = (Channel, fn(&mut SaleCheck), SaleInput);
+    let cases: [Case; 9] = [
         (
             Channel::Fms,
             |c| c.firearms = Some(Usd::ZERO),
