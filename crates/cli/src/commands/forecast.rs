@@ -42,15 +42,12 @@ pub struct ForecastArgs {
     /// the first 40 cases).
     #[arg(long, value_name = "FILE.svg")]
     chart: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(long)]
-    quiet: bool,
 }
 
 /// Runs `forecast`.
 pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     let scenario = read_scenario(&args.scenario)?;
-    let show_progress = !args.quiet && io::stderr().is_terminal();
+    let show_progress = !output::quiet() && io::stderr().is_terminal();
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     if let Ok(style) =
         ProgressStyle::default_bar().template("{elapsed_precise} [{bar:40}] {pos}/{len} trials")
