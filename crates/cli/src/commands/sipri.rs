@@ -180,7 +180,8 @@ fn leadtimes(args: &LeadtimesArgs) -> anyhow::Result<()> {
             let mut text = format!("{table}\n{}", source_line(&report));
             text.push_str(&format!(
                 "\nmedian, p90: years to first delivery over the delivered deals only; KM: \
-                 Kaplan-Meier over every deal, the undelivered ones still waiting in {}.",
+                 Kaplan-Meier over every deal, the undelivered ones still waiting in {} \
+                 (n/r: not reached by then).",
                 report
                     .censored_at_year
                     .map_or_else(|| "the register's last year".to_owned(), |y| y.to_string())
@@ -277,8 +278,8 @@ fn number(value: Option<f64>) -> String {
 fn leadtime_table_row(group: &leadtime::LeadTimeGroup) -> Vec<String> {
     let first = &group.first_delivery_years;
     let km = &group.first_delivery_years_km;
-    // A KM quantile beyond the data is "more than" the longest wait seen.
-    let km_cell = |value: Option<f64>| value.map_or_else(|| "n/a".to_owned(), |v| v.to_string());
+    // n/r: not reached, too few deals delivered by the end of the data to estimate it.
+    let km_cell = |value: Option<f64>| value.map_or_else(|| "n/r".to_owned(), |v| v.to_string());
     let key = if group.mostly_undelivered {
         format!("{} !", group.key)
     } else {
