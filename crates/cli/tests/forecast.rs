@@ -246,10 +246,11 @@ fn bad_input_exits_2_naming_the_file_the_toml_path_and_the_problem() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("bad.toml"));
+    // A file that cannot be read is a failure at run time (exit code 1), not bad input.
     expedite()
         .args(["forecast", "/nonexistent/scenario.toml"])
         .assert()
-        .code(2)
+        .code(1)
         .stderr(predicate::str::contains(
             "cannot read /nonexistent/scenario.toml",
         ));

@@ -46,9 +46,6 @@ pub struct ForecastArgs {
     /// `band_parts`); one more pass of the trials per source the scenario has.
     #[arg(long)]
     band_parts: bool,
-    /// No progress bar.
-    #[arg(long)]
-    quiet: bool,
 }
 
 /// Runs `forecast`.
@@ -57,7 +54,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.chart {
         check_writable(path)?;
     }
-    let show_progress = !args.quiet && io::stderr().is_terminal();
+    let show_progress = !output::quiet() && io::stderr().is_terminal();
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     if let Ok(style) =
         ProgressStyle::default_bar().template("{elapsed_precise} [{bar:40}] {pos}/{len} trials")
