@@ -1472,7 +1472,9 @@ fn review_days(
     let decision = rules
         .check(&check, None)
         .map_err(|error| invalid(path, error.to_string()))?;
-    Ok(decision.earliest_offer_after_notification_days)
+    // The case sits in review through the informal (tiered) review and the formal period
+    // that follows it (update §1.3), not only the formal days the offer date counts from.
+    Ok(decision.informal_review_days + decision.formal_review_days)
 }
 
 fn validate_policies(
