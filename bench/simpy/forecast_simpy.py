@@ -4,12 +4,12 @@ Reads the same scenario TOML as `expedite forecast` and plays the same model (is
 "Semantics", and issue 8): paperwork stages drawn per case, the current stage conditioned
 on the days already spent, congressional review from the AECA 36(b) thresholds; stages and
 deliveries given as milestones are facts. Each production line keeps an order book: one
-SimPy process per line from its book date (the earliest of a dated backlog, its orders and
-its cases' order dates; the start for a plain integer backlog), taking units from a
-priority store keyed by (tier, order time, orders before cases, case id, line index, unit
-index) with the backlog first; the rate plan is scaled by the line's realised rate
-multiplier and its ramp-ups slip, both drawn once per trial per line; a new configuration
-waits a first-delivery delay. Lead time and transport as before. It exists to be timed
+SimPy process per line from its book date (a dated backlog's date, what was ordered
+earlier queueing then; else the earliest of its orders' and cases' order dates; the start
+for a plain integer backlog), taking units from a priority store keyed by (tier, order
+time, orders before cases, case id, line index, unit index) with the backlog first; the
+rate plan is scaled by the line's realised rate multiplier and its ramp-ups slip, both
+drawn once per trial per line; a new configuration waits a first-delivery delay. Lead time and transport as before. It exists to be timed
 against the Rust engine (bench/forecast.sh), so it stays plain: Python's `random` for
 draws; a conditioned PERT draw uses rejection (Python's standard library has no beta
 inverse CDF) where the Rust engine inverts the distribution function.
@@ -192,26 +192,33 @@ class Model:
             units = backlog["units"]
             as_of = (day(backlog["as_of"]) - self.start).days
             includes = backlog.get("includes_cases", False)
-        book = 0
-        if not isinstance(backlog, int) or orders:
-            book = min([0, as_of] + [o[0] for o in orders])
+        if includes:
             for case, (stage, _, order, delivered, _, done) in zip(self.s["cases"], self.facts):
-                if order is None or done:
+                if order is None or done or order > as_of:
                     continue
                 for k, case_line in enumerate(case["lines"]):
                     if case_line["line"] != line["id"]:
                         continue
-                    held = includes and order <= as_of
-                    if held:
-                        by_then = sum(
-                            d["units"] for d in case.get("milestones", {}).get("deliveries", [])
-                            if (day(d["date"]) - self.start).days <= as_of
-                            and d.get("line", case["lines"][0]["line"]) == line["id"]
-                            and k == next(i for i, l in enumerate(case["lines"])
-                                          if l["line"] == line["id"]))
-                        units -= case_line["quantity"] - by_then
-                    elif case_line["quantity"] > delivered[k]:
-                        book = min(book, order)
+                    by_then = sum(
+                        d["units"] for d in case.get("milestones", {}).get("deliveries", [])
+                        if (day(d["date"]) - self.start).days <= as_of
+                        and d.get("line", case["lines"][0]["line"]) == line["id"]
+                        and k == next(i for i, l in enumerate(case["lines"])
+                                      if l["line"] == line["id"]))
+                    units -= case_line["quantity"] - by_then
+        # A dated backlog opens the book on its date (earlier orders and cases queue then);
+        # dated orders alone open it on the earliest order or case order date; else the start.
+        book = 0
+        if not isinstance(backlog, int):
+            book = min(0, as_of)
+        elif orders:
+            book = min([0] + [o[0] for o in orders])
+            for case, (stage, _, order, delivered, _, done) in zip(self.s["cases"], self.facts):
+                if order is None or done:
+                    continue
+                if any(l["line"] == line["id"] and l["quantity"] > delivered[k]
+                       for k, l in enumerate(case["lines"])):
+                    book = min(book, order)
         return book, max(units, 0), as_of, orders
 
     def segments(self, line, book, multiplier, slip):
