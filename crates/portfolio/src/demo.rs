@@ -85,8 +85,8 @@ pub struct RateIncrease {
     pub to_units_per_year: f64,
     /// The figure as published.
     pub as_published: String,
-    /// Its sources in the catalog.
-    pub sources: Vec<u32>,
+    /// Its source keys in the catalog.
+    pub sources: Vec<String>,
 }
 
 /// A line as the demo runs it.
@@ -214,6 +214,15 @@ fn select_cases(
         };
         if units == 0 {
             left_out.push(leave("a stated quantity of zero"));
+            continue;
+        }
+        if catalog
+            .line(&mapped.line)
+            .is_none_or(|line| line.base_rates().is_empty())
+        {
+            left_out.push(leave(
+                "the catalog publishes no current production rate for this line",
+            ));
             continue;
         }
         if !template.lines.contains_key(&mapped.line) {
