@@ -276,7 +276,7 @@ fn demo_runs_end_to_end_with_few_trials() {
         .assert()
         .success()
         .stdout(predicate::str::contains("ASSUMPTIONS"))
-        .stdout(predicate::str::contains("backlog (assumed)"))
+        .stdout(predicate::str::contains("backlog (units as of date)"))
         .stdout(predicate::str::contains("POL-2023-02-07-himars"));
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use expedite_core::{Country, Date, Stage};
 use expedite_data::capacity::Catalog;
 use expedite_forecast::DurationDist;
-use expedite_forecast::scenario::RawDist;
+use expedite_forecast::scenario::{RawDist, RawMultiplier};
 use serde::{Deserialize, Serialize};
 
 use crate::PortfolioError;
@@ -50,8 +50,12 @@ pub struct Template {
     pub stage_by_days_since_notification: Vec<StageRule>,
     /// Channel → stage (or `transport`) → duration distribution, forecast scenario syntax.
     pub channels: BTreeMap<String, BTreeMap<String, RawDist>>,
+    /// The day the template's assumed backlogs (`lines.<id>.backlog_years`) hold for.
+    pub backlog_as_of: Date,
     /// Line id (of the catalog) → what the template assumes for it.
     pub lines: BTreeMap<String, LineAssumption>,
+    /// Production uncertainty of every line.
+    pub uncertainty: Uncertainty,
     /// The expedite policy.
     pub expedite: ExpediteRule,
     /// Where the template was read from, for messages.
@@ -92,6 +96,16 @@ pub struct LineAssumption {
     pub backlog_years: f64,
     /// Days from a unit's release to its completion.
     pub lead_time_days: f64,
+}
+
+/// Production uncertainty every line gets (issue 8 §3), drawn once per line per trial.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Uncertainty {
+    /// Realised ÷ planned rate.
+    pub rate_multiplier: RawMultiplier,
+    /// Days by which each announced ramp-up comes late.
+    pub ramp_slip: RawDist,
 }
 
 /// The expedite policy.
@@ -210,6 +224,7 @@ impl Template {
                 ),
             ));
         }
+        self.check_date("backlog_as_of", self.backlog_as_of)?;
         self.countries("portfolio.exclude", &self.portfolio.exclude)?;
         self.countries("expedite.eastern_flank", &self.expedite.eastern_flank)?;
         let first_stage = self.check_stage_rules()?;
@@ -229,6 +244,11 @@ impl Template {
             }
             self.check_days(&format!("lines.{id}.lead_time_days"), line.lead_time_days)?;
         }
+        self.check_dist("uncertainty.ramp_slip", &self.uncertainty.ramp_slip)?;
+        self.check_multiplier(
+            "uncertainty.rate_multiplier",
+            &self.uncertainty.rate_multiplier,
+        )?;
         for (stage, factor) in &self.expedite.stage_scale {
             let field = format!("expedite.stage_scale.{stage}");
             if stage != "transport" {
@@ -367,6 +387,40 @@ impl Template {
                      it as zero days)",
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// A multiplier on a planned rate: above zero at its lowest, at most ten at its highest.
+    fn check_multiplier(&self, field: &str, dist: &RawMultiplier) -> Result<(), PortfolioError> {
+        let (least, built) = match *dist {
+            RawMultiplier::Fixed { value } => (value, DurationDist::fixed(value)),
+            RawMultiplier::Uniform { min, max } => (min, DurationDist::uniform(min, max)),
+            RawMultiplier::Triangular { min, mode, max } => {
+                (min, DurationDist::triangular(min, mode, max))
+            }
+            RawMultiplier::Pert { min, mode, max } => (min, DurationDist::pert(min, mode, max)),
+            RawMultiplier::Lognormal { median, p90 } => {
+                (median, DurationDist::lognormal(median, p90))
+            }
+        };
+        let built = built.map_err(|error| self.error(field, error.to_string()))?;
+        let reach = if matches!(dist, RawMultiplier::Lognormal { .. }) {
+            built.quantile(0.999)
+        } else {
+            built.max()
+        };
+        if least.is_nan() || least <= 0.0 {
+            return Err(self.error(
+                field,
+                format!("{least} must be above zero: the multiplier scales the planned rate"),
+            ));
+        }
+        if !(reach.is_finite() && reach <= 10.0) {
+            return Err(self.error(
+                field,
+                format!("reaches {reach:.2}, more than ten times the plan"),
+            ));
         }
         Ok(())
     }

@@ -50,7 +50,7 @@ fn an_unknown_line_id_names_the_line_and_the_file() {
         .expect("the line ids are checked against the catalog");
     let catalog = Catalog::builtin().expect("catalog");
     let notifications = expedite_data::dsca::builtin().expect("notifications");
-    let error = build_demo(&template, &catalog, &notifications, template.as_of)
+    let error = build_demo(&template, &catalog, &notifications, &[], template.as_of)
         .expect_err("an unknown line is refused");
     let message = error.to_string();
     assert!(

@@ -13,10 +13,11 @@ use clap::Args;
 use expedite_core::Date;
 use expedite_data::capacity::Catalog;
 use expedite_data::dsca;
+use expedite_data::timelines::Timeline;
 use expedite_forecast::RunOptions;
 use expedite_forecast::scenario::RawDist;
 use expedite_portfolio::demo::{CaseResult, DemoLine, LeftOut, RateIncrease};
-use expedite_portfolio::template::{ExpediteRule, SHIPPED_TEMPLATE, StageRule};
+use expedite_portfolio::template::{ExpediteRule, SHIPPED_TEMPLATE, StageRule, Uncertainty};
 use expedite_portfolio::{Provenance, Template, build_demo, run_demo};
 use serde::Serialize;
 
@@ -59,6 +60,8 @@ struct Assumptions {
     seed: u64,
     stage_by_days_since_notification: Vec<StageRule>,
     channels: BTreeMap<String, BTreeMap<String, RawDist>>,
+    uncertainty: Uncertainty,
+    timeline_match: String,
     base_tier: u32,
     lines: Vec<DemoLine>,
     expedite: ExpediteRule,
@@ -91,10 +94,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let as_of = args.as_of.unwrap_or(template.as_of);
     let catalog = Catalog::builtin().context("the shipped capacity catalog")?;
     let notifications = dsca::builtin().context("the shipped DSCA notifications")?;
-    let portfolio = build_demo(&template, &catalog, &notifications, as_of)?;
+    let timelines = Timeline::builtin().context("the shipped case timelines")?;
+    let portfolio = build_demo(&template, &catalog, &notifications, &timelines, as_of)?;
     let options = RunOptions {
         trials: args.trials,
         seed: args.seed,
+        // The parts of each band cost one more pass per source of uncertainty: only JSON
+        // shows them.
+        band_parts: args.format == Format::Json,
         ..RunOptions::default()
     };
     let outcome = run_demo(&portfolio, &template.expedite.name, &options)?;
@@ -110,6 +117,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         seed: outcome.seed,
         stage_by_days_since_notification: template.stage_by_days_since_notification.clone(),
         channels: template.channels.clone(),
+        uncertainty: template.uncertainty.clone(),
+        timeline_match: format!(
+            "a notification takes the milestones of the real timeline (crates/data/data/cases/\
+             timelines.csv) with the same purchaser and line and a notification date within {} \
+             days (the same month for a month-only date), up to the as-of date",
+            expedite_portfolio::demo::MATCH_DAYS
+        ),
         base_tier: template.portfolio.base_tier,
         lines: portfolio.lines,
         expedite: template.expedite.clone(),
@@ -227,11 +241,20 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
         }
     }
     text.push_str("- congressional review: per case from the AECA 36(b) rules\n");
+    text.push_str(&format!(
+        "- every line: realised rate = plan × {}; each announced ramp-up late by {} days (drawn per line per trial)\n",
+        describe_multiplier(&a.uncertainty.rate_multiplier),
+        describe_dist(&a.uncertainty.ramp_slip)
+    ));
+    text.push_str(&format!(
+        "- facts: {}; a stage the facts do not reach is assumed by the rule above\n",
+        a.timeline_match
+    ));
     text.push_str("- each case is one notification on one line; its unit value is the notified value ÷ units (the whole ceiling put on the mapped item)\n");
     let mut lines = output::table(&[
         "line",
         "base rate (units/yr from date; catalog)",
-        "backlog (assumed)",
+        "backlog (units as of date)",
         "build days (assumed)",
     ]);
     for line in &a.lines {
@@ -240,12 +263,20 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
             .iter()
             .map(|(from, rate)| format!("{rate} from {from}"))
             .collect();
+        let backlog = &line.backlog;
         lines.add_row(vec![
             format!("{} ({})", line.id, line.system),
-            steps.join("; "),
+            if line.lead_time_only {
+                "no unit rate published: lead time only".to_owned()
+            } else {
+                steps.join("; ")
+            },
             format!(
-                "{} units = {} years",
-                line.backlog_units, line.backlog_years
+                "{} on {} ({}: {})",
+                backlog.units,
+                backlog.as_of,
+                provenance(backlog.provenance),
+                backlog.basis
             ),
             line.lead_time_days.to_string(),
         ]);
@@ -292,10 +323,7 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
             case.id.clone(),
             case.item.clone(),
             case.units.to_string(),
-            match case.stage_provenance {
-                Provenance::Fact => format!("{} ({})", case.stage, case.since),
-                Provenance::Assumed => format!("{} ({}) assumed", case.stage, case.since),
-            },
+            describe_stage(case),
             format!(
                 "{} / {} / {}",
                 result.base.p10, result.base.p50, result.base.p90
@@ -317,8 +345,29 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
     if let Some(path) = chart {
         text.push_str(&format!("Chart written to {}.\n", path.display()));
     }
-    text.push_str("Sources: DSCA notifications (crates/data/data/dsca), production rates from the FMS process reference §6 (crates/data/data/capacity/lines.toml).");
+    text.push_str("Sources: DSCA notifications (crates/data/data/dsca), real case timelines (crates/data/data/cases/timelines.csv), production rates and backlogs from the FMS process reference §6 and its 2025-2026 update §4 (crates/data/data/capacity/lines.toml).");
     output::print_text(&text)
+}
+
+/// The stage, its date, and where they come from.
+fn describe_stage(case: &expedite_portfolio::demo::DemoCase) -> String {
+    let origin = match (&case.facts.timeline, case.stage_provenance) {
+        (Some(timeline), Provenance::Fact) => format!("fact: {timeline}"),
+        (Some(timeline), Provenance::Assumed) => format!("assumed (facts: {timeline})"),
+        (None, _) => "assumed".to_owned(),
+    };
+    format!("{} ({}) {origin}", case.stage, case.since)
+}
+
+fn describe_multiplier(dist: &expedite_forecast::scenario::RawMultiplier) -> String {
+    use expedite_forecast::scenario::RawMultiplier;
+    match dist {
+        RawMultiplier::Fixed { value } => format!("fixed {value}"),
+        RawMultiplier::Uniform { min, max } => format!("uniform {min}–{max}"),
+        RawMultiplier::Triangular { min, mode, max } => format!("triangular {min}/{mode}/{max}"),
+        RawMultiplier::Pert { min, mode, max } => format!("PERT min {min}, mode {mode}, max {max}"),
+        RawMultiplier::Lognormal { median, p90 } => format!("lognormal median {median}, p90 {p90}"),
+    }
 }
 
 /// Policy P50 minus base P50, the sign `expedite forecast` prints.
@@ -466,7 +515,8 @@ fn draw_chart(demo: &DemoOutput, path: &Path) -> anyhow::Result<()> {
     let footnote = [
         format!(
             "{} trials, seed {}. * {assumed} of {rows} cases: stage assumed from the days since \
-             notification; stage durations, backlogs and build times are the template's assumptions.",
+             notification (the others' from real timelines); durations, build times and most \
+             backlogs are the template's assumptions.",
             demo.assumptions.trials, demo.assumptions.seed
         ),
         "Sources: DSCA notifications (crates/data/data/dsca); production rates, capacity \
