@@ -970,3 +970,123 @@ mod tests {
         assert!(fit.method.contains("4 observed"), "{}", fit.method);
     }
 }
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::*;
+    use expedite_data::timelines;
+    use expedite_forecast::report::date_of;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, LogNormal};
+
+    const HEADER: &str = "id,buyer,iso3,supplier,channel,system,line,quantity,value_usd,request,\
+        notification,loa_or_contract_signed,production_contract,first_delivery,final_delivery,\
+        notes,sources\n";
+
+    #[test]
+    fn calibration_recovers_notification_to_loa_from_timelines_drawn_from_it() {
+        // 300 synthetic FMS sales notified 2016-2025, LOA drawn from a log-normal of median
+        // 120 days and p90 400 days; sales whose LOA falls after the observation date have
+        // an empty LOA, as a real file would. No value, so no statutory review is added.
+        let truth =
+            LogNormal::new(120f64.ln(), (400f64 / 120.0).ln() / 1.281_551_565_5).expect("valid");
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let observed: Date = "2026-03-31".parse().expect("date");
+        let first: Date = "2016-01-01".parse().expect("date");
+        let mut text = HEADER.to_owned();
+        let mut censored = 0;
+        for index in 0..300 {
+            let notified = date_of(first, index * 12);
+            let days: f64 = truth.sample(&mut rng);
+            let signed = date_of(notified, days.round() as i32);
+            let loa = if signed <= observed {
+                signed.to_string()
+            } else {
+                censored += 1;
+                String::new()
+            };
+            text.push_str(&format!(
+                "S-{index},Poland,POL,USA,fms,thing,,1,,,{notified},{loa},,,,,\n"
+            ));
+        }
+        assert!(
+            censored >= 3,
+            "the sample must hold censored sales ({censored})"
+        );
+        let rows = timelines::read(text.as_bytes(), "synthetic").expect("valid rows");
+        let rules = RuleBook::builtin().expect("rules");
+        let no_model = |_: &Timeline, _: Anchor| None;
+        let params = calibrate(
+            &rows,
+            &Inputs {
+                observed,
+                source: "synthetic".to_owned(),
+                rules: &rules,
+                explain: &no_model,
+            },
+        );
+        let fit = params
+            .fits
+            .iter()
+            .find(|fit| fit.parameter == "channels.fms.offered")
+            .expect("fitted");
+        assert_eq!((fit.n, fit.censored), (300, censored));
+        let (median, p90) = (fit.p50_days.expect("fit"), fit.p90_days.expect("fit"));
+        assert!((median - 120.0).abs() < 15.0, "median {median}");
+        assert!((p90 - 400.0).abs() < 60.0, "p90 {p90}");
+        assert!(matches!(
+            params.channels["fms"]["offered"],
+            RawDist::Lognormal { .. }
+        ));
+    }
+
+    #[test]
+    fn an_unreported_milestone_before_a_known_one_is_left_out_not_censored() {
+        // Belgium's F-35: notified in January 2018, no LOA in the file, first jets handed
+        // over in December 2024: the LOA happened, unreported.
+        let rows = Timeline::builtin().expect("shipped");
+        let belgium = rows
+            .iter()
+            .find(|row| row.id == "BEL-F35-2018")
+            .expect("shipped");
+        let observed: Date = "2026-03-31".parse().expect("date");
+        assert!(
+            interval(
+                belgium,
+                MilestoneKind::Notification,
+                MilestoneKind::Loa,
+                observed
+            )
+            .is_none()
+        );
+        // Lithuania's HIMARS: LOA December 2022, nothing delivered by the end of March 2026:
+        // censored at the observation date.
+        let lithuania = rows
+            .iter()
+            .find(|row| row.id == "LTU-HIMARS-2022")
+            .expect("shipped");
+        let waiting = interval(
+            lithuania,
+            MilestoneKind::Loa,
+            MilestoneKind::FirstDelivery,
+            observed,
+        )
+        .expect("censored interval");
+        assert!(waiting.censored);
+        assert_eq!(waiting.days, 1202.0);
+    }
+
+    #[test]
+    fn the_shipped_parameters_are_what_calibrate_wrote() {
+        let params = Params::shipped().expect("the shipped file reads");
+        assert_eq!(params.observed.to_string(), timelines::OBSERVED);
+        assert!(
+            timelines::CALIBRATION_TOML.contains("# Produced by: expedite calibrate "),
+            "the header names the command"
+        );
+        for fit in params.fits.iter().filter(|fit| fit.dist.is_some()) {
+            assert!(fit.observed >= MIN_OBSERVED, "{}", fit.parameter);
+        }
+    }
+}
