@@ -26,7 +26,7 @@ use expedite_core::{Date, Usd};
 use expedite_data::capacity::{Catalog, Line as CatalogLine, RateKind};
 use expedite_data::timelines::{MilestoneKind, Precision, Timeline};
 use expedite_forecast::scenario::{
-    RawCase, RawCaseLine, RawDate, RawDist, RawLine, RawRateStep, RawScenario,
+    RawCase, RawCaseLine, RawDate, RawDist, RawLine, RawMilestones, RawRateStep, RawScenario,
 };
 use expedite_forecast::{DurationDist, RunOptions, Scenario};
 use serde::Serialize;
@@ -361,6 +361,7 @@ pub fn known_rates(line: &CatalogLine, day: Date) -> (Vec<RawRateStep>, bool) {
         .map(|(from, per_year)| RawRateStep {
             from: RawDate(from.to_string()),
             per_year,
+            announced: None,
         })
         .collect();
     (raw, backdated)
@@ -398,10 +399,31 @@ fn pinned(dist: &RawDist, draws: Draws) -> Option<RawDist> {
 struct Setting<'a> {
     timeline: &'a Timeline,
     line: &'a CatalogLine,
+    /// The forecast's day: only the sale's milestones dated before it are given.
     start: Date,
-    /// The stage the sale is in on `start`, and since when.
-    stage: &'static str,
-    since: Date,
+    /// Whether the production contract, when dated before `start`, is given (the
+    /// calibration's residual from the contract); a forecast never hides it.
+    with_contract: bool,
+}
+
+/// The sale's milestones dated before `start`, in the scenario's syntax: facts the engine
+/// does not draw again. The stage the sale is in follows from them.
+fn known_milestones(setting: &Setting<'_>) -> RawMilestones {
+    let known = setting.timeline.milestones.known_before(setting.start);
+    let date = |milestone: Option<expedite_data::timelines::Milestone>| {
+        milestone.map(|m| RawDate(m.date.to_string()))
+    };
+    RawMilestones {
+        request: date(known.request),
+        notification: date(known.notification),
+        loa: date(known.loa),
+        contract: if setting.with_contract {
+            date(known.production_contract)
+        } else {
+            None
+        },
+        deliveries: Vec::new(),
+    }
 }
 
 /// Builds the one-sale scenario of a forecast (or of a calibration residual).
@@ -416,18 +438,29 @@ fn scenario(
     let timeline = setting.timeline;
     let channel = timeline.channel.as_str();
     let mut stages: BTreeMap<String, RawDist> = BTreeMap::new();
+    // The delay residuals were measured with LOA → contract (where no contract is reported)
+    // and transport at their medians, so the fitted delay already holds their spread. To
+    // count that spread once, a forecast keeps those two at their medians too and draws the
+    // delay; the stages before the LOA are not in the residual and are drawn.
+    let inside_delay = |stage: &str| matches!(stage, "implemented" | "transport");
     if let Some(fitted) = params.channels.get(channel) {
         for (stage, dist) in fitted {
-            if stage == "first_delivery_delay" {
+            // The delay is what the plain model leaves out: none in the median model.
+            if stage == "first_delivery_delay" && draws == Draws::Median {
                 continue;
             }
-            if let Some(dist) = pinned(dist, draws) {
+            let how = if inside_delay(stage) {
+                Draws::Median
+            } else {
+                draws
+            };
+            if let Some(dist) = pinned(dist, how) {
                 stages.insert(stage.clone(), dist);
             }
         }
     }
     if let Some(transport) = context.assumed.transport.get(channel)
-        && let Some(dist) = pinned(transport, draws)
+        && let Some(dist) = pinned(transport, Draws::Median)
     {
         stages.insert("transport".to_owned(), dist);
     }
@@ -452,17 +485,25 @@ fn scenario(
         lines: vec![RawLine {
             id: setting.line.id.clone(),
             name: setting.line.system.clone(),
-            backlog: 0,
             lead_time_days,
             rate,
+            rate_multiplier: (draws == Draws::Random)
+                .then(|| params.line_defaults.rate_multiplier.clone()),
+            ramp_slip: (draws == Draws::Random).then(|| params.line_defaults.ramp_slip.clone()),
+            first_delivery_delay: match draws {
+                Draws::Random => params
+                    .lines
+                    .get(&setting.line.id)
+                    .and_then(|line| line.first_delivery_delay.clone()),
+                Draws::Median => None,
+            },
+            ..RawLine::default()
         }],
         cases: vec![RawCase {
             id: timeline.id.clone(),
             purchaser: timeline.purchaser.iso3().to_owned(),
             channel: Some(channel.to_owned()),
-            stage: setting.stage.to_owned(),
-            since: RawDate(setting.since.to_string()),
-            tier: None,
+            milestones: Some(known_milestones(setting)),
             lines: vec![RawCaseLine {
                 line: setting.line.id.clone(),
                 quantity: i64::from(timeline.quantity),
@@ -470,6 +511,7 @@ fn scenario(
                 mde: true,
                 category: None,
             }],
+            ..RawCase::default()
         }],
         policies: Vec::new(),
     };
@@ -506,16 +548,15 @@ pub fn explain(
     params: &Params,
 ) -> Option<Date> {
     let line = context.catalog.line(timeline.line.as_deref()?)?;
-    let (stage, since) = match anchor {
-        Anchor::Contract => ("on_contract", timeline.milestones.production_contract?.date),
-        Anchor::Loa => ("implemented", timeline.milestones.loa?.date),
+    let since = match anchor {
+        Anchor::Contract => timeline.milestones.production_contract?.date,
+        Anchor::Loa => timeline.milestones.loa?.date,
     };
     let setting = Setting {
         timeline,
         line,
         start: day_after(since),
-        stage,
-        since,
+        with_contract: anchor == Anchor::Contract,
     };
     let (scenario, _) = scenario(&setting, context, params, Draws::Median, 1, 0).ok()?;
     run(&scenario).map(|(first, _)| first.p50)
@@ -721,16 +762,11 @@ fn forecast_one(
             id: timeline.id.clone(),
             message: format!("line '{line_id}' is not in the catalog"),
         })?;
-    let (stage, since) = match kind {
-        AsOfKind::Notification => ("congressional_review", milestone),
-        AsOfKind::Loa => ("implemented", milestone),
-    };
     let setting = Setting {
         timeline,
         line,
         start: as_of,
-        stage,
-        since,
+        with_contract: true,
     };
     let (scenario, rate_backdated) = scenario(
         &setting,

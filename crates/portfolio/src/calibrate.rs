@@ -40,7 +40,7 @@ use expedite_core::case::{CaseLine as CoreCaseLine, CaseValues, Category};
 use expedite_core::rules::{NotificationCheck, RuleBook};
 use expedite_core::{Channel, Date, Usd};
 use expedite_data::timelines::{Milestone, MilestoneKind, Timeline};
-use expedite_forecast::scenario::RawDist;
+use expedite_forecast::scenario::{RawDist, RawMultiplier};
 use serde::{Deserialize, Serialize};
 use statrs::function::erf;
 
@@ -363,9 +363,8 @@ pub struct Assumption {
 /// What every line gets unless a line's own table says otherwise.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LineDefaults {
-    /// Realised ÷ planned rate, per line per trial (a multiplier: the log-normal's median
-    /// and p90 are plain numbers, not days).
-    pub rate_multiplier: RawDist,
+    /// Realised ÷ planned rate, per line per trial.
+    pub rate_multiplier: RawMultiplier,
     /// Days a raising rate step comes late, per line per trial.
     pub ramp_slip: RawDist,
 }
@@ -844,7 +843,7 @@ fn line_assumptions(timelines: &[Timeline], observed: Date) -> (LineDefaults, Ve
         // ln(reported ÷ capacity) of the F-35 line, 2021–2025 (142, 141, 98, 110, 191
         // against a capacity of 156 a year) has a standard deviation of 0.26; the median is
         // kept at 1 (no bias assumed), so p90 = exp(1.2816 × 0.26) = 1.39.
-        rate_multiplier: RawDist::Lognormal {
+        rate_multiplier: RawMultiplier::Lognormal {
             median: 1.0,
             p90: 1.39,
         },

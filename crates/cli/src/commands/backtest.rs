@@ -11,7 +11,7 @@ use expedite_core::Date;
 use expedite_core::rules::RuleBook;
 use expedite_data::capacity::Catalog;
 use expedite_data::timelines::{self, Timeline};
-use expedite_forecast::scenario::RawDist;
+use expedite_forecast::scenario::{RawDist, RawMultiplier};
 use expedite_portfolio::backtest::{self, AsOfKind, Assumed, Backtest, CalibrationMode, Options};
 use expedite_portfolio::calibrate::Params;
 
@@ -229,7 +229,12 @@ fn print_fits(params: &Params, observed_defaulted: bool) -> anyhow::Result<()> {
     output::print_text("Not identified by the timelines, kept as stated assumptions:")?;
     for assumption in &params.assumptions {
         let value = match assumption.parameter.as_str() {
-            "line_defaults.rate_multiplier" => describe(&params.line_defaults.rate_multiplier),
+            "line_defaults.rate_multiplier" => match &params.line_defaults.rate_multiplier {
+                RawMultiplier::Lognormal { median, p90 } => {
+                    format!("lognormal(median {median}, p90 {p90})")
+                }
+                other => format!("{other:?}"),
+            },
             "line_defaults.ramp_slip" => describe(&params.line_defaults.ramp_slip),
             _ => String::new(),
         };
