@@ -595,6 +595,26 @@ pub fn calibrate_with_engine(
     )
 }
 
+/// The parameters refitted on every sale of the file but `id` (leave-one-out).
+pub fn params_without(
+    timelines: &[Timeline],
+    id: &str,
+    observed: Date,
+    context: &Context<'_>,
+) -> Params {
+    let others: Vec<Timeline> = timelines
+        .iter()
+        .filter(|other| other.id != id)
+        .cloned()
+        .collect();
+    calibrate_with_engine(
+        &others,
+        observed,
+        &format!("the file without {id}"),
+        context,
+    )
+}
+
 /// Why a row cannot be forecast at all, if it cannot.
 fn unusable(timeline: &Timeline, catalog: &Catalog) -> Option<String> {
     if !timeline.is_us_sale() {
@@ -686,17 +706,7 @@ pub fn backtest(
         let params = match options.calibration {
             CalibrationMode::Shipped => shipped,
             CalibrationMode::LeaveOneOut => {
-                let others: Vec<Timeline> = timelines
-                    .iter()
-                    .filter(|other| other.id != timeline.id)
-                    .cloned()
-                    .collect();
-                refitted = calibrate_with_engine(
-                    &others,
-                    observed,
-                    &format!("the file without {}", timeline.id),
-                    context,
-                );
+                refitted = params_without(timelines, &timeline.id, observed, context);
                 &refitted
             }
         };
@@ -863,5 +873,222 @@ pub fn summarise(forecasts: &[Forecast]) -> Summary {
         baseline_median_abs_error_months: round1(median(&mut baseline)),
         median_abs_error_months_loa: round1(median(&mut ours_on_baseline)),
         baseline_n: compared.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expedite_data::timelines;
+
+    const HEADER: &str = "id,buyer,iso3,supplier,channel,system,line,quantity,value_usd,request,\
+        notification,loa_or_contract_signed,production_contract,first_delivery,final_delivery,\
+        notes,sources\n";
+
+    /// Parameters a person can follow: LOA → contract uniform over 0–200 days is kept at its
+    /// median (100 days, as the delay already holds its spread), no transport, and a
+    /// first-delivery delay uniform over 0–300 days; the line builds 48 a year with a
+    /// build time of 365 days.
+    const PARAMS: &str = r#"
+        observed = "2026-03-31"
+        source = "hand-made"
+        [channels.fms]
+        implemented = { dist = "uniform", min = 0, max = 200 }
+        first_delivery_delay = { dist = "uniform", min = 0, max = 300 }
+        [line_defaults]
+        rate_multiplier = { dist = "fixed", value = 1.0 }
+        ramp_slip = { dist = "fixed", days = 0 }
+    "#;
+
+    fn observed() -> Date {
+        "2026-03-31".parse().expect("date")
+    }
+
+    fn hand_made() -> Vec<Timeline> {
+        // Three HIMARS sales signed on the same day in 2022 and one in 2025. By hand, as of
+        // the day after the LOA (2022-01-02): contract 100 days after the LOA (2022-04-11);
+        // the first launcher takes 365/48 = 7.6 days at 48 a year and 365 days to build
+        // (2023-04-19); then the delay: P10 30 days later (2023-05-19), P50 150
+        // (2023-09-16), P90 270 (2024-01-14).
+        let rows = "\
+            IN-2022,Estonia,EST,USA,fms,HIMARS,himars,6,,,,2022-01-01,,2023-08-01,,,\n\
+            LATE-2022,Latvia,LVA,USA,fms,HIMARS,himars,6,,,,2022-01-01,,2024-06-01,,,\n\
+            WAIT-2025,Lithuania,LTU,USA,fms,HIMARS,himars,6,,,,2025-06-01,,,,,\n\
+            NEVER-2022,Romania,ROU,USA,fms,HIMARS,himars,6,,,,2022-01-01,,,,,\n";
+        timelines::read(format!("{HEADER}{rows}").as_bytes(), "hand-made").expect("valid")
+    }
+
+    fn run_hand_made(calibration: CalibrationMode) -> Backtest {
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed {
+            lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
+            transport: BTreeMap::new(),
+        };
+        let params = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
+        let options = Options {
+            observed: observed(),
+            as_of: vec![AsOfKind::Loa],
+            calibration,
+            trials: 2000,
+            seed: 1,
+        };
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+        };
+        backtest(&hand_made(), &options, &context, &params).expect("runs")
+    }
+
+    fn date(text: &str) -> Date {
+        text.parse().expect("date")
+    }
+
+    fn near(actual: Date, expected: &str, days: i32) -> bool {
+        (actual - date(expected)).get_days().abs() <= days
+    }
+
+    #[test]
+    fn three_hand_made_sales_come_out_inside_late_and_pending() {
+        let result = run_hand_made(CalibrationMode::Shipped);
+        let by_id = |id: &str| {
+            result
+                .forecasts
+                .iter()
+                .find(|forecast| forecast.id == id)
+                .expect("forecast made")
+        };
+        let inside = by_id("IN-2022");
+        assert_eq!(inside.as_of, date("2022-01-02"));
+        let band = inside.first_delivery;
+        // Within 8 days: the sampling error of 2,000 trials and the rounding to whole days.
+        assert!(near(band.p10, "2023-05-19", 8), "{band:?}");
+        assert!(near(band.p50, "2023-09-16", 8), "{band:?}");
+        assert!(near(band.p90, "2024-01-14", 8), "{band:?}");
+        assert_eq!(inside.outcome, Outcome::Inside);
+        // P50 2023-09-16 against 2023-08-01: 46 days late, +1.5 months.
+        let error = inside.error_months.expect("delivered");
+        assert!((error - 1.5).abs() < 0.3, "{error}");
+        assert_eq!(by_id("LATE-2022").outcome, Outcome::Late);
+        // Signed in June 2025: P90 is in 2027, after the observation date: not scored.
+        let waiting = by_id("WAIT-2025");
+        assert_eq!(waiting.outcome, Outcome::Pending);
+        assert!(waiting.error_months.is_none());
+        // Signed in 2022, nothing delivered by March 2026, P90 in January 2024: late.
+        let never = by_id("NEVER-2022");
+        assert_eq!(never.outcome, Outcome::Late);
+        assert!(never.error_months.is_none());
+        assert!(never.error_at_least_months.expect("a bound") < -25.0);
+        assert_eq!(
+            (
+                result.summary.scored,
+                result.summary.inside,
+                result.summary.late
+            ),
+            (3, 1, 2)
+        );
+        assert_eq!(result.summary.pending, 1);
+        assert_eq!(result.summary.coverage, Some(0.33));
+    }
+
+    #[test]
+    fn the_baseline_is_the_median_of_the_other_sales() {
+        // The other delivered sale of IN-2022 is LATE-2022: LOA → first delivery 882 days,
+        // so the baseline forecasts 2022-01-01 + 882 days = 2024-06-01.
+        let result = run_hand_made(CalibrationMode::Shipped);
+        let inside = result
+            .forecasts
+            .iter()
+            .find(|forecast| forecast.id == "IN-2022")
+            .expect("made");
+        assert_eq!(inside.baseline_first_delivery, Some(date("2024-06-01")));
+    }
+
+    #[test]
+    fn an_outcome_is_scored_against_the_band_and_the_observation_date() {
+        let band = Band {
+            p10: date("2024-01-01"),
+            p50: date("2024-06-01"),
+            p90: date("2025-01-01"),
+        };
+        let observed = date("2026-03-31");
+        assert_eq!(
+            score(band, Some(date("2023-12-31")), observed),
+            Outcome::Early
+        );
+        assert_eq!(
+            score(band, Some(date("2024-01-01")), observed),
+            Outcome::Inside
+        );
+        assert_eq!(
+            score(band, Some(date("2025-01-02")), observed),
+            Outcome::Late
+        );
+        assert_eq!(score(band, None, observed), Outcome::Late);
+        assert_eq!(score(band, None, date("2024-12-31")), Outcome::Pending);
+    }
+
+    #[test]
+    fn rows_that_cannot_be_forecast_say_why() {
+        let rows = Timeline::builtin().expect("shipped");
+        let catalog = Catalog::builtin().expect("catalog");
+        let reason = |id: &str| {
+            let row = rows.iter().find(|row| row.id == id).expect("shipped");
+            unusable(row, &catalog)
+        };
+        assert!(reason("POL-K2-2022").expect("Korean").contains("non-US"));
+        assert!(
+            reason("ROU-PATRIOT-2017")
+                .expect("no line")
+                .contains("no line")
+        );
+        assert!(reason("EST-HIMARS-2022").is_none());
+    }
+
+    #[test]
+    fn leave_one_out_refits_without_the_sale_being_tested() {
+        let rows = Timeline::builtin().expect("shipped");
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed::from_template(expedite_data::demo::SCENARIO_TEMPLATE, "template")
+            .expect("template");
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+        };
+        let all = calibrate_with_engine(&rows, observed(), "all", &context);
+        let without = params_without(&rows, "EST-HIMARS-2022", observed(), &context);
+        let mentions = |params: &Params| {
+            params
+                .fits
+                .iter()
+                .flat_map(|fit| fit.cases.iter())
+                .any(|case| case.starts_with("EST-HIMARS-2022 "))
+        };
+        assert!(mentions(&all));
+        assert!(!mentions(&without));
+        let delay = |params: &Params| {
+            params
+                .fits
+                .iter()
+                .find(|fit| fit.parameter == "lines.himars.first_delivery_delay")
+                .map(|fit| fit.observed)
+        };
+        assert_eq!(delay(&all), delay(&without).map(|n| n + 1));
+    }
+
+    #[test]
+    fn a_rate_not_yet_known_is_moved_back_and_flagged() {
+        let catalog = Catalog::builtin().expect("catalog");
+        let himars = catalog.line("himars").expect("himars");
+        // The catalog's first HIMARS rate is from 2022: as of 2019 it knew none.
+        let (steps, backdated) = known_rates(himars, date("2019-02-14"));
+        assert!(backdated);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].from.0, "2019-02-14");
+        let (_, later) = known_rates(himars, date("2023-01-01"));
+        assert!(!later);
     }
 }
