@@ -27,6 +27,11 @@ use crate::DataError;
 const TIMELINES_CSV: &str = include_str!("../data/cases/timelines.csv");
 const TIMELINES_FILE: &str = "cases/timelines.csv";
 
+/// The parameters `expedite calibrate` fitted on the shipped timelines
+/// (`data/calibration/params.toml`; its header names the command that wrote it). Read by
+/// `expedite_portfolio::calibrate::Params::shipped`.
+pub const CALIBRATION_TOML: &str = include_str!("../data/calibration/params.toml");
+
 /// The date up to which the shipped file's facts are complete: a milestone that is empty
 /// had not happened, or was not reported, by then (`data/cases/README.md`).
 pub const OBSERVED: &str = "2026-03-31";
