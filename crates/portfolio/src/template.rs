@@ -91,8 +91,8 @@ pub struct StageRule {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LineAssumption {
-    /// Units queued ahead of the demo's cases, in years of the line's base rate on the
-    /// template's `as_of`; used where the catalog states no backlog.
+    /// Other buyers' orders queued on the template's `backlog_as_of`, in years of the line's
+    /// base rate on that day; used where the catalog states no backlog.
     pub backlog_years: f64,
     /// Days from a unit's release to its completion.
     pub lead_time_days: f64,
