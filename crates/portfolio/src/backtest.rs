@@ -23,10 +23,11 @@ use std::collections::BTreeMap;
 
 use expedite_core::rules::RuleBook;
 use expedite_core::{Date, Usd};
-use expedite_data::capacity::{Catalog, Line as CatalogLine, RateKind};
+use expedite_data::capacity::{Catalog, Line as CatalogLine};
 use expedite_data::timelines::{MilestoneKind, Precision, Timeline};
 use expedite_forecast::scenario::{
-    RawCase, RawCaseLine, RawDate, RawDist, RawLine, RawMilestones, RawRateStep, RawScenario,
+    RawBacklog, RawCase, RawCaseLine, RawDate, RawDatedBacklog, RawDist, RawLine, RawMilestones,
+    RawOrder, RawRateStep, RawScenario,
 };
 use expedite_forecast::{DurationDist, RunOptions, Scenario};
 use serde::Serialize;
@@ -325,30 +326,31 @@ fn day_after(date: Date) -> Date {
 /// The rate steps of a catalog line as known on `day`, in scenario syntax, and whether the
 /// first had to be moved back to `day` because the catalog knew no rate yet.
 ///
-/// The catalog dates each step by the day it applies from, not the day it was published, so
-/// a step is taken as known on `day` when it applies from before `day`. A target (an
-/// announced increase) applying from `day` or later is dropped too: the catalog does not
-/// say when each was announced, and it may have been announced after `day`.
+/// Only steps the catalog says were stated (published) before `day` are used
+/// ([`CatalogLine::as_known_on`]): the reported and capacity steps a base forecast uses, and
+/// the announced targets (which the engine delays by the ramp slip). Where none had been
+/// stated, the line's first step is moved back to `day`: the rate level then comes from a
+/// later report, which the forecast flags; with no queue known it moves the first delivery
+/// by one unit's build time at most.
 pub fn known_rates(line: &CatalogLine, day: Date) -> (Vec<RawRateStep>, bool) {
-    let mut steps: Vec<(Date, f64)> = line
+    let known = line.as_known_on(day_before(day));
+    let mut steps: Vec<(Date, f64, Date)> = known
         .base_rates()
         .into_iter()
-        .chain(line.targets())
-        .filter(|step| step.from < day)
-        .map(|step| (step.from, step.units_per_year))
+        .chain(known.targets())
+        .map(|step| (step.from, step.units_per_year, step.stated))
         .collect();
     steps.sort_by_key(|step| step.0);
     steps.dedup_by_key(|step| step.0);
     let mut backdated = false;
     if steps.is_empty() {
         let first = line
-            .rates
-            .iter()
-            .filter(|step| step.kind != RateKind::Target)
+            .base_rates()
+            .into_iter()
             .min_by_key(|step| step.from)
             .or_else(|| line.rates.iter().min_by_key(|step| step.from));
         if let Some(first) = first {
-            steps.push((day, first.units_per_year));
+            steps.push((day, first.units_per_year, first.stated));
             backdated = true;
         }
     }
@@ -358,13 +360,50 @@ pub fn known_rates(line: &CatalogLine, day: Date) -> (Vec<RawRateStep>, bool) {
     }
     let raw = steps
         .into_iter()
-        .map(|(from, per_year)| RawRateStep {
+        .map(|(from, per_year, stated)| RawRateStep {
             from: RawDate(from.to_string()),
             per_year,
-            announced: None,
+            announced: Some(RawDate(stated.to_string())),
         })
         .collect();
     (raw, backdated)
+}
+
+/// The line's order book as known on `day`: its latest backlog stated before `day` (which
+/// counts every undelivered unit, this sale's too when ordered by then), and the dated
+/// orders of other customers stated before `day` and placed after that backlog's date (an
+/// earlier order is inside the backlog). An order naming the buyer is left out: it may be
+/// this very sale.
+fn known_book(line: &CatalogLine, day: Date, purchaser: &str) -> (RawBacklog, Vec<RawOrder>) {
+    let known = line.as_known_on(day_before(day));
+    let backlog = known.backlog_on(day_before(day));
+    let since = backlog.map(|backlog| backlog.as_of);
+    let orders = known
+        .orders
+        .iter()
+        .filter(|order| since.is_none_or(|since| order.date > since))
+        .filter(|order| !order.customer.contains(purchaser))
+        .filter_map(|order| {
+            order.units.map(|units| RawOrder {
+                date: RawDate(order.date.to_string()),
+                units: i64::from(units),
+                tier: None,
+                customer: Some(order.customer.clone()),
+            })
+        })
+        .collect();
+    let backlog = backlog.map_or(RawBacklog::Units(0), |backlog| {
+        RawBacklog::Dated(RawDatedBacklog {
+            units: i64::from(backlog.units),
+            as_of: RawDate(backlog.as_of.to_string()),
+            includes_cases: true,
+        })
+    });
+    (backlog, orders)
+}
+
+fn day_before(date: Date) -> Date {
+    date.yesterday().unwrap_or(date)
 }
 
 /// Whether a distribution is kept as drawn or pinned at its median (the calibration's
@@ -465,6 +504,7 @@ fn scenario(
         stages.insert("transport".to_owned(), dist);
     }
     let (rate, backdated) = known_rates(setting.line, setting.start);
+    let (backlog, orders) = known_book(setting.line, setting.start, timeline.purchaser.iso3());
     let lead_time_days = context
         .assumed
         .lead_time_days
@@ -485,6 +525,8 @@ fn scenario(
         lines: vec![RawLine {
             id: setting.line.id.clone(),
             name: setting.line.system.clone(),
+            backlog,
+            orders,
             lead_time_days,
             rate,
             rate_multiplier: (draws == Draws::Random)
@@ -497,7 +539,6 @@ fn scenario(
                     .and_then(|line| line.first_delivery_delay.clone()),
                 Draws::Median => None,
             },
-            ..RawLine::default()
         }],
         cases: vec![RawCase {
             id: timeline.id.clone(),
@@ -626,8 +667,14 @@ fn unusable(timeline: &Timeline, catalog: &Catalog) -> Option<String> {
     let Some(line) = &timeline.line else {
         return Some("no line: no catalog line builds it".to_owned());
     };
-    if catalog.line(line).is_none() {
-        return Some(format!("line '{line}' is not in the catalog"));
+    match catalog.line(line) {
+        None => return Some(format!("line '{line}' is not in the catalog")),
+        Some(known) if known.rates.is_empty() => {
+            return Some(format!(
+                "line '{line}' has no unit rate in the catalog (a lead-time line)"
+            ));
+        }
+        Some(_) => {}
     }
     if timeline.milestones.notification.is_none() && timeline.milestones.loa.is_none() {
         return Some("no notification and no LOA date".to_owned());
@@ -1083,12 +1130,18 @@ mod tests {
     fn a_rate_not_yet_known_is_moved_back_and_flagged() {
         let catalog = Catalog::builtin().expect("catalog");
         let himars = catalog.line("himars").expect("himars");
-        // The catalog's first HIMARS rate is from 2022: as of 2019 it knew none.
+        // The catalog's first HIMARS rate (48 a year from 2022) was stated in February 2023:
+        // as of 2019 it knew none.
         let (steps, backdated) = known_rates(himars, date("2019-02-14"));
         assert!(backdated);
         assert_eq!(steps.len(), 1);
         assert_eq!(steps[0].from.0, "2019-02-14");
-        let (_, later) = known_rates(himars, date("2023-01-01"));
+        let (known, later) = known_rates(himars, date("2023-06-01"));
         assert!(!later);
+        assert!(known.iter().all(|step| {
+            step.announced
+                .as_ref()
+                .is_some_and(|stated| stated.0.as_str() < "2023-06-01")
+        }));
     }
 }
