@@ -207,6 +207,8 @@ pub struct Forecast {
     pub as_of_month_only: bool,
     /// The real first delivery, when it happened by the observation date.
     pub actual_first_delivery: Option<Date>,
+    /// Whether that delivery is only known to the month (the 15th was used).
+    pub actual_month_only: bool,
     /// The forecast of first delivery.
     pub first_delivery: Band,
     /// How it came out.
@@ -224,6 +226,10 @@ pub struct Forecast {
     /// The real final delivery, when a source states it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actual_final_delivery: Option<Date>,
+    /// How the final-delivery forecast came out, where the real final delivery is known
+    /// (not part of the summary: too few sales have one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_outcome: Option<Outcome>,
     /// The baseline's first delivery (as of LOA only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_first_delivery: Option<Date>,
@@ -842,6 +848,15 @@ fn forecast_one(
         .first_delivery
         .map(|m| m.date)
         .filter(|date| *date <= observed);
+    let actual_month_only = timeline
+        .milestones
+        .first_delivery
+        .is_some_and(|m| m.precision == Precision::Month && m.date <= observed);
+    let actual_final_delivery = timeline
+        .milestones
+        .final_delivery
+        .map(|m| m.date)
+        .filter(|date| *date <= observed);
     let outcome = score(first, actual, observed);
     let error_months = actual.map(|actual| months_between(actual, first.p50));
     let error_at_least_months =
@@ -863,17 +878,15 @@ fn forecast_one(
         as_of,
         as_of_month_only: precision == Precision::Month,
         actual_first_delivery: actual,
+        actual_month_only,
         first_delivery: first,
         outcome,
         error_months,
         error_at_least_months,
         band_months: months_between(first.p10, first.p90),
         final_delivery: last,
-        actual_final_delivery: timeline
-            .milestones
-            .final_delivery
-            .map(|m| m.date)
-            .filter(|date| *date <= observed),
+        actual_final_delivery,
+        final_outcome: actual_final_delivery.map(|actual| score(last, Some(actual), observed)),
         baseline_first_delivery,
         baseline_error_months,
         rate_backdated,
@@ -1143,5 +1156,58 @@ mod tests {
                 .as_ref()
                 .is_some_and(|stated| stated.0.as_str() < "2023-06-01")
         }));
+    }
+
+    #[test]
+    fn a_forecast_as_of_notification_sees_neither_the_loa_nor_later_catalog_facts() {
+        // Estonia's HIMARS as of 2022-07-16, the day after the notification: the LOA
+        // (2022-12-02) and the delivery are hidden, and the catalog's HIMARS rates, first
+        // stated in February 2023, are not known: the first step is moved back and flagged.
+        let rows = Timeline::builtin().expect("shipped");
+        let estonia = rows
+            .iter()
+            .find(|row| row.id == "EST-HIMARS-2022")
+            .expect("shipped");
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed::default();
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+        };
+        let params = Params::from_toml_str(PARAMS, "hand-made").expect("params");
+        let setting = Setting {
+            timeline: estonia,
+            line: catalog.line("himars").expect("himars"),
+            start: date("2022-07-16"),
+            with_contract: true,
+        };
+        let (scenario, backdated) =
+            scenario(&setting, &context, &params, Draws::Random, 10, 0).expect("valid");
+        assert!(backdated);
+        let milestones = scenario.cases[0].milestones.as_ref().expect("given");
+        assert_eq!(milestones.notification, Some(date("2022-07-15")));
+        assert!(milestones.loa.is_none() && milestones.deliveries.is_empty());
+        assert_eq!(scenario.lines[0].rate.len(), 1);
+        assert_eq!(scenario.lines[0].rate[0].from, date("2022-07-16"));
+    }
+
+    #[test]
+    fn the_order_book_is_the_backlog_stated_before_the_day() {
+        // F-35: a backlog of 416 at the start of 2026, stated at the end of January 2026.
+        let catalog = Catalog::builtin().expect("catalog");
+        let f35 = catalog.line("f35").expect("f35");
+        let (before, _) = known_book(f35, date("2026-01-15"), "POL");
+        assert!(matches!(before, RawBacklog::Units(0)));
+        let (after, _) = known_book(f35, date("2026-03-01"), "POL");
+        match after {
+            RawBacklog::Dated(backlog) => {
+                assert_eq!(backlog.units, 416);
+                assert_eq!(backlog.as_of.0, "2026-01-01");
+                assert!(backlog.includes_cases);
+            }
+            RawBacklog::Units(units) => panic!("expected a dated backlog, got {units}"),
+        }
     }
 }
