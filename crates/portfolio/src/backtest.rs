@@ -320,9 +320,10 @@ pub enum BacktestError {
     },
 }
 
-/// Months between two dates (positive when `to` is later).
+/// Months between two dates (positive when `to` is later), to one decimal: what the
+/// reports print, and what the summary's medians are taken over.
 pub fn months_between(from: Date, to: Date) -> f64 {
-    f64::from((to - from).get_days()) / DAYS_PER_MONTH
+    (f64::from((to - from).get_days()) / DAYS_PER_MONTH * 10.0).round() / 10.0
 }
 
 fn day_after(date: Date) -> Date {
