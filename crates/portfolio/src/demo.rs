@@ -692,7 +692,10 @@ fn raw_line(template: &Template, catalog: &Catalog, line: &DemoLine) -> RawLine 
             .collect(),
         rate_multiplier: Some(template.uncertainty.rate_multiplier.clone()),
         ramp_slip: Some(template.uncertainty.ramp_slip.clone()),
-        first_delivery_delay: None,
+        first_delivery_delay: template
+            .lines
+            .get(&line.id)
+            .and_then(|assumption| assumption.first_delivery_delay.clone()),
     }
 }
 

@@ -88,14 +88,32 @@ pub struct StageRule {
 }
 
 /// What the template assumes for one line.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LineAssumption {
-    /// Units queued ahead of the demo's cases, in years of the line's base rate on the
-    /// template's `as_of`; used where the catalog states no backlog.
+    /// Other buyers' orders queued on the template's `backlog_as_of`, in years of the line's
+    /// base rate on that day; used where the catalog states no backlog.
     pub backlog_years: f64,
     /// Days from a unit's release to its completion.
     pub lead_time_days: f64,
+    /// The first-delivery delay of a new buyer on this line, instead of the channel's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_delivery_delay: Option<RawDist>,
+}
+
+/// Where a distribution the demo draws comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParameterOrigin {
+    /// The template path, e.g. `channels.fms.offered` or `lines.himars.first_delivery_delay`.
+    pub parameter: String,
+    /// `fitted` (from the real timelines, by `expedite calibrate`) or `assumed` (the
+    /// template's value).
+    pub origin: &'static str,
+    /// Sales behind a fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<usize>,
+    /// How it was fitted, or the template's word for an assumption.
+    pub method: String,
 }
 
 /// Production uncertainty every line gets (issue 8 §3), drawn once per line per trial.
@@ -149,6 +167,101 @@ impl Template {
         template.file = file.to_owned();
         template.check()?;
         Ok(template)
+    }
+
+    /// This template with every distribution the calibration fitted put in place of the
+    /// template's own (the FMS channel's stages and first-delivery delay, and a line's own
+    /// first-delivery delay for the lines the template has), and where each distribution the
+    /// demo draws now comes from. Values the calibration did not fit stay the template's
+    /// assumptions.
+    pub fn calibrated(
+        &self,
+        params: &crate::calibrate::Params,
+    ) -> (Template, Vec<ParameterOrigin>) {
+        let mut template = self.clone();
+        let fit_of = |parameter: &str| {
+            params
+                .fits
+                .iter()
+                .find(|fit| fit.parameter == parameter && fit.dist.is_some())
+        };
+        let mut origins = Vec::new();
+        let mut place = |parameter: String, slot: &mut Option<RawDist>| match fit_of(&parameter) {
+            Some(fit) => {
+                *slot = fit.dist.clone();
+                origins.push(ParameterOrigin {
+                    parameter,
+                    origin: "fitted",
+                    n: Some(fit.n),
+                    method: fit.method.clone(),
+                });
+            }
+            None if slot.is_some() => origins.push(ParameterOrigin {
+                parameter,
+                origin: "assumed",
+                n: None,
+                method: "the template's value".to_owned(),
+            }),
+            None => {}
+        };
+        for (channel, stages) in &mut template.channels {
+            let keys: Vec<String> = stages.keys().cloned().collect();
+            let mut wanted = keys.clone();
+            if !keys.iter().any(|key| key == "first_delivery_delay") {
+                wanted.push("first_delivery_delay".to_owned());
+            }
+            for key in wanted {
+                let mut slot = stages.get(&key).cloned();
+                place(format!("channels.{channel}.{key}"), &mut slot);
+                if let Some(dist) = slot {
+                    stages.insert(key, dist);
+                }
+            }
+        }
+        for (id, line) in &mut template.lines {
+            let mut slot = line.first_delivery_delay.clone();
+            place(format!("lines.{id}.first_delivery_delay"), &mut slot);
+            line.first_delivery_delay = slot;
+        }
+        for parameter in ["uncertainty.rate_multiplier", "uncertainty.ramp_slip"] {
+            origins.push(ParameterOrigin {
+                parameter: parameter.to_owned(),
+                origin: "assumed",
+                n: None,
+                method: "the template's value (the timelines do not identify it)".to_owned(),
+            });
+        }
+        (template, origins)
+    }
+
+    /// Where each distribution of this template comes from when no calibration is used: all
+    /// assumed.
+    pub fn assumed_origins(&self) -> Vec<ParameterOrigin> {
+        let assumed = |parameter: String| ParameterOrigin {
+            parameter,
+            origin: "assumed",
+            n: None,
+            method: "the template's value".to_owned(),
+        };
+        let mut origins: Vec<ParameterOrigin> = self
+            .channels
+            .iter()
+            .flat_map(|(channel, stages)| {
+                stages
+                    .keys()
+                    .map(move |key| format!("channels.{channel}.{key}"))
+            })
+            .map(assumed)
+            .collect();
+        origins.extend(
+            self.lines
+                .iter()
+                .filter(|(_, line)| line.first_delivery_delay.is_some())
+                .map(|(id, _)| assumed(format!("lines.{id}.first_delivery_delay"))),
+        );
+        origins.push(assumed("uncertainty.rate_multiplier".to_owned()));
+        origins.push(assumed("uncertainty.ramp_slip".to_owned()));
+        origins
     }
 
     /// An error about `field` of this template.
@@ -243,6 +356,9 @@ impl Template {
                 ));
             }
             self.check_days(&format!("lines.{id}.lead_time_days"), line.lead_time_days)?;
+            if let Some(delay) = &line.first_delivery_delay {
+                self.check_dist(&format!("lines.{id}.first_delivery_delay"), delay)?;
+            }
         }
         self.check_dist("uncertainty.ramp_slip", &self.uncertainty.ramp_slip)?;
         self.check_multiplier(

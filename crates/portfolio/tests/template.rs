@@ -133,3 +133,33 @@ fn an_unknown_country_or_field_is_refused_with_its_path() {
         "the unknown field is named: {message}"
     );
 }
+
+#[test]
+fn shipped_calibration_replaces_the_fitted_distributions_and_says_so() {
+    let template = Template::builtin().expect("template");
+    let params = expedite_portfolio::calibrate::Params::shipped().expect("shipped parameters");
+    let (calibrated, origins) = template.calibrated(&params);
+    let origin = |parameter: &str| {
+        origins
+            .iter()
+            .find(|origin| origin.parameter == parameter)
+            .unwrap_or_else(|| panic!("{parameter} has an origin"))
+    };
+    let offered = origin("channels.fms.offered");
+    assert_eq!(offered.origin, "fitted");
+    assert!(offered.n.is_some_and(|n| n > 0));
+    assert!(matches!(
+        calibrated.channels["fms"]["offered"],
+        expedite_forecast::scenario::RawDist::Lognormal { .. }
+    ));
+    // Transport is not fitted: it stays the template's assumption.
+    assert_eq!(origin("channels.fms.transport").origin, "assumed");
+    assert_eq!(origin("uncertainty.rate_multiplier").origin, "assumed");
+    // Without calibration every distribution is the template's.
+    assert!(
+        template
+            .assumed_origins()
+            .iter()
+            .all(|origin| origin.origin == "assumed")
+    );
+}

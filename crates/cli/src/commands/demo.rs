@@ -16,8 +16,11 @@ use expedite_data::dsca;
 use expedite_data::timelines::Timeline;
 use expedite_forecast::RunOptions;
 use expedite_forecast::scenario::RawDist;
+use expedite_portfolio::calibrate::Params;
 use expedite_portfolio::demo::{CaseResult, DemoLine, LeftOut, RateIncrease};
-use expedite_portfolio::template::{ExpediteRule, SHIPPED_TEMPLATE, StageRule, Uncertainty};
+use expedite_portfolio::template::{
+    ExpediteRule, ParameterOrigin, SHIPPED_TEMPLATE, StageRule, Uncertainty,
+};
 use expedite_portfolio::{Provenance, Template, build_demo, run_demo};
 use serde::Serialize;
 
@@ -43,12 +46,26 @@ pub struct DemoArgs {
     /// A changed copy of the scenario template instead of the shipped one.
     #[arg(long, value_name = "FILE.toml")]
     template: Option<PathBuf>,
+    /// Distributions fitted from the real timelines (`shipped`: the parameters `expedite
+    /// calibrate` wrote into crates/data/data/calibration/params.toml) replace the template's
+    /// for the parameters they fit; `none` keeps the template's values alone.
+    #[arg(long, value_enum, default_value_t = Calibration::Shipped)]
+    calibration: Calibration,
     /// Print the shipped scenario template and stop.
     #[arg(long)]
     print_template: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+}
+
+/// Which fitted parameters the demo uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Calibration {
+    /// The shipped parameters fitted from the shipped timelines.
+    Shipped,
+    /// None: the template's values.
+    None,
 }
 
 /// Everything the demo assumed, for the output.
@@ -61,6 +78,7 @@ struct Assumptions {
     stage_by_days_since_notification: Vec<StageRule>,
     channels: BTreeMap<String, BTreeMap<String, RawDist>>,
     uncertainty: Uncertainty,
+    parameters: Vec<ParameterOrigin>,
     timeline_match: String,
     base_tier: u32,
     lines: Vec<DemoLine>,
@@ -87,6 +105,16 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             Template::from_toml_str(&text, &path.display().to_string())?
         }
         None => Template::builtin()?,
+    };
+    let (template, parameters) = match args.calibration {
+        Calibration::Shipped => {
+            let params = Params::shipped().context("the shipped calibration parameters")?;
+            template.calibrated(&params)
+        }
+        Calibration::None => {
+            let origins = template.assumed_origins();
+            (template, origins)
+        }
     };
     if let Some(path) = &args.chart {
         check_chart_path(path)?;
@@ -118,6 +146,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         stage_by_days_since_notification: template.stage_by_days_since_notification.clone(),
         channels: template.channels.clone(),
         uncertainty: template.uncertainty.clone(),
+        parameters,
         timeline_match: format!(
             "a notification takes the milestones of the real timeline (crates/data/data/cases/\
              timelines.csv) with the same purchaser and line and a notification date within {} \
@@ -234,11 +263,27 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
     ));
     for (channel, stages) in &a.channels {
         for (stage, dist) in stages {
+            let parameter = format!("channels.{channel}.{stage}");
             text.push_str(&format!(
-                "- {channel} {stage}: {} days\n",
-                describe_dist(dist)
+                "- {channel} {stage}: {} days ({})\n",
+                describe_dist(dist),
+                describe_origin(&a.parameters, &parameter)
             ));
         }
+    }
+    for origin in a
+        .parameters
+        .iter()
+        .filter(|origin| origin.parameter.starts_with("lines."))
+    {
+        let line = origin
+            .parameter
+            .trim_start_matches("lines.")
+            .trim_end_matches(".first_delivery_delay");
+        text.push_str(&format!(
+            "- {line} first-delivery delay of a new buyer: {}\n",
+            describe_origin(&a.parameters, &origin.parameter)
+        ));
     }
     text.push_str("- congressional review: per case from the AECA 36(b) rules\n");
     text.push_str(&format!(
@@ -347,6 +392,18 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
     }
     text.push_str("Sources: DSCA notifications (crates/data/data/dsca), real case timelines (crates/data/data/cases/timelines.csv), production rates and backlogs from the FMS process reference §6 and its 2025-2026 update §4 (crates/data/data/capacity/lines.toml).");
     output::print_text(&text)
+}
+
+/// "fitted from the real timelines, n = 24" or "assumed".
+fn describe_origin(origins: &[ParameterOrigin], parameter: &str) -> String {
+    match origins.iter().find(|origin| origin.parameter == parameter) {
+        Some(ParameterOrigin {
+            origin: "fitted",
+            n: Some(n),
+            ..
+        }) => format!("fitted from the real timelines, n = {n}"),
+        _ => "assumed".to_owned(),
+    }
 }
 
 /// The stage, its date, and where they come from.
