@@ -820,7 +820,9 @@ fn review_days(
     let decision = rules
         .check(&check, None)
         .map_err(|error| invalid(path, error.to_string()))?;
-    Ok(decision.earliest_offer_after_notification_days)
+    // The paperwork path to the offer holds both reviews: the informal one comes before the
+    // formal notification (update §1.3), which is where `earliest_offer_after_...` counts from.
+    Ok(decision.informal_review_days + decision.formal_review_days)
 }
 
 fn validate_policies(
