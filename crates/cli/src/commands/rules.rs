@@ -260,21 +260,28 @@ fn describe(decision: &NotificationDecision, set: &RuleSet) -> String {
         ]);
     }
     table.add_row(vec!["verdict", &verdict]);
-    table.add_row(vec![
-        "informal review",
-        &format!(
+    let informal = if decision.channel == Channel::Fms {
+        format!(
             "{} days, before the formal notification (not counted in the offer date)",
             decision.informal_review_days
-        ),
-    ]);
+        )
+    } else {
+        "none: the stored sources describe the informal review for FMS only".to_owned()
+    };
+    table.add_row(vec!["informal review", &informal]);
     table.add_row(vec![
         "formal review",
         &format!("{} days", decision.formal_review_days),
     ]);
+    let (label, what) = match decision.channel {
+        Channel::Fms => ("earliest offer", "LOA offered"),
+        Channel::Dcs => ("earliest licence", "licence issued"),
+        Channel::Mla => ("earliest approval", "agreement approved"),
+    };
     table.add_row(vec![
-        "earliest offer",
+        label,
         &format!(
-            "{} days after the formal notification",
+            "{} days after the formal notification ({what})",
             decision.earliest_offer_after_notification_days
         ),
     ]);
