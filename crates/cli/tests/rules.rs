@@ -512,6 +512,36 @@ fn replay_of_hr3613_lists_the_notifications_congress_would_not_have_seen() {
 }
 
 #[test]
+fn replay_takes_a_year_or_a_date_as_bounds() {
+    let by_year = run_ok(&[
+        "rules",
+        "replay",
+        "--rule-set",
+        "hr3138-2025",
+        "--from",
+        "2025",
+        "--to",
+        "2025",
+        "--format",
+        "csv",
+    ]);
+    let by_date = run_ok(&[
+        "rules",
+        "replay",
+        "--rule-set",
+        "hr3138-2025",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-12-31",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(by_year, by_date);
+    assert!(by_year.lines().count() > 1);
+}
+
+#[test]
 fn replay_respects_the_date_range() {
     let csv_text = run_ok(&[
         "rules",
