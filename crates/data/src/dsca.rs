@@ -161,6 +161,29 @@ impl NotificationFilter {
     }
 }
 
+/// What the shipped notifications are: a sample, its size and the span of its dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SampleInfo {
+    /// Notifications in the sample.
+    pub notifications: usize,
+    /// The earliest announcement date.
+    pub first_date: Option<Date>,
+    /// The latest announcement date.
+    pub last_date: Option<Date>,
+}
+
+impl SampleInfo {
+    /// The size and date span of a set of notifications.
+    pub fn of(notifications: &[Notification]) -> SampleInfo {
+        let dates = || notifications.iter().filter_map(|n| n.date);
+        SampleInfo {
+            notifications: notifications.len(),
+            first_date: dates().min(),
+            last_date: dates().max(),
+        }
+    }
+}
+
 /// Count and notified value of one purchaser in one year.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SummaryRow {

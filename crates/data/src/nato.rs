@@ -20,6 +20,88 @@ const EXPENDITURE_CSV: &str = include_str!("../data/nato/defence-expenditure.csv
 const EQUIPMENT_CSV: &str = include_str!("../data/nato/equipment-share.csv");
 const MEMBERS_CSV: &str = include_str!("../data/nato/members.csv");
 const TARGETS_CSV: &str = include_str!("../data/nato/targets.csv");
+const EARLIER_EDITIONS_CSV: &str = include_str!("../data/nato/earlier-editions.csv");
+const EARLIER_EDITIONS_FILE: &str = "nato/earlier-editions.csv";
+
+/// A NATO publication the figures come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Edition {
+    /// Its `source_id` in the data files.
+    pub source_id: &'static str,
+    /// Its title.
+    pub title: &'static str,
+    /// When NATO published it, YYYY-MM-DD.
+    pub published: &'static str,
+    /// The years it gives as estimates.
+    pub estimate_years: &'static str,
+}
+
+/// The edition every figure shipped in `data/nato/` comes from.
+pub const EDITION: Edition = Edition {
+    source_id: "NATO-DE-2025",
+    title: "Defence Expenditure of NATO Countries (2014-2025)",
+    published: "2025-08-28",
+    estimate_years: "2024 and 2025",
+};
+
+/// How many Allies an earlier NATO publication counted at or above a target in a year,
+/// where the project's source notes record it (`data/nato/earlier-editions.csv`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EarlierCount {
+    /// The year counted.
+    pub year: i32,
+    /// The target, % of GDP.
+    pub target_pct: Percent,
+    /// Allies that publication counted at or above the target.
+    pub allies_meeting: usize,
+    /// Its source id in the project's notes.
+    pub source_id: String,
+    /// Its title.
+    pub publication: String,
+    /// When it was published, as the source gives it.
+    pub published: String,
+    /// What the source adds (estimates, the members that differ).
+    pub note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct EarlierCountRow {
+    year: i32,
+    target_pct: String,
+    allies_meeting: usize,
+    source_id: String,
+    publication: String,
+    published: String,
+    note: Option<String>,
+}
+
+/// The counts of earlier NATO publications shipped in `data/nato/earlier-editions.csv`.
+///
+/// # Errors
+/// Only if the shipped file were broken; a test reads it.
+pub fn earlier_counts() -> Result<Vec<EarlierCount>, DataError> {
+    read_rows::<EarlierCountRow>(EARLIER_EDITIONS_CSV, EARLIER_EDITIONS_FILE)?
+        .into_iter()
+        .map(|(line, row)| {
+            let target_pct = Percent::parse(&row.target_pct).ok_or_else(|| DataError::Field {
+                input: EARLIER_EDITIONS_FILE.to_owned(),
+                line,
+                field: "target_pct",
+                problem: "not a percentage",
+                value: row.target_pct.clone(),
+            })?;
+            Ok(EarlierCount {
+                year: row.year,
+                target_pct,
+                allies_meeting: row.allies_meeting,
+                source_id: row.source_id,
+                publication: row.publication,
+                published: row.published,
+                note: row.note.filter(|note| !note.trim().is_empty()),
+            })
+        })
+        .collect()
+}
 
 /// The year NATO's series start; trends measure change from it.
 pub const SERIES_START_YEAR: i32 = 2014;

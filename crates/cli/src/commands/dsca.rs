@@ -3,14 +3,15 @@
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use expedite_core::{Country, Date};
-use expedite_data::dsca::{self, Notification, NotificationFilter, SummaryRow};
+use expedite_core::Country;
+use expedite_data::dsca::{self, Notification, NotificationFilter, SampleInfo, SummaryRow};
 
 use crate::output::print_csv;
-use crate::output::{self, Format};
+use crate::output::{self, Format, Source};
+use crate::period::{self, YearOrDate};
 
 const CREDIT: &str = "Source: DSCA Major Arms Sales notifications (AECA 36(b)), via the source address of each row; \
-a sample of 90, not a census; values are notified ceilings.";
+values are notified ceilings.";
 
 /// The `dsca` subcommands.
 #[derive(Debug, Subcommand)]
@@ -27,12 +28,12 @@ pub struct FilterArgs {
     /// Purchaser: ISO3 code (e.g. POL) or name; repeat for several.
     #[arg(long = "purchaser", value_name = "ISO3")]
     purchasers: Vec<String>,
-    /// Announced on or after, YYYY-MM-DD.
-    #[arg(long, value_name = "DATE")]
-    from: Option<Date>,
-    /// Announced on or before, YYYY-MM-DD.
-    #[arg(long, value_name = "DATE")]
-    to: Option<Date>,
+    /// Announced on or after: a date (YYYY-MM-DD) or a year (from its first day).
+    #[arg(long, value_name = "DATE|YEAR")]
+    from: Option<YearOrDate>,
+    /// Announced on or before: a date (YYYY-MM-DD) or a year (to its last day).
+    #[arg(long, value_name = "DATE|YEAR")]
+    to: Option<YearOrDate>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -41,10 +42,35 @@ pub struct FilterArgs {
 /// Runs a `dsca` subcommand.
 pub fn run(command: DscaCommand) -> anyhow::Result<()> {
     let all = dsca::builtin().context("the shipped DSCA notifications")?;
+    let sample = SampleInfo::of(&all);
     match command {
-        DscaCommand::List(args) => list(&matching(&all, &args)?, args.format),
-        DscaCommand::Summary(args) => summary(&matching(&all, &args)?, args.format),
+        DscaCommand::List(args) => list(&matching(&all, &args)?, args.format, &sample),
+        DscaCommand::Summary(args) => summary(&matching(&all, &args)?, args.format, &sample),
     }
+}
+
+/// The shipped sample as a source: its size and the span of its dates.
+fn sample_source(sample: &SampleInfo) -> Source {
+    let name = format!(
+        "DSCA Major Arms Sales notifications, the sample of {} shipped with expedite",
+        sample.notifications
+    );
+    match (sample.first_date, sample.last_date) {
+        (Some(first), Some(last)) => Source::new(name, format!("{first} to {last}")),
+        _ => Source::undated(name),
+    }
+}
+
+/// What the totals cover, for people.
+fn sample_line(sample: &SampleInfo) -> String {
+    let span = match (sample.first_date, sample.last_date) {
+        (Some(first), Some(last)) => format!(", announced {first} to {last}"),
+        _ => String::new(),
+    };
+    format!(
+        "Totals of the sample shipped with expedite ({} notifications{span}), not of every sale notified.",
+        sample.notifications
+    )
 }
 
 fn matching<'a>(
@@ -56,10 +82,11 @@ fn matching<'a>(
         .iter()
         .map(|text| Country::parse(text).context("--purchaser"))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    period::check_range(args.from, args.to)?;
     let filter = NotificationFilter {
         purchasers,
-        from: args.from,
-        to: args.to,
+        from: args.from.map(YearOrDate::first_day),
+        to: args.to.map(YearOrDate::last_day),
     };
     Ok(all
         .iter()
@@ -67,9 +94,16 @@ fn matching<'a>(
         .collect())
 }
 
-fn list(notifications: &[&Notification], format: Format) -> anyhow::Result<()> {
+fn list(
+    notifications: &[&Notification],
+    format: Format,
+    sample: &SampleInfo,
+) -> anyhow::Result<()> {
     match format {
-        Format::Json => output::print_json(&notifications),
+        Format::Json => output::print_json_with_sources(
+            &serde_json::json!({ "notifications": notifications }),
+            &[sample_source(sample)],
+        ),
         Format::Csv => print_csv(
             &[
                 "date",
@@ -91,8 +125,9 @@ fn list(notifications: &[&Notification], format: Format) -> anyhow::Result<()> {
                 table.add_row(notification_cells(notification, false));
             }
             output::print_text(&format!(
-                "{table}\n{} notifications.\n{CREDIT}",
-                notifications.len()
+                "{table}\n{} notifications.\n{}\n{CREDIT}",
+                notifications.len(),
+                sample_line(sample).replace("Totals of the sample", "From the sample")
             ))
         }
     }
@@ -131,10 +166,17 @@ fn notification_cells(notification: &Notification, machine: bool) -> Vec<String>
     }
 }
 
-fn summary(notifications: &[&Notification], format: Format) -> anyhow::Result<()> {
+fn summary(
+    notifications: &[&Notification],
+    format: Format,
+    sample: &SampleInfo,
+) -> anyhow::Result<()> {
     let rows = dsca::summary(notifications.iter().copied())?;
     match format {
-        Format::Json => output::print_json(&rows),
+        Format::Json => output::print_json_with_sources(
+            &serde_json::json!({ "summary": rows, "sample": sample }),
+            &[sample_source(sample)],
+        ),
         Format::Csv => print_csv(
             &[
                 "iso3",
@@ -158,7 +200,7 @@ fn summary(notifications: &[&Notification], format: Format) -> anyhow::Result<()
             for row in &rows {
                 table.add_row(summary_cells(row, false));
             }
-            output::print_text(&format!("{table}\n{CREDIT}"))
+            output::print_text(&format!("{table}\n{}\n{CREDIT}", sample_line(sample)))
         }
     }
 }

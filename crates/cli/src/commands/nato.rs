@@ -6,13 +6,18 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use expedite_core::Country;
 use expedite_data::Percent;
-use expedite_data::nato::{NatoData, PathStep, SpendingStatus, Trend};
+use expedite_data::nato::{self, EDITION, EarlierCount, NatoData, PathStep, SpendingStatus, Trend};
 
 use crate::output::print_csv;
-use crate::output::{self, Format};
+use crate::output::{self, Format, Source};
 
 const CREDIT: &str = "Source: NATO, Defence Expenditure of NATO Countries (2014-2025), 28 Aug 2025 \
 (Table 3; 2024 and 2025 are estimates).";
+
+/// The edition every figure comes from, for the JSON `sources`.
+fn edition_source() -> Source {
+    Source::new(format!("NATO, {}", EDITION.title), EDITION.published)
+}
 
 /// The `nato` subcommands.
 #[derive(Debug, Subcommand)]
@@ -79,10 +84,65 @@ fn target(value: f64) -> anyhow::Result<Percent> {
         .with_context(|| format!("--target: {value} is not a percentage above zero"))
 }
 
+/// The earlier NATO publications whose count for the year and target differs from the
+/// edition used.
+fn differing_editions(status: &SpendingStatus) -> anyhow::Result<Vec<EarlierCount>> {
+    Ok(nato::earlier_counts()
+        .context("the shipped NATO edition notes")?
+        .into_iter()
+        .filter(|earlier| {
+            earlier.year == status.year
+                && earlier.target_pct == status.target_pct
+                && earlier.allies_meeting != status.count_meeting
+        })
+        .collect())
+}
+
+fn edition_note(status: &SpendingStatus, earlier: &[EarlierCount]) -> String {
+    let mut note = format!(
+        "Edition used: NATO, {} ({}; {} are estimates).",
+        EDITION.title, EDITION.published, EDITION.estimate_years
+    );
+    for count in earlier {
+        let extra = count
+            .note
+            .as_ref()
+            .map_or_else(String::new, |extra| format!(" ({extra})"));
+        note.push_str(&format!(
+            "\nNote: NATO's {}, {}, counted {} Allies at or above {}% in {}{extra}; this edition counts {}.",
+            count.publication,
+            count.published,
+            count.allies_meeting,
+            count.target_pct,
+            count.year,
+            status.count_meeting
+        ));
+    }
+    note
+}
+
 fn status(nato: &NatoData, args: &StatusArgs) -> anyhow::Result<()> {
     let status = nato.status(args.year, target(args.target)?)?;
+    let earlier = differing_editions(&status)?;
     match args.format {
-        Format::Json => output::print_json(&status),
+        Format::Json => {
+            let mut sources = vec![edition_source()];
+            sources.extend(earlier.iter().map(|count| {
+                Source::new(
+                    format!("NATO, {}", count.publication),
+                    count.published.clone(),
+                )
+            }));
+            let mut value = output::with_sources(&status, &sources)?;
+            if let Some(object) = value.as_object_mut() {
+                object.insert("edition".to_owned(), serde_json::to_value(EDITION)?);
+                object.insert(
+                    "earlier_editions".to_owned(),
+                    serde_json::to_value(&earlier)?,
+                );
+            }
+            output::print_json(&value)
+        }
         Format::Csv => print_csv(
             &["iso3", "country", "pct_gdp", "gap_pct_points", "status"],
             status_rows(&status),
@@ -100,7 +160,8 @@ fn status(nato: &NatoData, args: &StatusArgs) -> anyhow::Result<()> {
                 status.target_pct,
                 status.missing.len()
             );
-            output::print_text(&format!("{headline}\n{table}\n{CREDIT}"))
+            let note = edition_note(&status, &earlier);
+            output::print_text(&format!("{headline}\n{table}\n{note}"))
         }
     }
 }
@@ -140,10 +201,10 @@ fn trend(nato: &NatoData, args: &TrendArgs) -> anyhow::Result<()> {
     let country = Country::parse(&args.country).context("the member")?;
     let trend = nato.trend(country)?;
     match args.format {
-        Format::Json => output::print_json(&trend),
+        Format::Json => output::print_json_with_sources(&trend, &[edition_source()]),
         Format::Csv => print_csv(
             &["year", "pct_gdp", "estimate", "pct_equipment", "member"],
-            trend_rows(&trend),
+            trend_rows(&trend, ""),
         ),
         Format::Table => {
             let mut table = output::table(&[
@@ -153,7 +214,7 @@ fn trend(nato: &NatoData, args: &TrendArgs) -> anyhow::Result<()> {
                 "equipment % of defence",
                 "member",
             ]);
-            for row in trend_rows(&trend) {
+            for row in trend_rows(&trend, "missing") {
                 table.add_row(row);
             }
             let change = trend.change_since_2014_pct_points.map_or_else(
@@ -171,9 +232,9 @@ fn trend(nato: &NatoData, args: &TrendArgs) -> anyhow::Result<()> {
     }
 }
 
-fn trend_rows(trend: &Trend) -> Vec<Vec<String>> {
-    let text =
-        |value: Option<Percent>| value.map_or_else(|| "missing".to_owned(), |v| v.to_string());
+/// The rows of a series; `missing` is what a year without a figure shows (empty in CSV).
+fn trend_rows(trend: &Trend, missing: &str) -> Vec<Vec<String>> {
+    let text = |value: Option<Percent>| value.map_or_else(|| missing.to_owned(), |v| v.to_string());
     trend
         .series
         .iter()
@@ -196,7 +257,10 @@ fn trend_rows(trend: &Trend) -> Vec<Vec<String>> {
 fn path(nato: &NatoData, args: &PathArgs) -> anyhow::Result<()> {
     let steps = nato.path(target(args.target)?, args.by)?;
     match args.format {
-        Format::Json => output::print_json(&steps),
+        Format::Json => output::print_json_with_sources(
+            &serde_json::json!({ "path": steps }),
+            &[edition_source()],
+        ),
         Format::Csv => print_csv(
             &[
                 "iso3",

@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use expedite_data::sipri::leadtime::{
-    self, DealFilter, GroupBy, LeadTimeReport, PartySelector, RecipientGroup, StatusFilter,
+    self, DealFilter, GroupBy, LeadTimeDataError, LeadTimeReport, PartySelector, RecipientGroup,
+    StatusFilter,
 };
 use expedite_data::sipri::{self, Deal, TradeRegister};
 
-use crate::output::{self, Format};
+use crate::output::{self, Format, Source};
+use crate::period::{self, YearOrDate};
 
 /// SIPRI's attribution (its user rules) and ours: the statistics are expedite's.
 const CREDIT: &str = "Source: SIPRI Arms Transfers Database, https://www.sipri.org/databases/armstransfers \
@@ -36,12 +38,13 @@ pub struct RegisterFile {
 /// Filters shared by `leadtimes` and `deals`.
 #[derive(Debug, Args)]
 pub struct FilterArgs {
-    /// Earliest year of order (inclusive).
-    #[arg(long, value_name = "YEAR")]
-    from: Option<i32>,
-    /// Latest year of order (inclusive).
-    #[arg(long, value_name = "YEAR")]
-    to: Option<i32>,
+    /// Earliest year of order (inclusive): a year, or a date standing for its year (SIPRI
+    /// records only the year of order).
+    #[arg(long, value_name = "YEAR|DATE")]
+    from: Option<YearOrDate>,
+    /// Latest year of order (inclusive): a year, or a date standing for its year.
+    #[arg(long, value_name = "YEAR|DATE")]
+    to: Option<YearOrDate>,
     /// New weapons, second-hand ones (modernised or not), or all.
     #[arg(long, value_enum, default_value_t = StatusArg::All)]
     status: StatusArg,
@@ -51,9 +54,14 @@ pub struct FilterArgs {
     /// Recipient, as SIPRI spells it or as an ISO3 code; repeat for several.
     #[arg(long = "recipient", value_name = "NAME")]
     recipients: Vec<String>,
-    /// A group of recipients: `nato` = the 32 current members.
+    /// A group of recipients: `nato` = NATO members, each counted only for deals ordered in
+    /// a year it was a member.
     #[arg(long, value_enum)]
     recipient_group: Option<GroupArg>,
+    /// With `--recipient-group`: count every deal of a member, also those ordered before it
+    /// joined.
+    #[arg(long, requires = "recipient_group")]
+    members_any_time: bool,
 }
 
 /// `--status`.
@@ -119,11 +127,13 @@ fn load(
     register: &RegisterFile,
     filter: &FilterArgs,
 ) -> anyhow::Result<(TradeRegister, DealFilter)> {
+    period::check_range(filter.from, filter.to)?;
     let trade_register =
         sipri::read_path(&register.file).context("cannot read the SIPRI trade register")?;
     let filter = DealFilter {
-        from_year: filter.from,
-        to_year: filter.to,
+        from_year: filter.from.map(YearOrDate::year),
+        to_year: filter.to.map(YearOrDate::year),
+        members_any_time: filter.members_any_time,
         status: match filter.status {
             StatusArg::New => StatusFilter::New,
             StatusArg::SecondHand => StatusFilter::SecondHand,
@@ -157,19 +167,77 @@ fn leadtimes(args: &LeadtimesArgs) -> anyhow::Result<()> {
     };
     let report = leadtime::lead_times(&register, &filter, by);
     match args.format {
-        Format::Json => output::print_json(&report),
-        Format::Csv => output::print_csv(&LEADTIME_COLUMNS, leadtime_rows(&report)),
+        Format::Json => output::print_json_with_sources(&report, &sources(&register)),
+        Format::Csv => {
+            print_data_errors_note(&report.data_errors);
+            output::print_csv(&LEADTIME_COLUMNS, leadtime_rows(&report))
+        }
         Format::Table => {
             let mut table = output::table(&LEADTIME_HEADINGS);
-            for row in leadtime_rows(&report) {
-                table.add_row(row);
+            for group in &report.groups {
+                table.add_row(leadtime_table_row(group));
             }
-            output::print_text(&format!("{table}\n{}\n{CREDIT}", source_line(&report)))
+            let mut text = format!("{table}\n{}", source_line(&report));
+            text.push_str(&format!(
+                "\nmedian, p90: years to first delivery over the delivered deals only; KM: \
+                 Kaplan-Meier over every deal, the undelivered ones still waiting in {} \
+                 (n/r: not reached by then).",
+                report
+                    .censored_at_year
+                    .map_or_else(|| "the register's last year".to_owned(), |y| y.to_string())
+            ));
+            if report.groups.iter().any(|group| group.mostly_undelivered) {
+                text.push_str(
+                    "\n! most of these deals have no delivery yet: their plain median and p90 \
+                     describe the fast minority; read the KM columns.",
+                );
+            }
+            text.push_str(&data_errors_text(&report.data_errors));
+            output::print_text(&format!("{text}\n{CREDIT}"))
         }
     }
 }
 
-const LEADTIME_COLUMNS: [&str; 12] = [
+/// The sources of every `sipri` output: the export read.
+fn sources(register: &TradeRegister) -> Vec<Source> {
+    let name = "SIPRI Arms Transfers Database, trade register export";
+    vec![match &register.generated {
+        Some(generated) => Source::new(name, generated.clone()),
+        None => Source::undated(name),
+    }]
+}
+
+/// CSV has no room for them, so the deals left out as data errors are named on stderr.
+fn print_data_errors_note(errors: &[LeadTimeDataError]) {
+    if !errors.is_empty() {
+        output::note(data_errors_text(errors).trim_start());
+    }
+}
+
+fn data_errors_text(errors: &[LeadTimeDataError]) -> String {
+    let mut text = String::new();
+    if errors.is_empty() {
+        return text;
+    }
+    text.push_str(&format!(
+        "\nLeft out as data errors ({}): deals whose first delivery comes before their year of order:",
+        errors.len()
+    ));
+    for error in errors {
+        text.push_str(&format!(
+            "\n  line {}: {} -> {}, {}: ordered {}, first delivery {}",
+            error.line,
+            error.supplier,
+            error.recipient,
+            error.designation,
+            error.order_year,
+            error.first_delivery_year
+        ));
+    }
+    text
+}
+
+const LEADTIME_COLUMNS: [&str; 17] = [
     "key",
     "deals",
     "deals_with_delivery",
@@ -182,25 +250,56 @@ const LEADTIME_COLUMNS: [&str; 12] = [
     "share_first_delivery_within_2",
     "share_first_delivery_within_3",
     "tiv_total_order",
+    "deals_undelivered",
+    "first_delivery_years_km_median",
+    "first_delivery_years_km_p90",
+    "mostly_undelivered",
+    "censored_at_year",
 ];
 
-const LEADTIME_HEADINGS: [&str; 12] = [
+/// The table for people: the shares and the mean are in CSV and JSON.
+const LEADTIME_HEADINGS: [&str; 10] = [
     "group",
     "deals",
-    "with delivery",
-    "fully delivered",
-    "first: median yrs",
-    "first: p90 yrs",
-    "first: mean yrs",
-    "full: median yrs",
-    "first ≤1y",
-    "first ≤2y",
-    "first ≤3y",
+    "delivered",
+    "waiting",
+    "median yrs",
+    "p90 yrs",
+    "KM median",
+    "KM p90",
+    "full: median",
     "TIV ordered (m)",
 ];
 
+fn number(value: Option<f64>) -> String {
+    output::csv_cell(value)
+}
+
+fn leadtime_table_row(group: &leadtime::LeadTimeGroup) -> Vec<String> {
+    let first = &group.first_delivery_years;
+    let km = &group.first_delivery_years_km;
+    // n/r: not reached, too few deals delivered by the end of the data to estimate it.
+    let km_cell = |value: Option<f64>| value.map_or_else(|| "n/r".to_owned(), |v| v.to_string());
+    let key = if group.mostly_undelivered {
+        format!("{} !", group.key)
+    } else {
+        group.key.clone()
+    };
+    vec![
+        key,
+        group.deals.to_string(),
+        group.deals_with_delivery.to_string(),
+        group.deals_undelivered.to_string(),
+        number(first.median),
+        number(first.p90),
+        km_cell(km.median),
+        km_cell(km.p90),
+        number(group.full_delivery_years.median),
+        number(group.tiv_total_order),
+    ]
+}
+
 fn leadtime_rows(report: &LeadTimeReport) -> Vec<Vec<String>> {
-    let number = |value: Option<f64>| value.map_or_else(String::new, |value| value.to_string());
     report
         .groups
         .iter()
@@ -211,7 +310,7 @@ fn leadtime_rows(report: &LeadTimeReport) -> Vec<Vec<String>> {
                 group.key.clone(),
                 group.deals.to_string(),
                 group.deals_with_delivery.to_string(),
-                group.deals_fully_delivered.to_string(),
+                output::csv_cell(group.deals_fully_delivered),
                 number(first.median),
                 number(first.p90),
                 number(first.mean),
@@ -219,9 +318,12 @@ fn leadtime_rows(report: &LeadTimeReport) -> Vec<Vec<String>> {
                 number(share.one),
                 number(share.two),
                 number(share.three),
-                group
-                    .tiv_total_order
-                    .map_or_else(String::new, |tiv| tiv.to_string()),
+                number(group.tiv_total_order),
+                group.deals_undelivered.to_string(),
+                number(group.first_delivery_years_km.median),
+                number(group.first_delivery_years_km.p90),
+                group.mostly_undelivered.to_string(),
+                output::csv_cell(report.censored_at_year),
             ]
         })
         .collect()
@@ -241,7 +343,10 @@ fn deals(args: &DealsArgs) -> anyhow::Result<()> {
     match args.format {
         Format::Json => {
             let rows: Vec<DealRow<'_>> = selected.iter().map(|deal| DealRow::of(deal)).collect();
-            output::print_json(&rows)
+            output::print_json_with_sources(
+                &serde_json::json!({ "deals": rows }),
+                &sources(&register),
+            )
         }
         Format::Csv => output::print_csv(
             &DEAL_COLUMNS,

@@ -12,7 +12,15 @@
 //!   ([`crate::stats`]);
 //! - the share of first deliveries within 1, 2 or 3 years counts lead times `<= n` among
 //!   the deals with a delivery;
-//! - the NATO recipient group is the 32 current members.
+//! - the NATO recipient group counts a deal only if its recipient was a member in the year of
+//!   order (joined by the end of that year), unless [`DealFilter::members_any_time`];
+//! - a deal whose first delivery comes before its year of order is a data error: it is
+//!   listed in [`LeadTimeReport::data_errors`] and kept out of every statistic;
+//! - undelivered deals are counted in every row, and a Kaplan–Meier estimate of the years to
+//!   first delivery ([`crate::stats::KaplanMeier`]) treats them as censored at the register's
+//!   last year ([`TradeRegister::last_year`]): still waiting after that many years. The plain
+//!   median and p90 above cover delivered deals only and so lean towards fast deals when
+//!   many are still waiting.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
@@ -75,14 +83,19 @@ impl GroupBy {
 /// A named group of recipients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecipientGroup {
-    /// The 32 current NATO members (the accession table of `expedite-core`).
+    /// NATO members (the accession table of `expedite-core`).
     Nato,
 }
 
 impl RecipientGroup {
-    fn contains(self, party: &Party) -> bool {
+    /// Whether the party belongs to the group: in `year` (joined by the end of it), or with
+    /// `year` `None`, at any time up to now.
+    fn contains(self, party: &Party, year: Option<i32>) -> bool {
         match self {
-            RecipientGroup::Nato => party.country.is_some_and(|c| c.nato_accession().is_some()),
+            RecipientGroup::Nato => party
+                .country
+                .and_then(|country| country.nato_accession())
+                .is_some_and(|joined| year.is_none_or(|year| i32::from(joined.year()) <= year)),
         }
     }
 }
@@ -131,6 +144,9 @@ pub struct DealFilter {
     pub recipients: Vec<PartySelector>,
     /// A group of recipients, added to `recipients`.
     pub recipient_group: Option<RecipientGroup>,
+    /// Count a recipient in `recipient_group` whenever it joined, not only for deals ordered
+    /// while it was a member.
+    pub members_any_time: bool,
 }
 
 impl DealFilter {
@@ -141,19 +157,20 @@ impl DealFilter {
             && self.status.admits(deal)
             && (self.suppliers.is_empty()
                 || self.suppliers.iter().any(|s| s.matches(&deal.supplier)))
-            && self.admits_recipient(&deal.recipient)
+            && self.admits_recipient(&deal.recipient, deal.order_year)
     }
 
-    fn admits_recipient(&self, recipient: &Party) -> bool {
+    fn admits_recipient(&self, recipient: &Party, order_year: i32) -> bool {
         if self.recipients.is_empty() && self.recipient_group.is_none() {
             return true;
         }
+        let year = (!self.members_any_time).then_some(order_year);
         self.recipients
             .iter()
             .any(|selector| selector.matches(recipient))
             || self
                 .recipient_group
-                .is_some_and(|group| group.contains(recipient))
+                .is_some_and(|group| group.contains(recipient, year))
     }
 
     /// Checks that every name that is not a country occurs in the register, so that a typo
@@ -233,8 +250,48 @@ impl SourceInfo {
 pub struct LeadTimeReport {
     /// The export read.
     pub source: SourceInfo,
+    /// The register's last year, at which undelivered deals are censored.
+    pub censored_at_year: Option<i32>,
     /// One entry per group, most deals first, then by key.
     pub groups: Vec<LeadTimeGroup>,
+    /// Deals that passed the filters but whose first delivery comes before their year of
+    /// order: errors in the data, left out of every statistic.
+    pub data_errors: Vec<LeadTimeDataError>,
+}
+
+/// A deal delivered before it was ordered, as the register has it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadTimeDataError {
+    /// Physical line of the deal in the export.
+    pub line: u64,
+    /// `SIPRI AT Database ID` (per-year layout only).
+    pub sipri_id: Option<u64>,
+    /// The supplier.
+    pub supplier: String,
+    /// The recipient.
+    pub recipient: String,
+    /// The weapon designation.
+    pub designation: String,
+    /// Year of order.
+    pub order_year: i32,
+    /// Year of the first delivery, before the year of order.
+    pub first_delivery_year: i32,
+}
+
+impl LeadTimeDataError {
+    /// The error of a deal whose first delivery precedes its order, if it has one.
+    pub fn of(deal: &Deal) -> Option<LeadTimeDataError> {
+        let first = deal.first_delivery_year()?;
+        (first < deal.order_year).then(|| LeadTimeDataError {
+            line: deal.line,
+            sipri_id: deal.sipri_id,
+            supplier: deal.supplier.name.clone(),
+            recipient: deal.recipient.name.clone(),
+            designation: deal.designation.clone(),
+            order_year: deal.order_year,
+            first_delivery_year: first,
+        })
+    }
 }
 
 /// Lead-time statistics of one group of deals.
@@ -246,10 +303,20 @@ pub struct LeadTimeGroup {
     pub deals: usize,
     /// Deals with any delivery.
     pub deals_with_delivery: usize,
-    /// Deals whose number delivered equals the number ordered.
-    pub deals_fully_delivered: usize,
+    /// Deals whose number delivered equals the number ordered; `None` (JSON `null`, CSV
+    /// empty) when no deal of the group has a number ordered, as in the per-delivery-year
+    /// layout: unknown, not zero.
+    pub deals_fully_delivered: Option<usize>,
+    /// Deals without any delivery yet (censored in the Kaplan–Meier estimate).
+    pub deals_undelivered: usize,
+    /// More than half of the deals have no delivery: the plain statistics of
+    /// `first_delivery_years` describe the minority that does.
+    pub mostly_undelivered: bool,
     /// Years from order to first delivery.
     pub first_delivery_years: FirstDeliveryYears,
+    /// Years from order to first delivery, Kaplan–Meier over every deal (undelivered deals
+    /// censored at the register's last year).
+    pub first_delivery_years_km: KaplanMeierYears,
     /// Years from order to the last delivery of fully delivered deals.
     pub full_delivery_years: FullDeliveryYears,
     /// Share of deals with a delivery whose first delivery came within 1, 2 and 3 years.
@@ -269,6 +336,16 @@ pub struct FirstDeliveryYears {
     pub p90: Option<f64>,
     /// Mean.
     pub mean: Option<f64>,
+}
+
+/// Kaplan–Meier quantiles of the years to first delivery; `None` where the estimated share
+/// still waiting never falls that low (the quantile lies beyond the data).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KaplanMeierYears {
+    /// Years by which half of the deals are estimated to have a first delivery.
+    pub median: Option<f64>,
+    /// Years by which 90% are.
+    pub p90: Option<f64>,
 }
 
 /// Statistics of the years to full delivery; `None` when no deal is fully delivered.
@@ -295,22 +372,30 @@ pub struct ShareWithin {
 /// Lead times of the deals that pass `filter`, grouped by `by`.
 pub fn lead_times(register: &TradeRegister, filter: &DealFilter, by: GroupBy) -> LeadTimeReport {
     let mut groups: BTreeMap<Cow<'_, str>, Vec<&Deal>> = BTreeMap::new();
+    let mut data_errors = Vec::new();
     for deal in register.deals.iter().filter(|deal| filter.matches(deal)) {
-        groups.entry(by.key(deal)).or_default().push(deal);
+        match LeadTimeDataError::of(deal) {
+            Some(error) => data_errors.push(error),
+            None => groups.entry(by.key(deal)).or_default().push(deal),
+        }
     }
+    let censored_at_year = register.last_year();
     let mut groups: Vec<LeadTimeGroup> = groups
         .into_iter()
-        .map(|(key, deals)| summarize(key.into_owned(), &deals))
+        .map(|(key, deals)| summarize(key.into_owned(), &deals, censored_at_year))
         .collect();
     groups.sort_by(|a, b| b.deals.cmp(&a.deals).then_with(|| a.key.cmp(&b.key)));
     LeadTimeReport {
         source: SourceInfo::of(register),
+        censored_at_year,
         groups,
+        data_errors,
     }
 }
 
-/// The statistics of one group of deals.
-pub fn summarize(key: String, deals: &[&Deal]) -> LeadTimeGroup {
+/// The statistics of one group of deals (none of them a data error), undelivered deals
+/// censored at `censored_at_year` (`None`: no Kaplan–Meier estimate).
+pub fn summarize(key: String, deals: &[&Deal], censored_at_year: Option<i32>) -> LeadTimeGroup {
     let mut to_first: Vec<f64> = deals
         .iter()
         .filter_map(|deal| deal.years_to_first_delivery())
@@ -334,18 +419,41 @@ pub fn summarize(key: String, deals: &[&Deal]) -> LeadTimeGroup {
         .collect();
     // Starting from +0.0: an empty f64 sum is -0.0, which would print as "-0".
     let tiv = (!known_tiv.is_empty()).then(|| known_tiv.iter().fold(0.0, |sum, tiv| sum + tiv));
+    let deals_undelivered = deals.len() - to_first.len();
+    let km = censored_at_year.map(|last_year| {
+        stats::KaplanMeier::new(
+            deals
+                .iter()
+                .map(|deal| match deal.years_to_first_delivery() {
+                    Some(years) => (f64::from(years), true),
+                    None => (f64::from((last_year - deal.order_year).max(0)), false),
+                }),
+        )
+    });
+    let km_quantile = |share: f64| km.as_ref().and_then(|km| km.quantile(share));
     LeadTimeGroup {
         key,
         deals: deals.len(),
         deals_with_delivery: to_first.len(),
         deals_fully_delivered: deals
             .iter()
-            .filter(|deal| deal.is_fully_delivered())
-            .count(),
+            .any(|deal| deal.number_ordered.is_some())
+            .then(|| {
+                deals
+                    .iter()
+                    .filter(|deal| deal.is_fully_delivered())
+                    .count()
+            }),
+        deals_undelivered,
+        mostly_undelivered: deals_undelivered * 2 > deals.len(),
         first_delivery_years: FirstDeliveryYears {
             median: stats::percentile_of_sorted(&to_first, 50.0).map(|v| round(v, 4)),
             p90: stats::percentile_of_sorted(&to_first, 90.0).map(|v| round(v, 4)),
             mean: stats::mean(&to_first).map(|v| round(v, 4)),
+        },
+        first_delivery_years_km: KaplanMeierYears {
+            median: km_quantile(0.5),
+            p90: km_quantile(0.9),
         },
         full_delivery_years: FullDeliveryYears {
             median: stats::median(&to_full).map(|v| round(v, 4)),

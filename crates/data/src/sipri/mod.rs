@@ -102,6 +102,17 @@ pub struct Deal {
     pub local_production: Option<bool>,
 }
 
+impl TradeRegister {
+    /// The last year the register covers: the latest year of order or delivery in it.
+    /// Undelivered deals have waited at least until then.
+    pub fn last_year(&self) -> Option<i32> {
+        self.deals
+            .iter()
+            .flat_map(|deal| std::iter::once(deal.order_year).chain(deal.last_delivery_year()))
+            .max()
+    }
+}
+
 impl Deal {
     /// The first delivery year, if any delivery was made.
     pub fn first_delivery_year(&self) -> Option<i32> {

@@ -40,7 +40,7 @@ fn by_supplier_with_an_even_number_of_full_deliveries() {
             korea.deals_with_delivery,
             korea.deals_fully_delivered
         ),
-        (4, 3, 2)
+        (4, 3, Some(2))
     );
     assert_eq!(korea.first_delivery_years.median, Some(2.0));
     assert_eq!(korea.first_delivery_years.p90, Some(2.8));
@@ -62,7 +62,7 @@ fn by_supplier_with_an_even_number_of_first_deliveries() {
     let us = group(&report.groups, "United States");
     assert_eq!(
         (us.deals, us.deals_with_delivery, us.deals_fully_delivered),
-        (5, 4, 3)
+        (5, 4, Some(3))
     );
     assert_eq!(us.first_delivery_years.median, Some(3.0));
     assert_eq!(us.first_delivery_years.p90, Some(4.7));
@@ -203,7 +203,8 @@ fn per_delivery_year_layout_gathers_rows_of_a_deal() {
     let korea = group(&report.groups, "South Korea");
     assert_eq!(
         (korea.deals_with_delivery, korea.deals_fully_delivered),
-        (1, 0)
+        (1, None),
+        "without a number ordered, how many are fully delivered is unknown, not zero"
     );
     assert_eq!(korea.first_delivery_years.median, Some(1.0));
 }
@@ -218,4 +219,108 @@ fn total_order_tiv_is_missing_not_zero_when_no_deal_has_one() {
     // Germany's one fixture deal has no number ordered, hence no order TIV.
     let report = lead_times(&register(), &DealFilter::default(), GroupBy::Recipient);
     assert_eq!(group(&report.groups, "Germany").tiv_total_order, None);
+}
+
+/// The hand-made register of `leadtimes-censored.csv`: each row's comment says what it tests.
+fn censored_register() -> TradeRegister {
+    sipri::read_path(&fixture("leadtimes-censored.csv")).expect("the fixture parses")
+}
+
+#[test]
+fn kaplan_meier_counts_undelivered_deals_as_still_waiting() {
+    let register = censored_register();
+    assert_eq!(register.last_year(), Some(2025));
+    let report = lead_times(&register, &DealFilter::default(), GroupBy::Supplier);
+    assert_eq!(report.censored_at_year, Some(2025));
+    // South Korea: delivered after 1, 2, 2, 4 years; waiting since 2022 and 2020, censored
+    // at 3 and 5 years. At risk 6, 5, (3 censored at 3), 2: S(1) = 5/6, S(2) = 5/6 * 3/5 =
+    // 1/2, S(4) = 1/2 * 1/2 = 1/4, then the curve ends at 5 with a quarter still waiting:
+    // KM median 2, KM p90 beyond the data. The plain p90 over [1, 2, 2, 4] is 3.4.
+    let korea = group(&report.groups, "South Korea");
+    assert_eq!(
+        (
+            korea.deals,
+            korea.deals_with_delivery,
+            korea.deals_undelivered
+        ),
+        (6, 4, 2)
+    );
+    assert!(!korea.mostly_undelivered);
+    assert_eq!(korea.first_delivery_years.median, Some(2.0));
+    assert_eq!(korea.first_delivery_years.p90, Some(3.4));
+    assert_eq!(korea.first_delivery_years_km.median, Some(2.0));
+    assert_eq!(korea.first_delivery_years_km.p90, None);
+}
+
+#[test]
+fn most_deals_undelivered_is_flagged() {
+    // United States to NATO members in their order year: Finland 2024 (waiting) and Poland
+    // 2018 (2 years); Poland 2019 is a data error, so 1 of 2 waits: not most.
+    let nato = DealFilter {
+        recipient_group: Some(RecipientGroup::Nato),
+        suppliers: vec![PartySelector::parse("USA")],
+        ..DealFilter::default()
+    };
+    let report = lead_times(&censored_register(), &nato, GroupBy::Supplier);
+    let us = group(&report.groups, "United States");
+    assert_eq!((us.deals, us.deals_undelivered), (2, 1));
+    assert!(!us.mostly_undelivered);
+    let finland_2024 = DealFilter {
+        recipients: vec![PartySelector::parse("FIN")],
+        from_year: Some(2024),
+        ..DealFilter::default()
+    };
+    let report = lead_times(&censored_register(), &finland_2024, GroupBy::Supplier);
+    let us = group(&report.groups, "United States");
+    assert!(us.mostly_undelivered, "the only deal waits");
+    assert_eq!(us.first_delivery_years.median, None);
+    assert_eq!(us.first_delivery_years_km.median, None);
+}
+
+#[test]
+fn nato_group_counts_a_deal_only_if_the_recipient_was_a_member_in_its_order_year() {
+    let register = censored_register();
+    let in_order_year = DealFilter {
+        suppliers: vec![PartySelector::parse("USA")],
+        recipient_group: Some(RecipientGroup::Nato),
+        ..DealFilter::default()
+    };
+    let years = |filter: &DealFilter| -> Vec<(String, i32)> {
+        select(&register, filter)
+            .iter()
+            .map(|deal| (deal.recipient.name.clone(), deal.order_year))
+            .collect()
+    };
+    // Albania's 1955 order (it joined in 2009) and Finland's 2020 one (2023) are left out.
+    assert_eq!(
+        years(&in_order_year),
+        [
+            ("Finland".to_owned(), 2024),
+            ("Poland".to_owned(), 2018),
+            ("Poland".to_owned(), 2019)
+        ]
+    );
+    let any_time = DealFilter {
+        members_any_time: true,
+        ..in_order_year
+    };
+    assert_eq!(years(&any_time).len(), 5);
+    assert!(years(&any_time).contains(&("Albania".to_owned(), 1955)));
+}
+
+#[test]
+fn a_delivery_before_the_order_is_a_data_error_outside_the_statistics() {
+    let filter = DealFilter {
+        recipients: vec![PartySelector::parse("POL")],
+        suppliers: vec![PartySelector::parse("USA")],
+        ..DealFilter::default()
+    };
+    let report = lead_times(&censored_register(), &filter, GroupBy::Supplier);
+    assert_eq!(report.data_errors.len(), 1);
+    let error = &report.data_errors[0];
+    assert_eq!((error.order_year, error.first_delivery_year), (2019, 2018));
+    assert_eq!(error.designation, "Test radar E");
+    let us = group(&report.groups, "United States");
+    assert_eq!(us.deals, 1, "only the 2018 order is counted");
+    assert_eq!(us.first_delivery_years.median, Some(2.0));
 }
