@@ -12,6 +12,8 @@
 //!   CSV files under `data/nato/` and compiled in. [`nato::NatoData::builtin`] is the start.
 //! - [`dsca`]: DSCA's congressional notifications of proposed sales to European allies and
 //!   comparison buyers, 2022–2025, with the source address of each (`data/dsca/`).
+//! - [`replay`]: the DSCA notifications judged under a rule set and under the law in force
+//!   on each date: which would Congress not have seen under a bill?
 //! - [`capacity`]: a catalog of US production lines (PAC-3 MSE, GMLRS, HIMARS, Javelin,
 //!   155 mm shells, F-35, AH-64E, M1A2) with rates as published and a citation per number
 //!   (`data/capacity/lines.toml`), and the mapping from notification items to those lines.

@@ -106,11 +106,11 @@ pub struct ReplayArgs {
     /// The rule set to replay (see `rules list`), e.g. hr3613-2025.
     #[arg(long)]
     rule_set: String,
-    /// Notifications announced on or after, YYYY-MM-DD.
-    #[arg(long, value_name = "DATE")]
+    /// Notifications announced on or after, YYYY-MM-DD or a year (its first day).
+    #[arg(long, value_name = "DATE|YEAR")]
     from: Option<String>,
-    /// Notifications announced on or before, YYYY-MM-DD.
-    #[arg(long, value_name = "DATE")]
+    /// Notifications announced on or before, YYYY-MM-DD or a year (its last day).
+    #[arg(long, value_name = "DATE|YEAR")]
     to: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
@@ -158,6 +158,31 @@ fn parse_amount(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Usd>> {
 fn parse_date(flag: &str, text: &str) -> anyhow::Result<Date> {
     text.parse()
         .with_context(|| format!("--{flag}: '{text}' is not a date of the form YYYY-MM-DD"))
+}
+
+#[derive(Clone, Copy)]
+enum YearEnd {
+    First,
+    Last,
+}
+
+/// A date bound given as YYYY-MM-DD or as a year, as `sipri` takes it.
+fn parse_bound(flag: &str, text: &str, end: YearEnd) -> anyhow::Result<Date> {
+    let trimmed = text.trim();
+    if trimmed.len() == 4 && trimmed.bytes().all(|byte| byte.is_ascii_digit()) {
+        let year: i16 = trimmed
+            .parse()
+            .with_context(|| format!("--{flag}: '{text}'"))?;
+        let (month, day) = match end {
+            YearEnd::First => (1, 1),
+            YearEnd::Last => (12, 31),
+        };
+        return Date::new(year, month, day)
+            .with_context(|| format!("--{flag}: '{text}' is not a year jiff can represent"));
+    }
+    text.parse().with_context(|| {
+        format!("--{flag}: '{text}' is not a date of the form YYYY-MM-DD or a year such as 2024")
+    })
 }
 
 fn parse_territory(text: &str) -> anyhow::Result<Vec<Country>> {
@@ -260,21 +285,28 @@ fn describe(decision: &NotificationDecision, set: &RuleSet) -> String {
         ]);
     }
     table.add_row(vec!["verdict", &verdict]);
-    table.add_row(vec![
-        "informal review",
-        &format!(
+    let informal = if decision.channel == Channel::Fms {
+        format!(
             "{} days, before the formal notification (not counted in the offer date)",
             decision.informal_review_days
-        ),
-    ]);
+        )
+    } else {
+        "none: the stored sources describe the informal review for FMS only".to_owned()
+    };
+    table.add_row(vec!["informal review", &informal]);
     table.add_row(vec![
         "formal review",
         &format!("{} days", decision.formal_review_days),
     ]);
+    let (label, what) = match decision.channel {
+        Channel::Fms => ("earliest offer", "LOA offered"),
+        Channel::Dcs => ("earliest licence", "licence issued"),
+        Channel::Mla => ("earliest approval", "agreement approved"),
+    };
     table.add_row(vec![
-        "earliest offer",
+        label,
         &format!(
-            "{} days after the formal notification",
+            "{} days after the formal notification ({what})",
             decision.earliest_offer_after_notification_days
         ),
     ]);
@@ -504,12 +536,12 @@ fn run_replay(book: &RuleBook, args: &ReplayArgs) -> anyhow::Result<()> {
     let from = args
         .from
         .as_deref()
-        .map(|text| parse_date("from", text))
+        .map(|text| parse_bound("from", text, YearEnd::First))
         .transpose()?;
     let to = args
         .to
         .as_deref()
-        .map(|text| parse_date("to", text))
+        .map(|text| parse_bound("to", text, YearEnd::Last))
         .transpose()?;
     if let (Some(from), Some(to)) = (from, to)
         && from > to
