@@ -140,9 +140,9 @@ fn sipri_deals_on_the_shared_register() {
             .arg("--file")
             .arg(path),
     );
-    let k2 = deals
+    let k2 = deals["deals"]
         .as_array()
-        .expect("an array")
+        .expect("an array of deals")
         .iter()
         .find(|deal| deal["designation"] == "K2 Black Panther" && deal["ordered"] == 180)
         .expect("the 2022 K2 order");
