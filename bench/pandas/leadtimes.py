@@ -11,6 +11,7 @@ censored at the register's last year). Prints the same JSON.
 import io
 import json
 import sys
+from datetime import datetime
 
 import pandas as pd
 
@@ -130,6 +131,16 @@ def lead_times(frame):
     return groups, last_year, data_errors
 
 
+def export_date(generated):
+    """`13 Mar 2025 10:02:49 AM` as `2025-03-13`, as expedite dates the export."""
+    if generated is None:
+        return None
+    try:
+        return datetime.strptime(generated.strip(), "%d %b %Y %I:%M:%S %p").date().isoformat()
+    except ValueError:
+        return generated
+
+
 def main():
     frame, generated = read_register(sys.argv[1])
     groups, last_year, data_errors = lead_times(frame)
@@ -138,7 +149,8 @@ def main():
         "censored_at_year": last_year,
         "groups": groups,
         "data_errors": data_errors,
-        "sources": [{"name": "SIPRI Arms Transfers Database, trade register export", "date": generated}],
+        "sources": [{"name": "SIPRI Arms Transfers Database, trade register export",
+                     "date": export_date(generated)}],
     }
     json.dump(report, sys.stdout, indent=2)
     print()

@@ -107,6 +107,15 @@ fn json_of_every_data_command_is_an_object_with_its_sources() {
     let status: Value = serde_json::from_str(&status).expect("JSON");
     assert_eq!(status["sources"][0]["date"], "2025-08-28");
     assert_eq!(status["edition"]["source_id"], "NATO-DE-2025");
+    // The fixture's export line `Data generated: 1 Jan 2026 12:00:00 PM`, as a date.
+    let per_deal = fixture("leadtimes-per-deal.csv");
+    let report =
+        stdout_of(expedite().args(["sipri", "leadtimes", "--file", &per_deal, "-f", "json"]));
+    let report: Value = serde_json::from_str(&report).expect("JSON");
+    assert_eq!(report["sources"][0]["date"], "2026-01-01");
+    let summary = stdout_of(expedite().args(["dsca", "summary", "-f", "json"]));
+    let summary: Value = serde_json::from_str(&summary).expect("JSON");
+    assert_eq!(summary["sources"][0]["date"], "2022-02-07 to 2025-12-22");
 }
 
 /// Words of a table that hold a digit (numbers, dates, ids), split at whitespace and at the

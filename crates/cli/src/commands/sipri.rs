@@ -198,11 +198,18 @@ fn leadtimes(args: &LeadtimesArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The sources of every `sipri` output: the export read.
+/// The sources of every `sipri` output: the export read, dated by its `Data generated:`
+/// line (`13 Mar 2025 10:02:49 AM` becomes `2025-03-13`; kept as written if it has another
+/// form).
 fn sources(register: &TradeRegister) -> Vec<Source> {
     let name = "SIPRI Arms Transfers Database, trade register export";
     vec![match &register.generated {
-        Some(generated) => Source::new(name, generated.clone()),
+        Some(generated) => {
+            let date = jiff::fmt::strtime::parse("%d %b %Y %I:%M:%S %p", generated.trim())
+                .and_then(|parsed| parsed.to_date())
+                .map_or_else(|_| generated.clone(), |date| date.to_string());
+            Source::new(name, date)
+        }
         None => Source::undated(name),
     }]
 }
