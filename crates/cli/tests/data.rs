@@ -142,7 +142,7 @@ fn sipri_deals_on_the_shared_register() {
     );
     let k2 = deals["deals"]
         .as_array()
-        .expect("an array of deals")
+        .expect("a list of deals under \"deals\"")
         .iter()
         .find(|deal| deal["designation"] == "K2 Black Panther" && deal["ordered"] == 180)
         .expect("the 2022 K2 order");

@@ -150,6 +150,71 @@ fn chart_writes_an_svg_fan_chart() {
 }
 
 #[test]
+fn the_chart_marks_the_target_and_dates_months_and_names_its_source() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let chart = folder.path().join("fan.svg");
+    stdout_of(
+        expedite()
+            .arg("forecast")
+            .arg(example())
+            .args(["--trials", "50", "--quiet", "--chart"])
+            .arg(&chart),
+    );
+    let svg = std::fs::read_to_string(&chart).expect("the chart is written");
+    for expected in [
+        "target 2028-12-31",
+        "2028-01",
+        "final delivery (bar: P10 to P90, tick: P50)",
+        "50 trials per run, seed 7",
+        "Source: expedite forecast eastern-flank.toml",
+    ] {
+        assert!(svg.contains(expected), "missing {expected}");
+    }
+}
+
+#[test]
+fn an_unwritable_chart_path_is_refused_before_any_trial_runs() {
+    // A million trials would take minutes: the refusal comes at once, in a sentence.
+    expedite()
+        .arg("forecast")
+        .arg(example())
+        .args(["--trials", "1000000", "--quiet", "--chart"])
+        .arg("/nonexistent/folder/fan.svg")
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot write the chart to /nonexistent/folder/fan.svg: its folder does not exist",
+        ));
+}
+
+#[test]
+fn band_parts_are_in_the_json_only_when_asked_for() {
+    let run = |extra: &[&str]| -> Value {
+        let stdout = stdout_of(
+            expedite()
+                .arg("forecast")
+                .arg(example())
+                .args(["--trials", "100", "--format", "json", "--quiet"])
+                .args(extra),
+        );
+        serde_json::from_slice(&stdout).expect("valid JSON")
+    };
+    assert!(run(&[])["runs"][0]["cases"][0].get("band_parts").is_none());
+    let parts = &run(&["--band-parts"])["runs"][0]["cases"][2]["band_parts"];
+    for key in ["paperwork", "rate", "slip", "delay", "transport"] {
+        assert!(
+            parts["final_delivery"][key].is_i64(),
+            "missing {key}: {parts}"
+        );
+    }
+    assert!(
+        parts["final_delivery"]["paperwork"].as_i64() > Some(0),
+        "EE-B-ZAD's band is paperwork: {parts}"
+    );
+}
+
+#[test]
 fn bad_input_exits_2_naming_the_file_the_toml_path_and_the_problem() {
     let text = std::fs::read_to_string(example()).expect("the example exists");
     let (_folder, path) = bad_scenario(&text.replace(

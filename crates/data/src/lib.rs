@@ -33,6 +33,7 @@ pub mod dsca;
 mod error;
 pub mod nato;
 mod percent;
+pub mod replay;
 pub mod sipri;
 pub mod stats;
 pub mod timelines;

@@ -600,7 +600,8 @@ async fn the_notification_check_matches_the_cli() {
     assert_eq!(decision.status, 200, "{}", decision.body);
     assert_eq!(decision.body["notification_required"], true);
     assert_eq!(decision.body["thresholds_crossed"], json!(["mde"]));
-    assert_eq!(decision.body["earliest_offer_after_notification_days"], 50);
+    // Counted from the formal notification; the informal 20 days precede it (update §1.3).
+    assert_eq!(decision.body["earliest_offer_after_notification_days"], 30);
     let below = json!({"purchaser": "EGY", "date": "2025-06-01", "mde_usd": 13_999_999, "total_usd": 13_999_999});
     assert_eq!(
         app.post("/api/v1/rules/notification", &app.admin, &below)

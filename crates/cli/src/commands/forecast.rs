@@ -42,11 +42,18 @@ pub struct ForecastArgs {
     /// the first 40 cases).
     #[arg(long, value_name = "FILE.svg")]
     chart: Option<PathBuf>,
+    /// Also measure how much of each band each source of uncertainty makes (JSON
+    /// `band_parts`); one more pass of the trials per source the scenario has.
+    #[arg(long)]
+    band_parts: bool,
 }
 
 /// Runs `forecast`.
 pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     let scenario = read_scenario(&args.scenario)?;
+    if let Some(path) = &args.chart {
+        check_writable(path)?;
+    }
     let show_progress = !output::quiet() && io::stderr().is_terminal();
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     if let Ok(style) =
@@ -67,17 +74,61 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         seed: args.seed,
         policies: (!args.policies.is_empty()).then_some(args.policies.as_slice()),
         progress: Some(&progress),
+        band_parts: args.band_parts,
     };
     let report = expedite_forecast::run(&scenario, &options)?;
     bar.finish_and_clear();
     if let Some(path) = &args.chart {
-        draw_chart(&report, path)
+        let source = args.scenario.file_name().map_or_else(
+            || args.scenario.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        draw_chart(&report, path, &source)
             .with_context(|| format!("cannot write the chart {}", path.display()))?;
+        let cases = report.runs.first().map_or(0, |run| run.cases.len());
+        if cases > CHART_MAX_CASES {
+            eprintln!(
+                "note: the chart {} shows the first {CHART_MAX_CASES} of {cases} cases",
+                path.display()
+            );
+        }
     }
     match args.format {
         Format::Json => output::print_json(&report),
         Format::Csv => output::print_csv(&CASE_COLUMNS, csv_rows(&report)),
         Format::Table => print_table(&report),
+    }
+}
+
+/// Fails, before any trial is run, when the chart cannot be written where asked: a run of
+/// many trials should not end in an error about the output file. A file this creates is
+/// removed again; the chart itself is written after the run.
+fn check_writable(path: &Path) -> anyhow::Result<()> {
+    let existed = path.exists();
+    match std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+    {
+        Ok(_) => {
+            if !existed {
+                // Best effort: the file is written again after the run anyway.
+                let _ = std::fs::remove_file(path);
+            }
+            Ok(())
+        }
+        Err(error) => {
+            let reason = match error.kind() {
+                io::ErrorKind::NotFound => "its folder does not exist".to_owned(),
+                io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                io::ErrorKind::IsADirectory => "it is a folder".to_owned(),
+                _ => error.to_string(),
+            };
+            Err(anyhow!(
+                "cannot write the chart to {}: {reason}",
+                path.display()
+            ))
+        }
     }
 }
 
@@ -127,10 +178,7 @@ fn print_table(report: &Report) -> anyhow::Result<()> {
     for (index, case) in base.cases.iter().enumerate() {
         let final_delivery = case.final_delivery;
         let mut row = vec![
-            Cell::new(overdue_marked(
-                &case.id,
-                case.overdue_stage.map(|stage| stage.as_str()),
-            )),
+            Cell::new(case_label(case)),
             Cell::new(final_delivery.p10),
             Cell::new(final_delivery.p50),
             Cell::new(final_delivery.p90),
@@ -151,10 +199,24 @@ fn print_table(report: &Report) -> anyhow::Result<()> {
     print_lines_and_bottleneck(base)
 }
 
-fn overdue_marked(id: &str, overdue: Option<&str>) -> String {
-    match overdue {
-        Some(stage) => format!("{id} (overdue in {stage})"),
-        None => id.to_owned(),
+/// The case id with what the reader must know about its dates: delivered (the dates are
+/// recorded), overdue in a stage, or a delivery the model puts before the start although
+/// none is recorded (moved to the start).
+fn case_label(case: &expedite_forecast::CaseForecast) -> String {
+    let mut notes = Vec::new();
+    if case.delivered {
+        notes.push("delivered".to_owned());
+    }
+    if let Some(stage) = case.overdue_stage {
+        notes.push(format!("overdue in {stage}"));
+    }
+    if case.first_delivery_clamped || case.final_delivery_clamped {
+        notes.push("due before the start, not recorded".to_owned());
+    }
+    if notes.is_empty() {
+        case.id.clone()
+    } else {
+        format!("{} ({})", case.id, notes.join("; "))
     }
 }
 
@@ -239,11 +301,65 @@ const RUN_COLOURS: [plotters::style::RGBColor; 5] = [
     plotters::style::RGBColor(120, 120, 120),
 ];
 
-/// A fan chart: one row per case, one band per run from P10 to P90 of final delivery, a
-/// tick at P50. Drawn with plotters' SVG backend.
-fn draw_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
-    use plotters::prelude::*;
+/// Tick marks of the date axis: the first days of months (every 1, 2, 3 or 6 months) or of
+/// years (every 1, 2, 5 or 10 years), whichever gives at most about ten ticks over the span;
+/// each with its label (`2027-03` or `2027`).
+fn date_ticks(start: Date, from_day: f64, to_day: f64) -> Vec<(f64, String)> {
+    let span_months = ((to_day - from_day) / 30.44).max(1.0);
+    let (step_months, by_year) = [1, 2, 3, 6]
+        .into_iter()
+        .map(|months| (months, false))
+        .chain([12, 24, 60, 120].into_iter().map(|months| (months, true)))
+        .find(|&(months, _)| span_months / f64::from(months) <= 10.0)
+        .unwrap_or((240, true));
+    let day_of = |date: Date| days_between(start, date) as f64;
+    let first = expedite_forecast::report::date_of(start, from_day.floor() as i32);
+    let mut year = i32::from(first.year());
+    let mut month = i32::from(first.month());
+    if by_year {
+        let years = step_months / 12;
+        month = 1;
+        year -= year.rem_euclid(years);
+    } else {
+        month -= (month - 1) % step_months;
+    }
+    let mut ticks = Vec::new();
+    while let Ok(tick) = jiff::civil::Date::new(
+        i16::try_from(year).unwrap_or(i16::MAX),
+        i8::try_from(month).unwrap_or(1),
+        1,
+    ) {
+        let day = day_of(tick);
+        if day > to_day {
+            break;
+        }
+        if day >= from_day {
+            ticks.push((
+                day,
+                if by_year {
+                    format!("{year}")
+                } else {
+                    format!("{year}-{month:02}")
+                },
+            ));
+        }
+        month += step_months;
+        while month > 12 {
+            month -= 12;
+            year += 1;
+        }
+    }
+    ticks
+}
 
+/// A fan chart: one row per case, one band per run from P10 to P90 of final delivery, a
+/// tick at P50, the target date as a red line, dates on month or year starts, and a
+/// footnote naming the trials and the source. Drawn with plotters' SVG backend.
+fn draw_chart(report: &Report, path: &Path, source: &str) -> anyhow::Result<()> {
+    use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+    let drawing = |error: &dyn std::fmt::Display| anyhow!("{error}");
     let case_count = report
         .runs
         .first()
@@ -258,28 +374,37 @@ fn draw_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
             latest = latest.max(day(case.final_delivery.p90));
         }
     }
+    if let Some(target) = report.target {
+        earliest = earliest.min(day(target));
+        latest = latest.max(day(target));
+    }
     if !earliest.is_finite() {
         (earliest, latest) = (0.0, 1.0);
     }
     let margin = ((latest - earliest) * 0.05).max(10.0);
-    let height = u32::try_from(120 + 22 * case_count).unwrap_or(u32::MAX);
+    let (x_from, x_to) = (earliest - margin, latest + margin);
+    let ticks = date_ticks(start, x_from, x_to);
+    let height = u32::try_from(150 + 22 * case_count).unwrap_or(u32::MAX);
     let root = SVGBackend::new(path, (960, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|error| anyhow!("{error:?}"))?;
-    let mut chart = ChartBuilder::on(&root)
+    root.fill(&WHITE).map_err(|error| drawing(&error))?;
+    let (plot_area, footnote_area) = root.split_vertically(height.saturating_sub(28));
+    let mut chart = ChartBuilder::on(&plot_area)
         .caption(
             format!("{}: final delivery, P10–P90", report.scenario),
             ("sans-serif", 18),
         )
         .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(150)
+        // Room for the last date label, which is centred on its tick.
+        .margin_right(40)
+        .x_label_area_size(48)
+        .y_label_area_size(170)
         .build_cartesian_2d(
-            (earliest - margin)..(latest + margin),
+            x_from..x_to,
             // Row k (from the bottom) is centred on y = k, so the axis ticks at whole
             // numbers name the rows.
             -0.5..case_count.max(1) as f64 - 0.5,
         )
-        .map_err(|error| anyhow!("{error:?}"))?;
+        .map_err(|error| drawing(&error))?;
     let base_cases = report
         .runs
         .first()
@@ -299,12 +424,30 @@ fn draw_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
                 .map(|case| case.id.clone())
                 .unwrap_or_default()
         })
-        .x_label_formatter(&|x| {
-            let day = i32::try_from(x.round() as i64).unwrap_or(i32::MAX);
-            expedite_forecast::report::date_of(start, day).to_string()
-        })
+        // The date ticks are drawn below, on month or year starts.
+        .x_labels(0)
+        .x_desc("final delivery (bar: P10 to P90, tick: P50)")
+        .y_desc("case")
         .draw()
-        .map_err(|error| anyhow!("{error:?}"))?;
+        .map_err(|error| drawing(&error))?;
+    let top = case_count.max(1) as f64 - 0.5;
+    chart
+        .draw_series(
+            ticks.iter().map(|&(tick, _)| {
+                PathElement::new(vec![(tick, -0.5), (tick, top)], BLACK.mix(0.12))
+            }),
+        )
+        .map_err(|error| drawing(&error))?;
+    let label_style = ("sans-serif", 13)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    for (tick, label) in &ticks {
+        let (x, y) = chart.backend_coord(&(*tick, -0.5));
+        plot_area
+            .draw(&Text::new(label.clone(), (x, y + 6), label_style.clone()))
+            .map_err(|error| drawing(&error))?;
+    }
     let band = 0.8 / run_count as f64;
     for (run_index, run) in report.runs.iter().enumerate() {
         let colour = RUN_COLOURS[run_index % RUN_COLOURS.len()];
@@ -325,7 +468,7 @@ fn draw_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
                     colour.mix(0.45).filled(),
                 )
             }))
-            .map_err(|error| anyhow!("{error:?}"))?
+            .map_err(|error| drawing(&error))?
             .label(run.policy.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
         chart
@@ -335,14 +478,34 @@ fn draw_chart(report: &Report, path: &Path) -> anyhow::Result<()> {
                     colour.stroke_width(2),
                 )
             }))
-            .map_err(|error| anyhow!("{error:?}"))?;
+            .map_err(|error| drawing(&error))?;
+    }
+    if let Some(target) = report.target {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(day(target), -0.5), (day(target), top)],
+                RED.stroke_width(2),
+            )))
+            .map_err(|error| drawing(&error))?
+            .label(format!("target {target}"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y - 6), (x, y + 6)], RED.stroke_width(2)));
     }
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()
-        .map_err(|error| anyhow!("{error:?}"))?;
-    root.present().map_err(|error| anyhow!("{error:?}"))?;
+        .map_err(|error| drawing(&error))?;
+    footnote_area
+        .draw(&Text::new(
+            format!(
+                "{} trials per run, seed {}, forecast from {}. Source: expedite forecast {source}.",
+                report.trials, report.seed, report.start
+            ),
+            (12, 6),
+            ("sans-serif", 13).into_font().color(&BLACK.mix(0.7)),
+        ))
+        .map_err(|error| drawing(&error))?;
+    root.present().map_err(|error| drawing(&error))?;
     Ok(())
 }

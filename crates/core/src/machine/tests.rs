@@ -102,7 +102,9 @@ fn a_notified_case_is_offered_on_the_day_review_ends_and_not_before() {
 }
 
 #[test]
-fn outside_nato_plus_5_the_informal_20_days_come_before_the_formal_30() {
+fn outside_nato_plus_5_the_offer_is_30_days_after_the_formal_notification() {
+    // The case enters review on the formal notification; the informal 20 days came before
+    // it (update §1.3), so they do not delay the offer.
     let case = open("EGY", vec![line(3, 5_000_000)]);
     let in_review = run(
         &case,
@@ -116,8 +118,8 @@ fn outside_nato_plus_5_the_informal_20_days_come_before_the_formal_30() {
     let review = in_review.review.as_ref().expect("review recorded");
     assert_eq!(
         review.earliest_offer,
-        date(2024, 7, 21),
-        "2024-06-01 + 50 days"
+        date(2024, 7, 1),
+        "2024-06-01 + 30 days"
     );
 }
 

@@ -51,6 +51,8 @@ pub struct AodGroup {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SammStandards {
+    /// The date of the newest source cited: the standards are as of then.
+    pub as_of: crate::Date,
     /// Default offer validity (offer expiration date = offer + this).
     pub offer_expiration_days: Sourced,
     /// Offer validity for Building Partner Capacity cases.
