@@ -422,13 +422,25 @@ pub fn compute(
     window: &Window,
     samm: &SammStandards,
 ) -> Vec<PhaseMetrics> {
+    compute_view(cases, cases, by, window, samm)
+}
+
+/// Like [`compute`], but the aggregate rows cover `all` cases while the group rows cover
+/// only the `visible` ones: a purchaser sees the all-country aggregate and its own figures.
+pub fn compute_view(
+    all: &[Case],
+    visible: &[Case],
+    by: Option<GroupBy>,
+    window: &Window,
+    samm: &SammStandards,
+) -> Vec<PhaseMetrics> {
     let mut rows = Vec::new();
-    let all: Vec<&Case> = cases.iter().collect();
+    let all: Vec<&Case> = all.iter().collect();
     let groups: BTreeMap<String, Vec<&Case>> = match by {
         None => BTreeMap::new(),
         Some(by) => {
             let mut groups: BTreeMap<String, Vec<&Case>> = BTreeMap::new();
-            for case in cases {
+            for case in visible {
                 for group in by.groups_of(case) {
                     groups.entry(group).or_default().push(case);
                 }
