@@ -44,6 +44,13 @@ enum Command {
     /// Access tokens for the case service: create, list, revoke.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
+    /// Quarterly case-execution metrics per phase from a case store; --report writes CSV
+    /// tables and a page of SVG charts.
+    Metrics(commands::metrics::MetricsArgs),
+    /// Deadline alerts on stored cases: SAMM targets, congressional review, offer expiry.
+    Alerts(commands::alerts::AlertsArgs),
+    /// Every data source with the day it was last refreshed; older than a year is flagged.
+    Sources(commands::sources::SourcesArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +64,9 @@ fn main() -> ExitCode {
         Command::Forecast(args) => commands::forecast::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Token(command) => commands::token::run(command),
+        Command::Metrics(args) => commands::metrics::run(args),
+        Command::Alerts(args) => commands::alerts::run(args),
+        Command::Sources(args) => commands::sources::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

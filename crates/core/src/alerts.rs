@@ -187,39 +187,41 @@ fn ended(case: &Case) -> Option<Date> {
     .min()
 }
 
-fn message(kind: DeadlineKind, status: AlertStatus, deadline: &Deadline, today: Date) -> String {
+/// What changed and by how much. A near alert counts days from the day it was raised; a
+/// missed one to the day the deadline was met, or to `today` while it is not.
+fn message(status: AlertStatus, deadline: &Deadline, raised_on: Date, today: Date) -> String {
     let days = |from: Date, to: Date| (to - from).get_days();
     let due = deadline.due;
-    match (kind, status) {
-        (DeadlineKind::ReviewPeriod, AlertStatus::Near) => format!(
-            "congressional review ends on {due}, in {} days: the LOA may be offered from then",
-            days(today.min(due), due)
+    let ahead = days(raised_on, due);
+    match (deadline.kind, status, deadline.met) {
+        (DeadlineKind::ReviewPeriod, AlertStatus::Near, _) => format!(
+            "congressional review ends on {due}, in {ahead} days: the LOA may be offered from then"
         ),
-        (DeadlineKind::ReviewPeriod, AlertStatus::Missed) => format!(
+        (DeadlineKind::ReviewPeriod, AlertStatus::Missed, Some(met)) => format!(
+            "congressional review ended on {due}; the LOA was offered {} days later, on {met}",
+            days(due, met)
+        ),
+        (DeadlineKind::ReviewPeriod, AlertStatus::Missed, None) => format!(
             "congressional review ended on {due} and the LOA is not offered: {} days since",
-            days(due, deadline.met.unwrap_or(today).max(due))
+            days(due, today)
         ),
-        (DeadlineKind::OfferExpiration, AlertStatus::Near) => format!(
-            "the offer expires on {due}, in {} days, and is not accepted",
-            days(today.min(due), due)
-        ),
-        (DeadlineKind::OfferExpiration, AlertStatus::Missed) => {
+        (DeadlineKind::OfferExpiration, AlertStatus::Near, _) => {
+            format!("the offer expires on {due}, in {ahead} days, and is not accepted")
+        }
+        (DeadlineKind::OfferExpiration, AlertStatus::Missed, _) => {
             format!("the offer expired unaccepted on {due}")
         }
-        (_, AlertStatus::Near) => format!(
-            "the SAMM target falls due on {due}, in {} days",
-            days(today.min(due), due)
+        (_, AlertStatus::Near, _) => {
+            format!("the SAMM target falls due on {due}, in {ahead} days")
+        }
+        (_, AlertStatus::Missed, Some(met)) => format!(
+            "the SAMM target of {due} was missed by {} days (met on {met})",
+            days(due, met)
         ),
-        (_, AlertStatus::Missed) => match deadline.met {
-            Some(met) => format!(
-                "the SAMM target of {due} was missed by {} days (met on {met})",
-                days(due, met)
-            ),
-            None => format!(
-                "the SAMM target of {due} is missed: {} days late and counting",
-                days(due, today.max(due))
-            ),
-        },
+        (_, AlertStatus::Missed, None) => format!(
+            "the SAMM target of {due} is missed: {} days late on {today}",
+            days(due, today)
+        ),
     }
 }
 
@@ -277,7 +279,7 @@ pub fn deadline_alerts(
                 raised_on,
                 due: deadline.due,
                 resolved_on: resolved,
-                message: message(deadline.kind, status, &deadline, today),
+                message: message(status, &deadline, raised_on, today),
                 rule: deadline.rule.clone(),
                 confidence: deadline.confidence,
             });

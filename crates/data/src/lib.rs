@@ -15,6 +15,8 @@
 //! - [`capacity`]: a catalog of US production lines (PAC-3 MSE, GMLRS, HIMARS, Javelin,
 //!   155 mm shells, F-35, AH-64E, M1A2) with rates as published and a citation per number
 //!   (`data/capacity/lines.toml`), and the mapping from notification items to those lines.
+//! - [`sources`]: every data source with the day it was last refreshed; older than a year
+//!   is stale.
 //! - [`demo`]: the scenario template of `expedite demo`, where every assumption the public
 //!   data cannot supply is written down (`data/demo/scenario-template.toml`).
 //!
@@ -34,6 +36,7 @@ mod error;
 pub mod nato;
 mod percent;
 pub mod sipri;
+pub mod sources;
 pub mod stats;
 pub mod timelines;
 

@@ -85,6 +85,10 @@ pub struct MetricsReport {
     pub late_recorded_events: usize,
     /// The SAMM targets the on-time shares are judged by, each confirmed or assumed.
     pub targets: Vec<PhaseTarget>,
+    /// The day the newest of those events was recorded (UTC): how fresh the store is. The
+    /// caller lists it among its sources.
+    #[serde(skip)]
+    pub newest_recorded: Option<Date>,
 }
 
 /// Why metrics could not be computed.
@@ -131,10 +135,12 @@ pub async fn metrics_for(
     let quarters = metrics::compute_view(&all, &visible, by, &window, samm);
     let mut events = 0;
     let mut late = 0;
+    let mut newest_recorded = None;
     for case in &visible {
         let recorded = recordings(&store.events(&case.id).await?);
         events += recorded.len();
         late += metrics::late_recorded(&recorded);
+        newest_recorded = newest_recorded.max(recorded.iter().map(|r| r.recorded).max());
     }
     Ok(MetricsReport {
         quarters,
@@ -142,7 +148,21 @@ pub async fn metrics_for(
         events,
         late_recorded_events: late,
         targets: metrics::phase_targets(samm),
+        newest_recorded,
     })
+}
+
+/// The day (UTC) the newest event of a case in `scope` was recorded, if there is one.
+///
+/// # Errors
+/// [`StoreError::Database`] or [`StoreError::Corrupt`].
+pub async fn newest_recording(store: &dyn Store, scope: Scope) -> Result<Option<Date>, StoreError> {
+    let mut newest = None;
+    for case in cases_in(store, scope).await? {
+        let recorded = recordings(&store.events(&case.id).await?);
+        newest = newest.max(recorded.iter().map(|r| r.recorded).max());
+    }
+    Ok(newest)
 }
 
 /// The deadline alerts on the cases in `scope` raised on or before `today` and, if given,

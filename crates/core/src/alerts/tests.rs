@@ -83,7 +83,7 @@ fn an_offer_nearing_its_85_day_expiration_raises_a_near_alert() {
     assert_eq!(alerts[0].due, date(2025, 4, 5));
     assert_eq!(
         alerts[0].message,
-        "the offer expires on 2025-04-05, in 11 days, and is not accepted"
+        "the offer expires on 2025-04-05, in 14 days, and is not accepted"
     );
     assert_eq!(alerts[0].confidence, Confidence::Confirmed);
     // The day before the warning, nothing.
@@ -156,7 +156,7 @@ fn a_samm_offer_target_missed_raises_near_then_missed() {
     assert_eq!(alerts[1].confidence, Confidence::Unconfirmed);
     assert_eq!(
         alerts[1].message,
-        "the SAMM target of 2025-04-13 is missed: 18 days late and counting"
+        "the SAMM target of 2025-04-13 is missed: 18 days late on 2025-05-01"
     );
 }
 
