@@ -116,7 +116,7 @@ fn metrics_json_has_the_documented_rows_the_late_count_and_the_store_as_a_source
     assert_eq!(body["late_recorded_events"], 1);
     assert_eq!(body["events"], 5);
     assert_eq!(body["sources"][0]["id"], "cases");
-    assert_eq!(body["sources"][0]["refreshed"], "2025-04-01");
+    assert_eq!(body["sources"][0]["date"], "2025-04-01");
 }
 
 #[test]

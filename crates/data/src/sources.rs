@@ -23,7 +23,9 @@ pub struct Source {
     pub id: String,
     /// What it is.
     pub name: String,
-    /// The day it was last refreshed.
+    /// The day it was last refreshed; `date` on the wire, as every command's `sources`
+    /// list names it.
+    #[serde(rename = "date")]
     pub refreshed: Date,
     /// What that day is (an edition's publication, the newest fact read, ...).
     pub basis: String,

@@ -318,6 +318,24 @@ fn write_report(
     draw_page(&folder.join("metrics.svg"), report, sources)
 }
 
+/// Splits points at quarter indexes that do not follow each other.
+fn runs(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    for &point in points {
+        match runs.last_mut() {
+            Some(run)
+                if run
+                    .last()
+                    .is_some_and(|last| (point.0 - last.0 - 1.0).abs() < 0.01) =>
+            {
+                run.push(point);
+            }
+            _ => runs.push(vec![point]),
+        }
+    }
+    runs
+}
+
 /// Splits text into lines of at most `width` characters at spaces.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::new()];
@@ -412,6 +430,8 @@ fn draw_page(path: &Path, report: &MetricsReport, sources: &[Freshness]) -> anyh
                     .unwrap_or_default()
             })
             .y_desc("days")
+            .y_label_formatter(&|days| format!("{days:.0}"))
+            .light_line_style(WHITE)
             .draw()
             .map_err(|e| plot(&e))?;
         let styles = [
@@ -420,14 +440,17 @@ fn draw_page(path: &Path, report: &MetricsReport, sources: &[Freshness]) -> anyh
             ("open, median age", &open, RGBColor(120, 120, 120)),
         ];
         for (name, points, colour) in styles {
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    colour.stroke_width(2),
-                ))
-                .map_err(|e| plot(&e))?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], colour));
+            // Lines join consecutive quarters only: a quarter without a figure is a gap.
+            for (run, segment) in runs(points).into_iter().enumerate() {
+                let drawn = chart
+                    .draw_series(LineSeries::new(segment, colour.stroke_width(2)))
+                    .map_err(|e| plot(&e))?;
+                if run == 0 {
+                    drawn.label(name).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
+                    });
+                }
+            }
             chart
                 .draw_series(
                     points
