@@ -11,12 +11,11 @@ use clap::Args;
 use expedite_core::alerts::{Alert, DEFAULT_NEAR_DAYS};
 use expedite_core::{Date, RuleBook};
 use expedite_data::sources::Freshness;
+use expedite_store::Scope;
 use expedite_store::history;
-use expedite_store::{Scope, SqlStore};
 use serde::Serialize;
 
-use super::metrics::{as_of, store_source};
-use super::serve::redact_url;
+use super::metrics::{as_of, open_store, store_source};
 use crate::output::{self, Format};
 
 /// Arguments of `alerts`.
@@ -66,9 +65,7 @@ pub fn run(args: AlertsArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let (alerts, newest) = runtime.block_on(async {
-        let store = SqlStore::open(&args.db)
-            .await
-            .with_context(|| format!("--db: cannot open {}", redact_url(&args.db)))?;
+        let store = open_store(&args.db).await?;
         let alerts = history::alerts_for(
             &store,
             Scope::All,

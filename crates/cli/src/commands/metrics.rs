@@ -92,6 +92,13 @@ pub fn store_source(db: &str, newest: Option<Date>) -> Option<Source> {
     })
 }
 
+/// Opens the case store for reading (`metrics` and `alerts` write nothing).
+pub async fn open_store(db: &str) -> anyhow::Result<SqlStore> {
+    SqlStore::open(db)
+        .await
+        .with_context(|| format!("--db: cannot open {}", redact_url(db)))
+}
+
 /// Runs `metrics`.
 pub fn run(args: MetricsArgs) -> anyhow::Result<()> {
     let query = MetricsQuery {
@@ -110,9 +117,7 @@ pub fn run(args: MetricsArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let report = runtime.block_on(async {
-        let store = SqlStore::open(&args.db)
-            .await
-            .with_context(|| format!("--db: cannot open {}", redact_url(&args.db)))?;
+        let store = open_store(&args.db).await?;
         let report = history::metrics_for(&store, Scope::All, &query, rules.samm())
             .await
             .map_err(|error| anyhow!(error))
