@@ -83,6 +83,13 @@ enum Command {
     },
     /// Print the manual page (roff) to stdout.
     Man,
+    /// Quarterly case-execution metrics per phase from a case store; --report writes CSV
+    /// tables and a page of SVG charts.
+    Metrics(commands::metrics::MetricsArgs),
+    /// Deadline alerts on stored cases: SAMM targets, congressional review, offer expiry.
+    Alerts(commands::alerts::AlertsArgs),
+    /// Every data source with the day it was last refreshed; older than a year is flagged.
+    Sources(commands::sources::SourcesArgs),
 }
 
 fn main() -> ExitCode {
@@ -113,6 +120,9 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Man => man(),
+        Command::Metrics(args) => commands::metrics::run(args),
+        Command::Alerts(args) => commands::alerts::run(args),
+        Command::Sources(args) => commands::sources::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
