@@ -185,10 +185,10 @@ fn an_unknown_as_of_or_a_bad_date_is_exit_2() {
 }
 
 #[test]
-fn a_missing_file_is_exit_2() {
+fn a_missing_file_is_a_runtime_failure_exit_1() {
     expedite()
         .args(["backtest", "no-such-file.csv", "--observed", "2026-03-31"])
         .assert()
-        .code(2)
+        .code(1)
         .stderr(predicate::str::contains("no-such-file.csv"));
 }

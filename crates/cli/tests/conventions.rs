@@ -344,7 +344,7 @@ fn version_gives_the_dates_of_the_shipped_data() {
     assert!(version.starts_with("expedite "), "{version}");
     assert!(version.contains("published 2025-08-28"), "{version}");
     assert!(version.contains("a sample of 90 notifications, announced 2022-02-07 to 2025-12-22"));
-    assert!(version.contains("production-line catalog: 8 lines"));
+    assert!(version.contains("production-line catalog: 12 lines"));
 }
 
 #[test]

@@ -313,8 +313,9 @@ pub fn review_days(timeline: &Timeline, notified: Date, rules: &RuleBook) -> u32
         values,
         emergency: false,
     };
+    // Informal then formal review (update §1.3): the engine's review stage holds both.
     rules.check(&check, None).map_or(0, |decision| {
-        decision.earliest_offer_after_notification_days
+        decision.informal_review_days + decision.formal_review_days
     })
 }
 
