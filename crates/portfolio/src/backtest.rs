@@ -23,10 +23,11 @@ use std::collections::BTreeMap;
 
 use expedite_core::rules::RuleBook;
 use expedite_core::{Date, Usd};
-use expedite_data::capacity::{Catalog, Line as CatalogLine, RateKind};
+use expedite_data::capacity::{Catalog, Line as CatalogLine};
 use expedite_data::timelines::{MilestoneKind, Precision, Timeline};
 use expedite_forecast::scenario::{
-    RawCase, RawCaseLine, RawDate, RawDist, RawLine, RawMilestones, RawRateStep, RawScenario,
+    RawBacklog, RawCase, RawCaseLine, RawDate, RawDatedBacklog, RawDist, RawLine, RawMilestones,
+    RawOrder, RawRateStep, RawScenario,
 };
 use expedite_forecast::{DurationDist, RunOptions, Scenario};
 use serde::Serialize;
@@ -206,6 +207,8 @@ pub struct Forecast {
     pub as_of_month_only: bool,
     /// The real first delivery, when it happened by the observation date.
     pub actual_first_delivery: Option<Date>,
+    /// Whether that delivery is only known to the month (the 15th was used).
+    pub actual_month_only: bool,
     /// The forecast of first delivery.
     pub first_delivery: Band,
     /// How it came out.
@@ -223,6 +226,10 @@ pub struct Forecast {
     /// The real final delivery, when a source states it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actual_final_delivery: Option<Date>,
+    /// How the final-delivery forecast came out, where the real final delivery is known
+    /// (not part of the summary: too few sales have one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_outcome: Option<Outcome>,
     /// The baseline's first delivery (as of LOA only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_first_delivery: Option<Date>,
@@ -313,9 +320,10 @@ pub enum BacktestError {
     },
 }
 
-/// Months between two dates (positive when `to` is later).
+/// Months between two dates (positive when `to` is later), to one decimal: what the
+/// reports print, and what the summary's medians are taken over.
 pub fn months_between(from: Date, to: Date) -> f64 {
-    f64::from((to - from).get_days()) / DAYS_PER_MONTH
+    (f64::from((to - from).get_days()) / DAYS_PER_MONTH * 10.0).round() / 10.0
 }
 
 fn day_after(date: Date) -> Date {
@@ -325,30 +333,31 @@ fn day_after(date: Date) -> Date {
 /// The rate steps of a catalog line as known on `day`, in scenario syntax, and whether the
 /// first had to be moved back to `day` because the catalog knew no rate yet.
 ///
-/// The catalog dates each step by the day it applies from, not the day it was published, so
-/// a step is taken as known on `day` when it applies from before `day`. A target (an
-/// announced increase) applying from `day` or later is dropped too: the catalog does not
-/// say when each was announced, and it may have been announced after `day`.
+/// Only steps the catalog says were stated (published) before `day` are used
+/// ([`CatalogLine::as_known_on`]): the reported and capacity steps a base forecast uses, and
+/// the announced targets (which the engine delays by the ramp slip). Where none had been
+/// stated, the line's first step is moved back to `day`: the rate level then comes from a
+/// later report, which the forecast flags; with no queue known it moves the first delivery
+/// by one unit's build time at most.
 pub fn known_rates(line: &CatalogLine, day: Date) -> (Vec<RawRateStep>, bool) {
-    let mut steps: Vec<(Date, f64)> = line
+    let known = line.as_known_on(day_before(day));
+    let mut steps: Vec<(Date, f64, Date)> = known
         .base_rates()
         .into_iter()
-        .chain(line.targets())
-        .filter(|step| step.from < day)
-        .map(|step| (step.from, step.units_per_year))
+        .chain(known.targets())
+        .map(|step| (step.from, step.units_per_year, step.stated))
         .collect();
     steps.sort_by_key(|step| step.0);
     steps.dedup_by_key(|step| step.0);
     let mut backdated = false;
     if steps.is_empty() {
         let first = line
-            .rates
-            .iter()
-            .filter(|step| step.kind != RateKind::Target)
+            .base_rates()
+            .into_iter()
             .min_by_key(|step| step.from)
             .or_else(|| line.rates.iter().min_by_key(|step| step.from));
         if let Some(first) = first {
-            steps.push((day, first.units_per_year));
+            steps.push((day, first.units_per_year, first.stated));
             backdated = true;
         }
     }
@@ -358,13 +367,50 @@ pub fn known_rates(line: &CatalogLine, day: Date) -> (Vec<RawRateStep>, bool) {
     }
     let raw = steps
         .into_iter()
-        .map(|(from, per_year)| RawRateStep {
+        .map(|(from, per_year, stated)| RawRateStep {
             from: RawDate(from.to_string()),
             per_year,
-            announced: None,
+            announced: Some(RawDate(stated.to_string())),
         })
         .collect();
     (raw, backdated)
+}
+
+/// The line's order book as known on `day`: its latest backlog stated before `day` (which
+/// counts every undelivered unit, this sale's too when ordered by then), and the dated
+/// orders of other customers stated before `day` and placed after that backlog's date (an
+/// earlier order is inside the backlog). An order naming the buyer is left out: it may be
+/// this very sale.
+fn known_book(line: &CatalogLine, day: Date, purchaser: &str) -> (RawBacklog, Vec<RawOrder>) {
+    let known = line.as_known_on(day_before(day));
+    let backlog = known.backlog_on(day_before(day));
+    let since = backlog.map(|backlog| backlog.as_of);
+    let orders = known
+        .orders
+        .iter()
+        .filter(|order| since.is_none_or(|since| order.date > since))
+        .filter(|order| !order.customer.contains(purchaser))
+        .filter_map(|order| {
+            order.units.map(|units| RawOrder {
+                date: RawDate(order.date.to_string()),
+                units: i64::from(units),
+                tier: None,
+                customer: Some(order.customer.clone()),
+            })
+        })
+        .collect();
+    let backlog = backlog.map_or(RawBacklog::Units(0), |backlog| {
+        RawBacklog::Dated(RawDatedBacklog {
+            units: i64::from(backlog.units),
+            as_of: RawDate(backlog.as_of.to_string()),
+            includes_cases: true,
+        })
+    });
+    (backlog, orders)
+}
+
+fn day_before(date: Date) -> Date {
+    date.yesterday().unwrap_or(date)
 }
 
 /// Whether a distribution is kept as drawn or pinned at its median (the calibration's
@@ -465,6 +511,7 @@ fn scenario(
         stages.insert("transport".to_owned(), dist);
     }
     let (rate, backdated) = known_rates(setting.line, setting.start);
+    let (backlog, orders) = known_book(setting.line, setting.start, timeline.purchaser.iso3());
     let lead_time_days = context
         .assumed
         .lead_time_days
@@ -485,6 +532,8 @@ fn scenario(
         lines: vec![RawLine {
             id: setting.line.id.clone(),
             name: setting.line.system.clone(),
+            backlog,
+            orders,
             lead_time_days,
             rate,
             rate_multiplier: (draws == Draws::Random)
@@ -497,7 +546,6 @@ fn scenario(
                     .and_then(|line| line.first_delivery_delay.clone()),
                 Draws::Median => None,
             },
-            ..RawLine::default()
         }],
         cases: vec![RawCase {
             id: timeline.id.clone(),
@@ -626,8 +674,14 @@ fn unusable(timeline: &Timeline, catalog: &Catalog) -> Option<String> {
     let Some(line) = &timeline.line else {
         return Some("no line: no catalog line builds it".to_owned());
     };
-    if catalog.line(line).is_none() {
-        return Some(format!("line '{line}' is not in the catalog"));
+    match catalog.line(line) {
+        None => return Some(format!("line '{line}' is not in the catalog")),
+        Some(known) if known.rates.is_empty() => {
+            return Some(format!(
+                "line '{line}' has no unit rate in the catalog (a lead-time line)"
+            ));
+        }
+        Some(_) => {}
     }
     if timeline.milestones.notification.is_none() && timeline.milestones.loa.is_none() {
         return Some("no notification and no LOA date".to_owned());
@@ -795,6 +849,15 @@ fn forecast_one(
         .first_delivery
         .map(|m| m.date)
         .filter(|date| *date <= observed);
+    let actual_month_only = timeline
+        .milestones
+        .first_delivery
+        .is_some_and(|m| m.precision == Precision::Month && m.date <= observed);
+    let actual_final_delivery = timeline
+        .milestones
+        .final_delivery
+        .map(|m| m.date)
+        .filter(|date| *date <= observed);
     let outcome = score(first, actual, observed);
     let error_months = actual.map(|actual| months_between(actual, first.p50));
     let error_at_least_months =
@@ -816,17 +879,15 @@ fn forecast_one(
         as_of,
         as_of_month_only: precision == Precision::Month,
         actual_first_delivery: actual,
+        actual_month_only,
         first_delivery: first,
         outcome,
         error_months,
         error_at_least_months,
         band_months: months_between(first.p10, first.p90),
         final_delivery: last,
-        actual_final_delivery: timeline
-            .milestones
-            .final_delivery
-            .map(|m| m.date)
-            .filter(|date| *date <= observed),
+        actual_final_delivery,
+        final_outcome: actual_final_delivery.map(|actual| score(last, Some(actual), observed)),
         baseline_first_delivery,
         baseline_error_months,
         rate_backdated,
@@ -1083,12 +1144,71 @@ mod tests {
     fn a_rate_not_yet_known_is_moved_back_and_flagged() {
         let catalog = Catalog::builtin().expect("catalog");
         let himars = catalog.line("himars").expect("himars");
-        // The catalog's first HIMARS rate is from 2022: as of 2019 it knew none.
+        // The catalog's first HIMARS rate (48 a year from 2022) was stated in February 2023:
+        // as of 2019 it knew none.
         let (steps, backdated) = known_rates(himars, date("2019-02-14"));
         assert!(backdated);
         assert_eq!(steps.len(), 1);
         assert_eq!(steps[0].from.0, "2019-02-14");
-        let (_, later) = known_rates(himars, date("2023-01-01"));
+        let (known, later) = known_rates(himars, date("2023-06-01"));
         assert!(!later);
+        assert!(known.iter().all(|step| {
+            step.announced
+                .as_ref()
+                .is_some_and(|stated| stated.0.as_str() < "2023-06-01")
+        }));
+    }
+
+    #[test]
+    fn a_forecast_as_of_notification_sees_neither_the_loa_nor_later_catalog_facts() {
+        // Estonia's HIMARS as of 2022-07-16, the day after the notification: the LOA
+        // (2022-12-02) and the delivery are hidden, and the catalog's HIMARS rates, first
+        // stated in February 2023, are not known: the first step is moved back and flagged.
+        let rows = Timeline::builtin().expect("shipped");
+        let estonia = rows
+            .iter()
+            .find(|row| row.id == "EST-HIMARS-2022")
+            .expect("shipped");
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed::default();
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+        };
+        let params = Params::from_toml_str(PARAMS, "hand-made").expect("params");
+        let setting = Setting {
+            timeline: estonia,
+            line: catalog.line("himars").expect("himars"),
+            start: date("2022-07-16"),
+            with_contract: true,
+        };
+        let (scenario, backdated) =
+            scenario(&setting, &context, &params, Draws::Random, 10, 0).expect("valid");
+        assert!(backdated);
+        let milestones = scenario.cases[0].milestones.as_ref().expect("given");
+        assert_eq!(milestones.notification, Some(date("2022-07-15")));
+        assert!(milestones.loa.is_none() && milestones.deliveries.is_empty());
+        assert_eq!(scenario.lines[0].rate.len(), 1);
+        assert_eq!(scenario.lines[0].rate[0].from, date("2022-07-16"));
+    }
+
+    #[test]
+    fn the_order_book_is_the_backlog_stated_before_the_day() {
+        // F-35: a backlog of 416 at the start of 2026, stated at the end of January 2026.
+        let catalog = Catalog::builtin().expect("catalog");
+        let f35 = catalog.line("f35").expect("f35");
+        let (before, _) = known_book(f35, date("2026-01-15"), "POL");
+        assert!(matches!(before, RawBacklog::Units(0)));
+        let (after, _) = known_book(f35, date("2026-03-01"), "POL");
+        match after {
+            RawBacklog::Dated(backlog) => {
+                assert_eq!(backlog.units, 416);
+                assert_eq!(backlog.as_of.0, "2026-01-01");
+                assert!(backlog.includes_cases);
+            }
+            RawBacklog::Units(units) => panic!("expected a dated backlog, got {units}"),
+        }
     }
 }
