@@ -1,10 +1,17 @@
-//! The demo's portfolio: the DSCA notifications of sales to European allies in the
-//! template's window become cases on the catalog's production lines; each case's stage on
-//! the as-of date is inferred from the template's rule; the lines take the catalog's base
-//! rates with the template's backlog and build time; the expedite policy is built from the
-//! template and the catalog's announced targets. [`build_demo`] does all that and maps it to a
-//! forecast [`RawScenario`]; [`run_demo`] runs it and pairs each case's base and policy
-//! forecasts.
+//! The demo's portfolio and scenarios of real cases.
+//!
+//! - [`build_demo`]: the DSCA notifications of sales to European allies in the template's
+//!   window become cases on the catalog's production lines. A notification that matches a
+//!   real timeline ([`matching_timeline`]) takes its milestones up to the as-of date as facts
+//!   (LOA, contract, deliveries); a stage the facts do not reach is inferred from the
+//!   template's rule (days since notification) and marked assumed. Lines take the catalog's
+//!   base rates (with the day each was stated), its stated backlog where one holds by the
+//!   start (else the template's, counted on a fixed day), the template's build time and
+//!   production uncertainty; the expedite policy comes from the template and the catalog's
+//!   announced targets. [`run_demo`] runs base and policy and pairs each case's forecasts.
+//! - [`known_cases_scenario`]: a scenario for given real cases with their known milestones,
+//!   on the catalog as known on a date ([`Catalog::as_known_on`]): what the back-test
+//!   forecasts as of a past day, and what the service forecasts for stored cases.
 //!
 //! Every value is either a fact (from the data, with where it came from) or an assumption
 //! of the template, and the types say which ([`Provenance`]).
@@ -33,15 +40,6 @@ pub enum Provenance {
     Assumed,
 }
 
-/// A milestone date and whether it is a fact or assumed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Dated {
-    /// The day.
-    pub date: Date,
-    /// Fact (a real timeline, a notification) or assumed (the template's stage rule).
-    pub provenance: Provenance,
-}
-
 /// The milestones of a demo case known on the as-of date.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CaseFacts {
@@ -55,6 +53,20 @@ pub struct CaseFacts {
     pub first_delivery: Option<Date>,
     /// Final delivery (a fact from the timeline).
     pub final_delivery: Option<Date>,
+    /// The delivery window the catalog states for this order (a fact, for comparison with
+    /// the forecast; e.g. Poland's Apaches: from 2028 to 2032-05-30).
+    pub planned_deliveries: Option<PlannedDeliveries>,
+}
+
+/// A delivery window as the catalog states it for an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedDeliveries {
+    /// First delivery planned.
+    pub from: Option<Date>,
+    /// Completion planned.
+    pub to: Option<Date>,
+    /// The order as published.
+    pub as_published: String,
 }
 
 /// One notification turned into a forecast case.
@@ -328,9 +340,12 @@ fn select_cases(
             continue;
         }
         let timeline = matching_timeline(timelines, notification.country, &mapped.line, date);
-        let facts = timeline
+        let mut facts = timeline
             .map(|timeline| facts_on(timeline, as_of))
             .unwrap_or_default();
+        facts.planned_deliveries = catalog
+            .line(&mapped.line)
+            .and_then(|line| planned_deliveries(line, notification.country, units, as_of));
         let (stage, since, stage_provenance) = stage_on(template, date, &facts, as_of)?;
         let delivered_before = timelines.iter().any(|other| {
             other.purchaser == notification.country
@@ -360,6 +375,25 @@ fn select_cases(
     Ok((cases, left_out))
 }
 
+/// The delivery window of the catalog's order that is this sale: the same purchaser (the
+/// order's customer starts with its ISO3 code) and the same units, stated by `as_of`.
+fn planned_deliveries(
+    line: &CatalogLine,
+    purchaser: Country,
+    units: u32,
+    as_of: Date,
+) -> Option<PlannedDeliveries> {
+    line.orders
+        .iter()
+        .filter(|order| order.stated <= as_of)
+        .find(|order| order.customer.starts_with(purchaser.iso3()) && order.units == Some(units))
+        .map(|order| PlannedDeliveries {
+            from: order.deliveries_from,
+            to: order.deliveries_to,
+            as_published: order.as_published.clone(),
+        })
+}
+
 /// A timeline's milestones known on `as_of` (dated on or before it).
 fn facts_on(timeline: &Timeline, as_of: Date) -> CaseFacts {
     let known = |milestone: Option<expedite_data::timelines::Milestone>| {
@@ -372,6 +406,7 @@ fn facts_on(timeline: &Timeline, as_of: Date) -> CaseFacts {
         contract: known(milestones.production_contract),
         first_delivery: known(milestones.first_delivery),
         final_delivery: known(milestones.final_delivery),
+        planned_deliveries: None,
     }
 }
 

@@ -138,6 +138,15 @@ fn a_notification_without_a_timeline_gets_the_templates_stage_marked_assumed() {
         (Stage::OnContract, Provenance::Fact)
     );
     assert_eq!(apache.facts.contract, Some(date(2025, 11, 15)));
+    let planned = apache
+        .facts
+        .planned_deliveries
+        .as_ref()
+        .expect("the catalog states the Nov 2025 contract's delivery window");
+    assert_eq!(
+        (planned.from, planned.to),
+        (Some(date(2028, 1, 1)), Some(date(2032, 5, 30)))
+    );
 }
 
 #[test]
