@@ -28,7 +28,7 @@ use expedite_forecast::{CaseForecast, Percentiles, Report, RunOptions, Scenario}
 use serde::Serialize;
 
 use crate::PortfolioError;
-use crate::template::Template;
+use crate::template::{EARLIEST_TEMPLATE_DATE, LATEST_TEMPLATE_DATE, Template};
 
 /// Whether a value is a fact from the data or an assumption of the template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -237,6 +237,7 @@ pub fn build_demo(
     timelines: &[Timeline],
     as_of: Date,
 ) -> Result<DemoPortfolio, PortfolioError> {
+    check_as_of(as_of)?;
     template.check_lines(catalog)?;
     let (cases, left_out) = select_cases(template, catalog, notifications, timelines, as_of)?;
     if cases.is_empty() {
@@ -269,6 +270,19 @@ pub fn build_demo(
         raw,
         scenario,
     })
+}
+
+/// "Today" must lie in the calendar a template may name, so that every result is a real date.
+fn check_as_of(as_of: Date) -> Result<(), PortfolioError> {
+    if (EARLIEST_TEMPLATE_DATE..=LATEST_TEMPLATE_DATE).contains(&as_of) {
+        Ok(())
+    } else {
+        Err(PortfolioError::AsOf {
+            as_of,
+            earliest: EARLIEST_TEMPLATE_DATE,
+            latest: LATEST_TEMPLATE_DATE,
+        })
+    }
 }
 
 /// The scenario validated by the forecast, through its own reader (so that the file a user
@@ -803,6 +817,7 @@ pub fn known_cases_scenario(
     cases: &[KnownCase],
     as_of: Date,
 ) -> Result<KnownScenario, PortfolioError> {
+    check_as_of(as_of)?;
     let known_catalog = catalog.as_known_on(as_of);
     let mut raw_cases = Vec::with_capacity(cases.len());
     for case in cases {
@@ -956,7 +971,8 @@ fn results(
                 ("final delivery", base.final_delivery),
                 ("final delivery under the policy", policy.final_delivery),
             ] {
-                if dates.p90 >= Date::MAX || dates.p10 >= Date::MAX {
+                // The calendar ends in 9999: a date in that year is a saturated result.
+                if dates.p90.year() >= Date::MAX.year() || dates.p10.year() >= Date::MAX.year() {
                     return Err(PortfolioError::EndOfCalendar {
                         case: case.id.clone(),
                         what,

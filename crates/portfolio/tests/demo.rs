@@ -344,3 +344,21 @@ fn a_known_case_without_any_known_milestone_is_refused() {
         .expect_err("nothing places the case");
     assert!(error.to_string().contains("POL-F35-2020"), "{error}");
 }
+
+#[test]
+fn an_as_of_date_beyond_the_calendar_is_refused_rather_than_forecast_to_9999() {
+    let data = shipped();
+    let error = build_demo(
+        &data.template,
+        &data.catalog,
+        &data.notifications,
+        &data.timelines,
+        date(9999, 6, 1),
+    )
+    .expect_err("refused");
+    assert!(matches!(error, PortfolioError::AsOf { .. }), "{error}");
+    assert!(
+        error.to_string().contains("as-of date 9999-06-01"),
+        "{error}"
+    );
+}
