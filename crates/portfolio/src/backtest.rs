@@ -746,16 +746,14 @@ pub fn score(band: Band, actual: Option<Date>, observed: Date) -> Outcome {
     }
 }
 
-/// Runs the back-test; `shipped` are the parameters of [`CalibrationMode::Shipped`].
-///
-/// # Errors
-/// [`BacktestError`] when a scenario built for a sale is refused by the engine.
+/// Runs the back-test; `shipped` are the parameters of [`CalibrationMode::Shipped`]. A
+/// forecast the engine refuses is listed in `skipped` with the engine's reason.
 pub fn backtest(
     timelines: &[Timeline],
     options: &Options,
     context: &Context<'_>,
     shipped: &Params,
-) -> Result<Backtest, BacktestError> {
+) -> Backtest {
     let observed = options.observed;
     let mut forecasts = Vec::new();
     let mut skipped = Vec::new();
@@ -811,7 +809,9 @@ pub fn backtest(
                 });
                 continue;
             }
-            forecasts.push(forecast_one(
+            // A row the engine refuses (milestones out of order, say) is listed, not fatal:
+            // one odd row must not stop the test of the others.
+            match forecast_one(
                 timeline,
                 kind,
                 milestone.date,
@@ -820,11 +820,18 @@ pub fn backtest(
                 timelines,
                 options,
                 context,
-            )?);
+            ) {
+                Ok(forecast) => forecasts.push(forecast),
+                Err(error) => skipped.push(Skipped {
+                    id: timeline.id.clone(),
+                    as_of_kind: Some(kind),
+                    reason: error.to_string(),
+                }),
+            }
         }
     }
     let summary = summarise(&forecasts);
-    Ok(Backtest {
+    Backtest {
         observed,
         calibration: options.calibration,
         trials: options.trials,
@@ -832,7 +839,7 @@ pub fn backtest(
         forecasts,
         skipped,
         summary,
-    })
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1029,7 +1036,7 @@ mod tests {
             rules: &rules,
             assumed: &assumed,
         };
-        backtest(&hand_made(), &options, &context, &params).expect("runs")
+        backtest(&hand_made(), &options, &context, &params)
     }
 
     fn date(text: &str) -> Date {
@@ -1270,12 +1277,50 @@ mod tests {
             rules: &rules,
             assumed: &assumed,
         };
-        let result = backtest(&rows, &options, &context, &params).expect("runs");
+        let result = backtest(&rows, &options, &context, &params);
         let forecast = &result.forecasts[0];
         assert!(
             near(forecast.first_delivery.p50, "2023-06-08", 8),
             "{forecast:?}"
         );
         assert_eq!(forecast.outcome, Outcome::Inside);
+    }
+
+    #[test]
+    fn a_row_the_engine_refuses_is_listed_and_the_others_still_run() {
+        // An LOA dated before its notification: the engine refuses the milestones of the
+        // forecast as of the notification; the forecast as of the LOA (which knows only the
+        // LOA) and the other sales still run.
+        let text = format!(
+            "{HEADER}ODD-2022,Estonia,EST,USA,fms,HIMARS,himars,6,,,2022-06-01,2022-01-01,,,,,\n\
+             IN-2022,Estonia,EST,USA,fms,HIMARS,himars,6,,,,2022-01-01,,2023-08-01,,,\n"
+        );
+        let rows = timelines::read(text.as_bytes(), "hand-made").expect("valid CSV");
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed::default();
+        let params = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
+        let options = Options {
+            observed: observed(),
+            as_of: vec![AsOfKind::Notification, AsOfKind::Loa],
+            calibration: CalibrationMode::Shipped,
+            trials: 50,
+            seed: 1,
+        };
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+        };
+        let result = backtest(&rows, &options, &context, &params);
+        let refused = result
+            .skipped
+            .iter()
+            .find(|skipped| skipped.id == "ODD-2022")
+            .expect("listed");
+        assert_eq!(refused.as_of_kind, Some(AsOfKind::Notification));
+        assert!(refused.reason.contains("before"), "{}", refused.reason);
+        assert!(result.forecasts.iter().any(|f| f.id == "ODD-2022"));
+        assert!(result.forecasts.iter().any(|f| f.id == "IN-2022"));
     }
 }
