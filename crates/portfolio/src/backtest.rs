@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use expedite_core::rules::RuleBook;
-use expedite_core::{Date, Usd};
+use expedite_core::{Channel, Date, Usd};
 use expedite_data::capacity::{Catalog, Line as CatalogLine};
 use expedite_data::timelines::{MilestoneKind, Precision, Timeline};
 use expedite_forecast::scenario::{
@@ -459,12 +459,16 @@ fn known_milestones(setting: &Setting<'_>) -> RawMilestones {
     let date = |milestone: Option<expedite_data::timelines::Milestone>| {
         milestone.map(|m| RawDate(m.date.to_string()))
     };
+    // Outside FMS the signed contract is the production contract.
+    let signed_contract = (setting.timeline.channel != Channel::Fms)
+        .then_some(known.loa)
+        .flatten();
     RawMilestones {
         request: date(known.request),
         notification: date(known.notification),
         loa: date(known.loa),
         contract: if setting.with_contract {
-            date(known.production_contract)
+            date(known.production_contract.or(signed_contract))
         } else {
             None
         },
@@ -541,9 +545,8 @@ fn scenario(
             ramp_slip: (draws == Draws::Random).then(|| params.line_defaults.ramp_slip.clone()),
             first_delivery_delay: match draws {
                 Draws::Random => params
-                    .lines
-                    .get(&setting.line.id)
-                    .and_then(|line| line.first_delivery_delay.clone()),
+                    .first_delivery_delay(timeline.channel, &setting.line.id)
+                    .cloned(),
                 Draws::Median => None,
             },
         }],
@@ -597,7 +600,7 @@ pub fn explain(
 ) -> Option<Date> {
     let line = context.catalog.line(timeline.line.as_deref()?)?;
     let since = match anchor {
-        Anchor::Contract => timeline.milestones.production_contract?.date,
+        Anchor::Contract => contract_date(timeline)?,
         Anchor::Loa => timeline.milestones.loa?.date,
     };
     let setting = Setting {
@@ -608,6 +611,18 @@ pub fn explain(
     };
     let (scenario, _) = scenario(&setting, context, params, Draws::Median, 1, 0).ok()?;
     run(&scenario).map(|(first, _)| first.p50)
+}
+
+/// The production contract of a sale: the file's, or outside FMS the signed contract.
+pub fn contract_date(timeline: &Timeline) -> Option<Date> {
+    let signed = (timeline.channel != Channel::Fms)
+        .then_some(timeline.milestones.loa)
+        .flatten();
+    timeline
+        .milestones
+        .production_contract
+        .or(signed)
+        .map(|m| m.date)
 }
 
 /// Fits the parameters on `timelines` (see [`calibrate::calibrate`]), the production model
@@ -731,16 +746,14 @@ pub fn score(band: Band, actual: Option<Date>, observed: Date) -> Outcome {
     }
 }
 
-/// Runs the back-test; `shipped` are the parameters of [`CalibrationMode::Shipped`].
-///
-/// # Errors
-/// [`BacktestError`] when a scenario built for a sale is refused by the engine.
+/// Runs the back-test; `shipped` are the parameters of [`CalibrationMode::Shipped`]. A
+/// forecast the engine refuses is listed in `skipped` with the engine's reason.
 pub fn backtest(
     timelines: &[Timeline],
     options: &Options,
     context: &Context<'_>,
     shipped: &Params,
-) -> Result<Backtest, BacktestError> {
+) -> Backtest {
     let observed = options.observed;
     let mut forecasts = Vec::new();
     let mut skipped = Vec::new();
@@ -773,6 +786,21 @@ pub fn backtest(
                 });
                 continue;
             };
+            if timeline
+                .milestones
+                .first_delivery
+                .is_some_and(|first| first.date <= milestone.date)
+            {
+                skipped.push(Skipped {
+                    id: timeline.id.clone(),
+                    as_of_kind: Some(kind),
+                    reason: format!(
+                        "the first delivery is not after the {}: nothing to forecast",
+                        kind.as_str()
+                    ),
+                });
+                continue;
+            }
             if milestone.date > observed {
                 skipped.push(Skipped {
                     id: timeline.id.clone(),
@@ -781,7 +809,9 @@ pub fn backtest(
                 });
                 continue;
             }
-            forecasts.push(forecast_one(
+            // A row the engine refuses (milestones out of order, say) is listed, not fatal:
+            // one odd row must not stop the test of the others.
+            match forecast_one(
                 timeline,
                 kind,
                 milestone.date,
@@ -790,11 +820,18 @@ pub fn backtest(
                 timelines,
                 options,
                 context,
-            )?);
+            ) {
+                Ok(forecast) => forecasts.push(forecast),
+                Err(error) => skipped.push(Skipped {
+                    id: timeline.id.clone(),
+                    as_of_kind: Some(kind),
+                    reason: error.to_string(),
+                }),
+            }
         }
     }
     let summary = summarise(&forecasts);
-    Ok(Backtest {
+    Backtest {
         observed,
         calibration: options.calibration,
         trials: options.trials,
@@ -802,7 +839,7 @@ pub fn backtest(
         forecasts,
         skipped,
         summary,
-    })
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -999,7 +1036,7 @@ mod tests {
             rules: &rules,
             assumed: &assumed,
         };
-        backtest(&hand_made(), &options, &context, &params).expect("runs")
+        backtest(&hand_made(), &options, &context, &params)
     }
 
     fn date(text: &str) -> Date {
@@ -1210,5 +1247,80 @@ mod tests {
             }
             RawBacklog::Units(units) => panic!("expected a dated backlog, got {units}"),
         }
+    }
+
+    #[test]
+    fn a_us_direct_commercial_sale_is_on_contract_when_signed_and_takes_the_fms_delay() {
+        // A DCS contract signed 2022-01-01 is the production contract: the first launcher
+        // is built by 2023-01-09 (7.6 + 365 days), and the FMS delay (uniform 0-300 days,
+        // no DCS fit of its own) puts the median 150 days later, about 2023-06-08.
+        let text = format!(
+            "{HEADER}DCS-2022,Estonia,EST,USA,dcs,HIMARS,himars,6,,,,2022-01-01,,2023-06-01,,,\n"
+        );
+        let rows = timelines::read(text.as_bytes(), "hand-made").expect("valid");
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed {
+            lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
+            transport: BTreeMap::new(),
+        };
+        let params = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
+        let options = Options {
+            observed: observed(),
+            as_of: vec![AsOfKind::Loa],
+            calibration: CalibrationMode::Shipped,
+            trials: 2000,
+            seed: 1,
+        };
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+        };
+        let result = backtest(&rows, &options, &context, &params);
+        let forecast = &result.forecasts[0];
+        assert!(
+            near(forecast.first_delivery.p50, "2023-06-08", 8),
+            "{forecast:?}"
+        );
+        assert_eq!(forecast.outcome, Outcome::Inside);
+    }
+
+    #[test]
+    fn a_row_the_engine_refuses_is_listed_and_the_others_still_run() {
+        // An LOA dated before its notification: the engine refuses the milestones of the
+        // forecast as of the notification; the forecast as of the LOA (which knows only the
+        // LOA) and the other sales still run.
+        let text = format!(
+            "{HEADER}ODD-2022,Estonia,EST,USA,fms,HIMARS,himars,6,,,2022-06-01,2022-01-01,,,,,\n\
+             IN-2022,Estonia,EST,USA,fms,HIMARS,himars,6,,,,2022-01-01,,2023-08-01,,,\n"
+        );
+        let rows = timelines::read(text.as_bytes(), "hand-made").expect("valid CSV");
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed::default();
+        let params = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
+        let options = Options {
+            observed: observed(),
+            as_of: vec![AsOfKind::Notification, AsOfKind::Loa],
+            calibration: CalibrationMode::Shipped,
+            trials: 50,
+            seed: 1,
+        };
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+        };
+        let result = backtest(&rows, &options, &context, &params);
+        let refused = result
+            .skipped
+            .iter()
+            .find(|skipped| skipped.id == "ODD-2022")
+            .expect("listed");
+        assert_eq!(refused.as_of_kind, Some(AsOfKind::Notification));
+        assert!(refused.reason.contains("before"), "{}", refused.reason);
+        assert!(result.forecasts.iter().any(|f| f.id == "ODD-2022"));
+        assert!(result.forecasts.iter().any(|f| f.id == "IN-2022"));
     }
 }

@@ -455,16 +455,20 @@ impl Params {
     }
 
     /// The first-delivery delay for a case of this channel on this line: the line's own fit,
-    /// else the channel's.
+    /// else the channel's, else (a channel with no fit of its own, such as a US direct
+    /// commercial sale) the FMS fit: the delay is a production-side time, the same route
+    /// through the plant whoever signed the contract.
     pub fn first_delivery_delay(&self, channel: Channel, line: &str) -> Option<&RawDist> {
+        let of_channel = |channel: Channel| {
+            self.channels
+                .get(channel.as_str())
+                .and_then(|stages| stages.get("first_delivery_delay"))
+        };
         self.lines
             .get(line)
             .and_then(|params| params.first_delivery_delay.as_ref())
-            .or_else(|| {
-                self.channels
-                    .get(channel.as_str())
-                    .and_then(|stages| stages.get("first_delivery_delay"))
-            })
+            .or_else(|| of_channel(channel))
+            .or_else(|| of_channel(Channel::Fms))
     }
 }
 
@@ -787,6 +791,8 @@ fn delay_residuals(timelines: &[Timeline], observed: Date, explain: &Explain<'_>
         .iter()
         .filter_map(|timeline| {
             let line = timeline.line.clone()?;
+            // From the production contract where it is known (outside FMS the signed
+            // contract is the production contract), else from the LOA.
             let anchor = match (
                 timeline.milestones.production_contract,
                 timeline.milestones.loa,
@@ -795,6 +801,7 @@ fn delay_residuals(timelines: &[Timeline], observed: Date, explain: &Explain<'_>
                 (_, Some(loa)) if loa.date <= observed && timeline.channel == Channel::Fms => {
                     Anchor::Loa
                 }
+                (_, Some(signed)) if signed.date <= observed => Anchor::Contract,
                 _ => return None,
             };
             let predicted = explain(timeline, anchor)?;

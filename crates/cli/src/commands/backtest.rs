@@ -272,7 +272,7 @@ pub fn run_backtest(args: BacktestArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     let params = Params::shipped().context("the shipped calibration parameters")?;
-    let result = backtest::backtest(&rows, &options, &shipped.context(), &params)?;
+    let result = backtest::backtest(&rows, &options, &shipped.context(), &params);
     match args.format {
         Format::Json => output::print_json(&result),
         Format::Csv => output::print_csv(&FORECAST_COLUMNS, forecast_rows(&result)),
