@@ -1,12 +1,17 @@
 """The expedite forecast model written in SimPy, the way an analyst would build it.
 
 Reads the same scenario TOML as `expedite forecast` and plays the same model (issue 3,
-"Semantics"): paperwork stages drawn per case, the current stage conditioned on the days
-already spent, congressional review from the AECA 36(b) thresholds, one SimPy process per
-production line taking units from a priority store keyed by (tier, contract time, case id,
-line index, unit index) with the backlog first, lead time and transport. It exists to be
-timed against the Rust engine (bench/forecast.sh), so it stays plain: Python's `random`
-for draws; a conditioned PERT draw uses rejection (Python's standard library has no beta
+"Semantics", and issue 8): paperwork stages drawn per case, the current stage conditioned
+on the days already spent, congressional review from the AECA 36(b) thresholds; stages and
+deliveries given as milestones are facts. Each production line keeps an order book: one
+SimPy process per line from its book date (a dated backlog's date, what was ordered
+earlier queueing then; else the earliest of its orders' and cases' order dates; the start
+for a plain integer backlog), taking units from a priority store keyed by (tier, order
+time, orders before cases, case id, line index, unit index) with the backlog first; the
+rate plan is scaled by the line's realised rate multiplier and its ramp-ups slip, both
+drawn once per trial per line; a new configuration waits a first-delivery delay. Lead time and transport as before. It exists to be timed
+against the Rust engine (bench/forecast.sh), so it stays plain: Python's `random` for
+draws; a conditioned PERT draw uses rejection (Python's standard library has no beta
 inverse CDF) where the Rust engine inverts the distribution function.
 
     python3 forecast_simpy.py SCENARIO.toml [--trials N] [--seed S]
@@ -36,6 +41,12 @@ PAPERWORK = [
     "implemented",
 ]
 AFTER_CONTRACT = ["on_contract", "delivering", "delivered"]
+MILESTONE_STAGES = [
+    ("contract", "on_contract"),
+    ("loa", "implemented"),
+    ("notification", "congressional_review"),
+    ("request", "lor_received"),
+]
 NATO_PLUS_5 = {
     "ALB", "BEL", "BGR", "CAN", "HRV", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN",
     "ISL", "ITA", "LVA", "LTU", "LUX", "MNE", "NLD", "MKD", "NOR", "POL", "PRT", "ROU", "SVK",
@@ -65,12 +76,13 @@ class Dist:
 
     def maximum(self):
         s = self.spec
-        return {"fixed": s.get("days"), "lognormal": math.inf}.get(self.kind, s.get("max"))
+        return {"fixed": s.get("days", s.get("value")), "lognormal": math.inf}.get(
+            self.kind, s.get("max"))
 
     def sample(self, rng):
         s = self.spec
         if self.kind == "fixed":
-            return s["days"]
+            return s.get("days", s.get("value"))
         if self.kind == "uniform":
             return rng.uniform(s["min"], s["max"])
         if self.kind == "triangular":
@@ -114,6 +126,40 @@ def review_days(case):
     return 50 if needed else 0
 
 
+def case_facts(case, start):
+    """Stage, since, order date (days since start or None), delivered units per case line,
+    first recorded delivery, and whether every unit is delivered."""
+    milestones = case.get("milestones", {})
+    lines = case["lines"]
+    delivered = [0] * len(lines)
+    dates = []
+    for delivery in milestones.get("deliveries", []):
+        line_id = delivery.get("line")
+        index = next((i for i, l in enumerate(lines) if l["line"] == line_id), 0)
+        delivered[index] += delivery["units"]
+        dates.append((day(delivery["date"]) - start).days)
+    done = sum(delivered) >= sum(l["quantity"] for l in lines) and dates
+    stage, since = case.get("stage"), case.get("since")
+    if stage is None:
+        if dates:
+            stage, since = ("delivered", max(dates)) if done else ("delivering", min(dates))
+        else:
+            for key, name in MILESTONE_STAGES:
+                if key in milestones:
+                    stage, since = name, (day(milestones[key]) - start).days
+                    break
+    else:
+        since = (day(since) - start).days
+    order = None
+    if "contract" in milestones:
+        order = (day(milestones["contract"]) - start).days
+    elif stage in AFTER_CONTRACT:
+        order = since if stage == "on_contract" or "loa" not in milestones else (
+            day(milestones["loa"]) - start).days
+    first = min(dates) if dates else (since if stage in ("delivering", "delivered") else None)
+    return stage, since, order, delivered, first, stage == "delivered"
+
+
 class Model:
     def __init__(self, scenario):
         self.s = scenario
@@ -126,48 +172,119 @@ class Model:
         self.case_rank = {
             case["id"]: rank for rank, case in enumerate(sorted(scenario["cases"], key=lambda c: c["id"]))
         }
+        self.facts = [case_facts(case, self.start) for case in scenario["cases"]]
+        self.books = [self.book(i, line) for i, line in enumerate(scenario["lines"])]
+        self.line_dists = [
+            (Dist(line["rate_multiplier"]) if "rate_multiplier" in line else None,
+             Dist(line["ramp_slip"]) if "ramp_slip" in line else None,
+             Dist(line["first_delivery_delay"]) if "first_delivery_delay" in line else None)
+            for line in scenario["lines"]
+        ]
 
-    def segments(self, line):
-        """(start, units per day) from time 0 on; zero before the first step."""
-        points = [(0.0, 0.0)]
-        for step in line["rate"]:
+    def book(self, index, line):
+        """(book time, backlog units, backlog arrival time, orders) of a line."""
+        backlog = line.get("backlog", 0)
+        orders = [((day(o["date"]) - self.start).days, o.get("tier", 1), o["units"])
+                  for o in line.get("orders", [])]
+        if isinstance(backlog, int):
+            units, as_of, includes = backlog, 0, False
+        else:
+            units = backlog["units"]
+            as_of = (day(backlog["as_of"]) - self.start).days
+            includes = backlog.get("includes_cases", False)
+        if includes:
+            for case, (stage, _, order, delivered, _, done) in zip(self.s["cases"], self.facts):
+                if order is None or done or order > as_of:
+                    continue
+                for k, case_line in enumerate(case["lines"]):
+                    if case_line["line"] != line["id"]:
+                        continue
+                    by_then = sum(
+                        d["units"] for d in case.get("milestones", {}).get("deliveries", [])
+                        if (day(d["date"]) - self.start).days <= as_of
+                        and d.get("line", case["lines"][0]["line"]) == line["id"]
+                        and k == next(i for i, l in enumerate(case["lines"])
+                                      if l["line"] == line["id"]))
+                    units -= case_line["quantity"] - by_then
+        # A dated backlog opens the book on its date (earlier orders and cases queue then);
+        # dated orders alone open it on the earliest order or case order date; else the start.
+        book = 0
+        if not isinstance(backlog, int):
+            book = min(0, as_of)
+        elif orders:
+            book = min([0] + [o[0] for o in orders])
+            for case, (stage, _, order, delivered, _, done) in zip(self.s["cases"], self.facts):
+                if order is None or done:
+                    continue
+                if any(l["line"] == line["id"] and l["quantity"] > delivered[k]
+                       for k, l in enumerate(case["lines"])):
+                    book = min(book, order)
+        return book, max(units, 0), as_of, orders
+
+    def segments(self, line, book, multiplier, slip):
+        """(start, units per day) from the line's book time on; zero before the first step."""
+        steps = []
+        for k, step in enumerate(line["rate"]):
             t = (day(step["from"]) - self.start).days
-            rate = step["per_year"] / 365
-            if t <= 0:
-                points[0] = (0.0, rate)
-            else:
-                points.append((float(t), rate))
-        return points
+            if k > 0 and step["per_year"] > line["rate"][k - 1]["per_year"]:
+                t += slip
+            steps.append((t, step["per_year"]))
+        points = sorted({book} | {t for t, _ in steps if t >= book})
+        out = []
+        for t in points:
+            rate = 0.0
+            for k, (from_t, per_year) in enumerate(steps):
+                if from_t <= t:
+                    rate = per_year  # the latest step in the plan wins
+            out.append((t, rate * multiplier / 365))
+        return out
 
     def trial(self, rng):
-        env = simpy.Environment()
+        origin = min(book for book, _, _, _ in self.books)
+        env = simpy.Environment(initial_time=origin)
         cases = self.s["cases"]
         stores = [simpy.PriorityStore(env) for _ in self.s["lines"]]
-        results = [dict(contract=None, first=math.inf, lines={}) for _ in cases]
+        results = [dict(contract=None, lines={}) for _ in cases]
+        draws = [
+            (m.sample(rng) if m else 1.0, s.sample(rng) if s else 0.0)
+            for m, s, _ in self.line_dists
+        ]
         for index, line in enumerate(self.s["lines"]):
-            for unit in range(line.get("backlog", 0)):
-                stores[index].put(simpy.PriorityItem((0, -math.inf, -1, 0, unit), None))
+            env.process(self.book_process(env, index, stores[index]))
         for index, case in enumerate(cases):
             env.process(self.case_process(env, index, case, stores, results, rng))
         for index, line in enumerate(self.s["lines"]):
-            env.process(self.line_process(env, line, stores[index], results))
+            book = self.books[index][0]
+            segments = self.segments(line, book, *draws[index])
+            env.process(self.line_process(env, line, book, segments, stores[index], results))
         env.run()
         return results
 
+    def book_process(self, env, index, store):
+        """Puts the backlog block and the orders in the queue at their dates."""
+        book, units, as_of, orders = self.books[index]
+        arrivals = [(max(as_of, book), (-1, 0, 0, 0, 0, 0), units)] if units else []
+        arrivals += [(t, (tier, t, 0, k, 0, 0), n) for k, (t, tier, n) in enumerate(orders)]
+        for t, key, n in sorted(arrivals, key=lambda a: a[0]):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            for unit in range(n):
+                store.put(simpy.PriorityItem(key[:5] + (unit,), None))
+
     def case_process(self, env, index, case, stores, results, rng):
-        channel = self.channels.get(case.get("channel", "fms"), {})
-        stage = case["stage"]
-        since = (day(case["since"]) - self.start).days
+        channel_name = case.get("channel", "fms")
+        channel = self.channels.get(channel_name, {})
+        stage, since, order, delivered, first, done = self.facts[index]
         transport = channel.get("transport")
-        if stage == "delivered":
+        if done:
             return
-        if stage in AFTER_CONTRACT:
-            contract = float(since)
+        if order is not None:
+            contract = float(order)
         else:
             contract = 0.0
             for name in PAPERWORK[PAPERWORK.index(stage):]:
                 elapsed = -since if name == stage else 0
-                if name == "congressional_review" and case.get("channel", "fms") == "fms":
+                if name == "congressional_review" and channel_name == "fms":
                     contract += max(review_days(case) - elapsed, 0)
                 elif name in channel:
                     contract += channel[name].remaining(elapsed, rng)
@@ -175,18 +292,26 @@ class Model:
         result["contract"] = contract
         result["transport"] = [transport.sample(rng) if transport else 0.0 for _ in case["lines"]]
         result["first_transport"] = transport.sample(rng) if transport else 0.0
+        delay = None
+        if case.get("new_configuration", True) and first is None:
+            delay = next((self.line_dists[self.line_index[l["line"]]][2] for l in case["lines"]
+                          if self.line_dists[self.line_index[l["line"]]][2]), None) or channel.get(
+                "first_delivery_delay")
+        result["delay"] = delay.sample(rng) if delay else 0.0
+        result["first_known"] = first
         if contract > env.now:
             yield env.timeout(contract - env.now)
         tier = case.get("tier", 1)
         for line_number, line in enumerate(case["lines"]):
             store = stores[self.line_index[line["line"]]]
-            for unit in range(line["quantity"]):
-                key = (tier, contract, self.case_rank[case["id"]], line_number, unit)
+            for unit in range(line["quantity"] - delivered[line_number]):
+                key = (tier, contract, 1, self.case_rank[case["id"]], line_number, unit)
                 store.put(simpy.PriorityItem(key, (index, line_number, line["quantity"])))
 
-    def line_process(self, env, line, store, results):
-        segments = self.segments(line)
+    def line_process(self, env, line, book, segments, store, results):
         lead = line.get("lead_time_days", 0)
+        if book > env.now:
+            yield env.timeout(book - env.now)
         while True:
             item = yield store.get()
             yield env.timeout(self.work_time(segments, env.now))
@@ -212,6 +337,18 @@ class Model:
             t, i = end, i + 1
 
 
+def final_delivery(result):
+    """Final delivery (days since start) of a case from one trial, never before the start."""
+    if result.get("contract") is None:
+        return 0.0
+    built = [result["lines"].get(k) for k in range(len(result["transport"]))]
+    final = max((b[2] + t for b, t in zip(built, result["transport"]) if b), default=0.0)
+    if result["first_known"] is None and result["delay"]:
+        first = min((b[0] for b in built if b), default=0.0)
+        final = max(final, first + result["first_transport"] + result["delay"])
+    return max(final, 0.0)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario")
@@ -227,12 +364,7 @@ def main():
         began = time.perf_counter()
         results = model.trial(rng)
         seconds.append(time.perf_counter() - began)
-        finals.append([
-            max((done[2] + t for done, t in zip(
-                (r["lines"].get(k, [0, 0, 0.0]) for k in range(len(r["transport"]))), r["transport"])),
-                default=0.0)
-            for r in results[:5]
-        ])
+        finals.append([final_delivery(r) for r in results[:5]])
     print(json.dumps({
         "trials": args.trials,
         "seconds_per_trial": seconds,

@@ -174,7 +174,6 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 #[derive(Debug, Clone)]
 pub struct Table {
     inner: comfy_table::Table,
-    has_header: bool,
 }
 
 impl Deref for Table {
@@ -241,26 +240,35 @@ impl Table {
         if settings.styled {
             table.to_string()
         } else {
-            let _ = self.has_header;
             table.trim_fmt()
         }
     }
 
-    /// For each column, the width of its widest cell where every body cell is one token (no
-    /// whitespace): such a column is never narrower, so its values never break.
+    /// For each column whose body cells are all single tokens (no whitespace), the width of
+    /// its widest cell or header word: such a column is never narrower, so its values never
+    /// break and neither do the words of its heading.
     fn whole_token_widths(&self) -> Vec<Option<u16>> {
-        let columns = self
+        let width = |text: &str| u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
+        let header: Vec<String> = self
             .inner
             .header()
-            .map_or(0, comfy_table::Row::cell_count)
-            .max(
-                self.inner
-                    .row_iter()
-                    .map(comfy_table::Row::cell_count)
-                    .max()
-                    .unwrap_or(0),
-            );
-        let mut widths: Vec<Option<u16>> = vec![Some(0); columns];
+            .map(|row| row.cell_iter().map(comfy_table::Cell::content).collect())
+            .unwrap_or_default();
+        let columns = self
+            .inner
+            .row_iter()
+            .map(comfy_table::Row::cell_count)
+            .max()
+            .unwrap_or(0)
+            .max(header.len());
+        let mut widths: Vec<Option<u16>> = (0..columns)
+            .map(|index| {
+                let longest_word = header
+                    .get(index)
+                    .and_then(|text| text.split_whitespace().map(width).max());
+                Some(longest_word.unwrap_or(0))
+            })
+            .collect();
         for row in self.inner.row_iter() {
             for (index, cell) in row.cell_iter().enumerate() {
                 let content = cell.content();
@@ -269,9 +277,8 @@ impl Table {
                 };
                 if content.split_whitespace().nth(1).is_some() {
                     *slot = None;
-                } else if let Some(width) = slot {
-                    let cell_width = u16::try_from(content.trim().chars().count()).unwrap_or(0);
-                    *width = (*width).max(cell_width);
+                } else if let Some(widest) = slot {
+                    *widest = (*widest).max(width(content.trim()));
                 }
             }
         }
@@ -289,17 +296,13 @@ impl fmt::Display for Table {
 pub fn table(header: &[&str]) -> Table {
     let mut inner = comfy_table::Table::new();
     inner.set_header(header.iter().copied());
-    Table {
-        inner,
-        has_header: true,
-    }
+    Table { inner }
 }
 
 /// A two-column table of labelled values, without a header row.
 pub fn key_value_table() -> Table {
     Table {
         inner: comfy_table::Table::new(),
-        has_header: false,
     }
 }
 

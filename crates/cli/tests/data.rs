@@ -279,7 +279,7 @@ fn demo_runs_end_to_end_with_few_trials() {
         .assert()
         .success()
         .stdout(predicate::str::contains("ASSUMPTIONS"))
-        .stdout(predicate::str::contains("backlog (assumed)"))
+        .stdout(predicate::str::contains("backlog (units as of date)"))
         .stdout(predicate::str::contains("POL-2023-02-07-himars"));
 }
 
@@ -304,4 +304,87 @@ fn demo_template_can_be_printed_changed_and_read_back() {
     );
     assert_eq!(demo["assumptions"]["rate_increases"], serde_json::json!([]));
     std::fs::remove_file(&path).expect("remove the copy");
+}
+
+#[test]
+fn demo_marks_facts_and_assumptions_and_shows_band_parts_in_json() {
+    let demo = json(expedite().args(["demo", "--trials", "30", "--format", "json"]));
+    let cases = demo["cases"].as_array().expect("cases");
+    let estonia = cases
+        .iter()
+        .find(|c| c["id"] == "EST-2022-07-15-himars")
+        .expect("Estonia's HIMARS");
+    assert_eq!(estonia["stage"], "delivered");
+    assert_eq!(estonia["since"], "2025-04-30");
+    assert_eq!(estonia["stage_provenance"], "fact");
+    assert_eq!(estonia["facts"]["timeline"], "EST-HIMARS-2022");
+    assert_eq!(estonia["base"]["p50"], "2025-04-30");
+    for case in cases {
+        assert!(
+            ["fact", "assumed"].contains(&case["stage_provenance"].as_str().expect("a mark")),
+            "{}",
+            case["id"]
+        );
+        let parts = &case["base_forecast"]["band_parts"]["final_delivery"];
+        for part in ["paperwork", "rate", "slip", "delay", "transport"] {
+            assert!(parts[part].is_i64(), "{}: {part} in {parts}", case["id"]);
+        }
+    }
+    let lines = demo["assumptions"]["lines"].as_array().expect("lines");
+    let f35 = lines.iter().find(|l| l["id"] == "f35").expect("F-35");
+    assert_eq!(f35["backlog"]["units"], 416);
+    assert_eq!(f35["backlog"]["provenance"], "fact");
+}
+
+#[test]
+fn demo_with_the_same_seed_gives_the_same_results() {
+    let run = |seed: &str| {
+        expedite()
+            .args(["demo", "--trials", "40", "--format", "csv", "--seed", seed])
+            .output()
+            .expect("runs")
+            .stdout
+    };
+    assert_eq!(run("7"), run("7"));
+    assert_ne!(run("7"), run("8"), "another seed draws other numbers");
+}
+
+#[test]
+fn demo_refuses_a_chart_it_cannot_write_before_simulating() {
+    expedite()
+        .args([
+            "demo",
+            "--trials",
+            "10",
+            "--chart",
+            "/no/such/folder/demo.svg",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--chart /no/such/folder/demo.svg"))
+        .stderr(predicate::str::contains("does not exist"));
+}
+
+#[test]
+fn demo_template_errors_name_the_file_and_the_field_with_exit_code_2() {
+    let template = expedite()
+        .args(["demo", "--print-template"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(template.stdout).expect("UTF-8");
+    let path = std::env::temp_dir().join(format!("expedite-bad-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        text.replacen("backlog_years = 1.5", "backlog_years = -1.5", 1),
+    )
+    .expect("write");
+    expedite()
+        .args(["demo", "--trials", "10", "--template"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(path.display().to_string()))
+        .stderr(predicate::str::contains("lines.himars.backlog_years"))
+        .stderr(predicate::str::contains("9999").not());
+    std::fs::remove_file(&path).expect("remove");
 }

@@ -11,12 +11,16 @@
 //! - [`case`]: case identifiers, agencies, channels, case lines.
 //! - [`stage`]: the stages of a case.
 //! - [`machine`]: the stage machine, `(case, event) -> Result<case, TransitionError>`.
+//! - [`alerts`]: deadline alerts (SAMM targets, congressional review, offer expiry).
+//! - [`metrics`]: quarterly case-execution metrics per phase, computed from cases.
 //! - [`rules`]: dated rule sets: AECA §36(b) congressional notification and the SAMM time
 //!   standards, loaded from TOML files compiled into the crate.
 
+pub mod alerts;
 pub mod case;
 pub mod country;
 pub mod machine;
+pub mod metrics;
 pub mod money;
 pub mod rules;
 pub mod stage;

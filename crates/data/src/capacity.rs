@@ -4,7 +4,13 @@
 //!
 //! The catalog lives in `data/capacity/lines.toml` (in this crate, compiled in); its
 //! header states the rules it keeps: no invented numbers, rates and dates as published,
-//! `kind` = reported, capacity or target, source numbers from the FMS process reference §6.
+//! `kind` = reported, capacity or target, sources from the FMS process reference §6 (by
+//! number) and its 2025–2026 update §4 (by name). Besides rates, a line may state backlogs
+//! (units on order and not delivered, as of a date), dated orders with their delivery window,
+//! and a contract-to-delivery lead time (for a line whose unit rate is not published).
+//!
+//! Every fact carries the date it was stated, so that [`Catalog::as_known_on`] can give the
+//! catalog as it was known on a past day (a back-test must not use later announcements).
 
 use std::collections::BTreeMap;
 
@@ -40,10 +46,65 @@ pub struct RateStep {
     pub units_per_year: f64,
     /// The figure and its date as the source gives them.
     pub as_published: String,
-    /// Source numbers of the FMS process reference.
-    pub sources: Vec<u32>,
+    /// Source keys of the catalog's `[sources]`.
+    pub sources: Vec<String>,
     /// How `from` was read from the published date, where it needed reading.
     pub date_note: Option<String>,
+    /// The day the figure was stated (published): the latest day by which its source had
+    /// published it, so that nothing is known before it really was.
+    pub stated: Date,
+}
+
+/// Units on order and not yet delivered, as of a date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Backlog {
+    /// Units.
+    pub units: u32,
+    /// The day the count holds for.
+    pub as_of: Date,
+    /// The day it was stated.
+    pub stated: Date,
+    /// The figure as the source gives it.
+    pub as_published: String,
+    /// Source keys.
+    pub sources: Vec<String>,
+}
+
+/// A dated order on a line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Order {
+    /// The day it was placed (contract award).
+    pub date: Date,
+    /// Units, where the source gives them.
+    pub units: Option<u32>,
+    /// Who ordered (ISO3 codes or words).
+    pub customer: String,
+    /// First delivery planned, where stated.
+    pub deliveries_from: Option<Date>,
+    /// Completion planned, where stated.
+    pub deliveries_to: Option<Date>,
+    /// The day it was stated.
+    pub stated: Date,
+    /// The facts as the source gives them.
+    pub as_published: String,
+    /// Source keys.
+    pub sources: Vec<String>,
+}
+
+/// Months from the production contract to the first delivery, as reported (for a line
+/// whose unit rate is not published).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadTime {
+    /// Shortest reported.
+    pub months_min: f64,
+    /// Longest reported.
+    pub months_max: f64,
+    /// The day it was stated.
+    pub stated: Date,
+    /// The facts as the source gives them.
+    pub as_published: String,
+    /// Source keys.
+    pub sources: Vec<String>,
 }
 
 /// A production line.
@@ -57,8 +118,14 @@ pub struct Line {
     pub unit: String,
     /// Who builds it, where a source says.
     pub producer: Option<String>,
-    /// Rate steps in date order.
+    /// Rate steps in date order (empty for a line known only by its lead time).
     pub rates: Vec<RateStep>,
+    /// Stated backlogs, in `as_of` order.
+    pub backlogs: Vec<Backlog>,
+    /// Dated orders, in date order.
+    pub orders: Vec<Order>,
+    /// The reported contract-to-first-delivery time, where no unit rate is published.
+    pub lead_time: Option<LeadTime>,
     /// Further published facts and disagreements.
     pub notes: Option<String>,
 }
@@ -87,6 +154,41 @@ impl Line {
         self.rates
             .iter()
             .filter(|step| step.kind == RateKind::Target)
+    }
+
+    /// The latest stated backlog that holds on or before `date`.
+    pub fn backlog_on(&self, date: Date) -> Option<&Backlog> {
+        self.backlogs
+            .iter()
+            .filter(|backlog| backlog.as_of <= date)
+            .max_by_key(|backlog| backlog.as_of)
+    }
+
+    /// The line as known on `day`: only the rate steps, backlogs, orders and lead time
+    /// stated on or before it.
+    pub fn as_known_on(&self, day: Date) -> Line {
+        Line {
+            rates: self
+                .rates
+                .iter()
+                .filter(|step| step.stated <= day)
+                .cloned()
+                .collect(),
+            backlogs: self
+                .backlogs
+                .iter()
+                .filter(|backlog| backlog.stated <= day)
+                .cloned()
+                .collect(),
+            orders: self
+                .orders
+                .iter()
+                .filter(|order| order.stated <= day)
+                .cloned()
+                .collect(),
+            lead_time: self.lead_time.clone().filter(|lead| lead.stated <= day),
+            ..self.clone()
+        }
     }
 }
 
@@ -120,8 +222,9 @@ pub struct Catalog {
     pub lines: Vec<Line>,
     /// The mapping rules, in order.
     pub mappings: Vec<Mapping>,
-    /// Reference source number → title and address.
-    pub sources: BTreeMap<u32, String>,
+    /// Source key (a reference §6 number, or a name for the update's facts) → title and
+    /// address.
+    pub sources: BTreeMap<String, String>,
 }
 
 impl Catalog {
@@ -148,12 +251,7 @@ impl Catalog {
             input: input.to_owned(),
             problem,
         };
-        let sources: BTreeMap<u32, String> = file
-            .sources
-            .into_iter()
-            .map(|(number, text)| number.parse().map(|n| (n, text)))
-            .collect::<Result<_, _>>()
-            .map_err(|_| invalid("source keys must be reference numbers".to_owned()))?;
+        let sources: BTreeMap<String, String> = file.sources;
         let lines = file
             .line
             .into_iter()
@@ -172,6 +270,21 @@ impl Catalog {
             mappings: file.mapping,
             sources,
         })
+    }
+
+    /// The catalog as it was known on `day`: every rate step, backlog, order and lead time
+    /// stated after `day` is dropped (see [`Line::as_known_on`]); lines and mappings stay,
+    /// so a line may be left with no rate at all. A back-test forecasting as of a past day
+    /// uses this, so that no later announcement leaks into the forecast.
+    pub fn as_known_on(&self, day: Date) -> Catalog {
+        Catalog {
+            lines: self
+                .lines
+                .iter()
+                .map(|line| line.as_known_on(day))
+                .collect(),
+            ..self.clone()
+        }
     }
 
     /// The line with this id.
@@ -248,6 +361,25 @@ struct CatalogFile {
     sources: BTreeMap<String, String>,
 }
 
+/// A source as cited: a reference §6 number (`122`) or a name (`"u4-f35"`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SourceKey {
+    Number(u32),
+    Name(String),
+}
+
+fn source_keys<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let keys = Vec::<SourceKey>::deserialize(deserializer)?;
+    Ok(keys
+        .into_iter()
+        .map(|key| match key {
+            SourceKey::Number(number) => number.to_string(),
+            SourceKey::Name(name) => name,
+        })
+        .collect())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LineEntry {
@@ -255,10 +387,16 @@ struct LineEntry {
     system: String,
     unit: String,
     producer: Option<String>,
-    #[serde(default)]
-    producer_sources: Vec<u32>,
+    #[serde(default, deserialize_with = "source_keys")]
+    producer_sources: Vec<String>,
     notes: Option<String>,
+    #[serde(default)]
     rate: Vec<RateEntry>,
+    #[serde(default)]
+    backlog: Vec<BacklogEntry>,
+    #[serde(default)]
+    order: Vec<OrderEntry>,
+    lead_time: Option<LeadTimeEntry>,
 }
 
 #[derive(Deserialize)]
@@ -269,14 +407,68 @@ struct RateEntry {
     units_per_year: Option<f64>,
     units_per_month: Option<f64>,
     as_published: String,
-    sources: Vec<u32>,
+    #[serde(deserialize_with = "source_keys")]
+    sources: Vec<String>,
     date_note: Option<String>,
+    stated: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BacklogEntry {
+    units: u32,
+    as_of: String,
+    stated: String,
+    as_published: String,
+    #[serde(deserialize_with = "source_keys")]
+    sources: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderEntry {
+    date: String,
+    units: Option<u32>,
+    customer: String,
+    deliveries_from: Option<String>,
+    deliveries_to: Option<String>,
+    stated: String,
+    as_published: String,
+    #[serde(deserialize_with = "source_keys")]
+    sources: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeadTimeEntry {
+    months_min: f64,
+    months_max: f64,
+    stated: String,
+    as_published: String,
+    #[serde(deserialize_with = "source_keys")]
+    sources: Vec<String>,
+}
+
+fn date_of(id: &str, field: &str, text: &str) -> Result<Date, String> {
+    text.parse()
+        .map_err(|_| format!("line '{id}': {field} '{text}' is not YYYY-MM-DD"))
 }
 
 impl LineEntry {
-    fn check(self, sources: &BTreeMap<u32, String>) -> Result<Line, String> {
+    fn check(self, sources: &BTreeMap<String, String>) -> Result<Line, String> {
         let id = self.id;
-        let cited = |numbers: &[u32]| numbers.iter().find(|n| !sources.contains_key(n)).copied();
+        let cited = |keys: &[String]| keys.iter().find(|key| !sources.contains_key(*key)).cloned();
+        let check_sources = |what: &str, keys: &[String]| {
+            if keys.is_empty() {
+                return Err(format!("line '{id}' {what}: every number needs a source"));
+            }
+            match cited(keys) {
+                Some(missing) => Err(format!(
+                    "line '{id}' {what}: source [{missing}] is not listed in [sources]"
+                )),
+                None => Ok(()),
+            }
+        };
         if self.producer.is_some() && self.producer_sources.is_empty() {
             return Err(format!("line '{id}': producer without a source"));
         }
@@ -318,15 +510,77 @@ impl LineEntry {
                 as_published: rate.as_published,
                 sources: rate.sources,
                 date_note: rate.date_note,
+                stated: date_of(&id, "rate stated", &rate.stated)?,
             });
         }
         rates.sort_by_key(|step| step.from);
+        let mut backlogs = Vec::new();
+        for backlog in self.backlog {
+            let as_of = date_of(&id, "backlog as_of", &backlog.as_of)?;
+            check_sources(&format!("backlog {as_of}"), &backlog.sources)?;
+            backlogs.push(Backlog {
+                units: backlog.units,
+                as_of,
+                stated: date_of(&id, "backlog stated", &backlog.stated)?,
+                as_published: backlog.as_published,
+                sources: backlog.sources,
+            });
+        }
+        backlogs.sort_by_key(|backlog| backlog.as_of);
+        let mut orders = Vec::new();
+        for order in self.order {
+            let date = date_of(&id, "order date", &order.date)?;
+            check_sources(&format!("order {date}"), &order.sources)?;
+            let optional = |field: &str, text: Option<String>| {
+                text.map(|text| date_of(&id, field, &text)).transpose()
+            };
+            orders.push(Order {
+                date,
+                units: order.units,
+                customer: order.customer,
+                deliveries_from: optional("order deliveries_from", order.deliveries_from)?,
+                deliveries_to: optional("order deliveries_to", order.deliveries_to)?,
+                stated: date_of(&id, "order stated", &order.stated)?,
+                as_published: order.as_published,
+                sources: order.sources,
+            });
+        }
+        orders.sort_by_key(|order| order.date);
+        let lead_time = match self.lead_time {
+            Some(lead) => {
+                check_sources("lead_time", &lead.sources)?;
+                if !(lead.months_min.is_finite()
+                    && lead.months_min > 0.0
+                    && lead.months_max >= lead.months_min)
+                {
+                    return Err(format!(
+                        "line '{id}' lead_time: months_min must be above zero and at most months_max"
+                    ));
+                }
+                Some(LeadTime {
+                    months_min: lead.months_min,
+                    months_max: lead.months_max,
+                    stated: date_of(&id, "lead_time stated", &lead.stated)?,
+                    as_published: lead.as_published,
+                    sources: lead.sources,
+                })
+            }
+            None => None,
+        };
+        if rates.is_empty() && lead_time.is_none() {
+            return Err(format!(
+                "line '{id}': give at least one rate step, or a lead_time where no rate is published"
+            ));
+        }
         Ok(Line {
             id,
             system: self.system,
             unit: self.unit,
             producer: self.producer,
             rates,
+            backlogs,
+            orders,
+            lead_time,
             notes: self.notes,
         })
     }

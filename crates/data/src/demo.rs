@@ -3,7 +3,7 @@
 //! the expedite policy), each labelled as an assumption or sourced in the file.
 //!
 //! The file is `data/demo/scenario-template.toml`, compiled in. This crate only ships it;
-//! the CLI reads it with the forecast engine's types.
+//! `expedite_portfolio::template` reads and checks it.
 
 /// The shipped template (TOML).
 pub const SCENARIO_TEMPLATE: &str = include_str!("../data/demo/scenario-template.toml");

@@ -891,21 +891,26 @@ fn compile_line(
     }
 }
 
-/// The day a line's order book opens (issue 8 §1). A line with a dated book (a dated
-/// backlog or dated orders) opens at the earliest of the backlog's date, its orders' dates
-/// and its cases' order dates, so production between then and the start drains the queue
-/// before the forecast begins; cases that a backlog with `includes_cases` already holds do
-/// not open it earlier than the backlog's date. A line without one (the plain integer
-/// backlog, which states the queue on the start) opens on the start.
+/// The day a line's order book opens (issue 8 §1), so that production between then and
+/// the start drains the queue before the forecast begins:
+///
+/// - a backlog stated as of a date opens it on that date: the statement is what the queue
+///   held then, so nothing before it is simulated, and orders and cases dated earlier join
+///   the queue on that date, in their order, behind the backlog (building them earlier
+///   would deliver units the facts do not record);
+/// - a line with dated orders and no dated backlog opens on the earliest of its orders'
+///   and its cases' order dates;
+/// - a line with neither (the plain integer backlog, which states the queue on the start)
+///   opens on the start.
 fn book_date(scenario: &Scenario, index: usize, line: &Line) -> Date {
     let start = scenario.start;
-    if !line.has_dated_book() {
+    if let Some(as_of) = line.backlog_as_of {
+        return as_of.min(start);
+    }
+    if line.orders.is_empty() {
         return start;
     }
     let mut earliest = start;
-    if let Some(as_of) = line.backlog_as_of {
-        earliest = earliest.min(as_of);
-    }
     for order in &line.orders {
         earliest = earliest.min(order.date);
     }
@@ -917,9 +922,7 @@ fn book_date(scenario: &Scenario, index: usize, line: &Line) -> Date {
             .lines
             .iter()
             .any(|case_line| case_line.line == index && case_line.delivered < case_line.quantity);
-        let held_by_backlog =
-            line.backlog_includes_cases && line.backlog_as_of.is_some_and(|as_of| ordered <= as_of);
-        if builds_here && !held_by_backlog && !case.is_delivered() {
+        if builds_here && !case.is_delivered() {
             earliest = earliest.min(ordered);
         }
     }

@@ -1,6 +1,8 @@
 //! A synthetic portfolio for benchmarks and demos: many cases over many lines, in mixed
-//! stages, channels and tiers. The numbers are plausible, not real: real portfolios come
-//! from the data crate's DSCA notifications.
+//! stages, channels and tiers, with every key of issue 8's order book: backlogs stated as
+//! of a date (holding the cases ordered by then), other customers' orders, rate
+//! multipliers, ramp slips, first-delivery delays and milestones. The numbers are
+//! plausible, not real: real portfolios come from the data crate's DSCA notifications.
 
 use std::collections::BTreeMap;
 
@@ -9,9 +11,15 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::scenario::{
-    RawCase, RawCaseLine, RawDate, RawDist, RawLine, RawPolicy, RawRateChange, RawRateStep,
-    RawScenario, RawTierChange,
+    RawBacklog, RawCase, RawCaseLine, RawDate, RawDatedBacklog, RawDelivery, RawDist, RawLine,
+    RawMilestones, RawMultiplier, RawOrder, RawPolicy, RawRateChange, RawRateStep, RawScenario,
+    RawTierChange,
 };
+
+/// The start of every generated portfolio.
+const START: (i16, i8, i8) = (2025, 3, 1);
+/// The day every generated backlog is stated as of.
+const BACKLOG_AS_OF: &str = "2025-01-01";
 
 /// Purchasers drawn from: NATO allies and partners that buy through FMS.
 const PURCHASERS: [&str; 16] = [
@@ -50,9 +58,11 @@ pub fn portfolio(spec: PortfolioSpec) -> RawScenario {
     let lines: Vec<RawLine> = (0..spec.lines.max(1))
         .map(|index| line(index, &mut rng))
         .collect();
-    let cases = (0..spec.cases)
+    let cases: Vec<RawCase> = (0..spec.cases)
         .map(|index| case(index, &lines, &mut rng))
         .collect();
+    let mut lines = lines;
+    hold_cases_in_backlogs(&mut lines, &cases);
     RawScenario {
         name: format!(
             "Synthetic portfolio: {} cases over {} lines (generator seed {})",
@@ -103,6 +113,10 @@ fn channels() -> BTreeMap<String, BTreeMap<String, RawDist>> {
         ),
         ("implemented".to_owned(), dist_pert(60.0, 180.0, 720.0)),
         ("transport".to_owned(), RawDist::Fixed { days: 30.0 }),
+        (
+            "first_delivery_delay".to_owned(),
+            dist_pert(30.0, 120.0, 540.0),
+        ),
     ]);
     let g2g = BTreeMap::from([
         ("loa_development".to_owned(), dist_pert(20.0, 45.0, 120.0)),
@@ -137,10 +151,27 @@ fn channels() -> BTreeMap<String, BTreeMap<String, RawDist>> {
 fn line(index: usize, rng: &mut ChaCha8Rng) -> RawLine {
     let per_year = f64::from(rng.random_range(50_u32..=150)) * 10.0;
     let growth = 1.0 + f64::from(rng.random_range(0_u32..=50)) / 100.0;
+    let orders = (0..rng.random_range(0_u32..=2))
+        .map(|_| RawOrder {
+            date: RawDate(format!(
+                "{}-{:02}-01",
+                rng.random_range(2025_u32..=2027),
+                rng.random_range(1_u32..=12)
+            )),
+            units: i64::from(rng.random_range(10_u32..=200)),
+            tier: Some(i64::from(rng.random_range(1_u32..=2))),
+            customer: Some("US Army".to_owned()),
+        })
+        .collect();
     RawLine {
         id: format!("line-{index:02}"),
         name: format!("Production line {index}"),
-        backlog: i64::from(rng.random_range(0_u32..=1000)).into(),
+        backlog: RawBacklog::Dated(RawDatedBacklog {
+            units: i64::from(rng.random_range(0_u32..=1000)),
+            as_of: BACKLOG_AS_OF.into(),
+            includes_cases: true,
+        }),
+        orders,
         lead_time_days: f64::from(rng.random_range(90_u32..=540)),
         rate: vec![
             RawRateStep {
@@ -151,10 +182,17 @@ fn line(index: usize, rng: &mut ChaCha8Rng) -> RawLine {
             RawRateStep {
                 from: RawDate(format!("{}-01-01", rng.random_range(2026_u32..=2029))),
                 per_year: (per_year * growth).round(),
-                announced: None,
+                announced: Some("2024-06-01".into()),
             },
         ],
-        ..RawLine::default()
+        rate_multiplier: Some(RawMultiplier::Lognormal {
+            median: 0.9,
+            p90: 1.0 + f64::from(rng.random_range(0_u32..=20)) / 100.0,
+        }),
+        ramp_slip: Some(dist_pert(0.0, 90.0, 365.0)),
+        first_delivery_delay: index
+            .is_multiple_of(5)
+            .then(|| dist_pert(60.0, 240.0, 900.0)),
     }
 }
 
@@ -167,15 +205,15 @@ fn case(index: usize, lines: &[RawLine], rng: &mut ChaCha8Rng) -> RawCase {
         _ => None,
     };
     let days_in_stage = rng.random_range(0_i64..=400);
-    let since = jiff::civil::date(2025, 3, 1)
-        .checked_sub(
-            jiff::Span::new()
-                .try_days(days_in_stage)
-                .unwrap_or_default(),
-        )
-        .unwrap_or_default();
+    let start = jiff::civil::date(START.0, START.1, START.2);
+    let days_before = |days: i64| {
+        start
+            .checked_sub(jiff::Span::new().try_days(days).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let since = days_before(days_in_stage);
     let line_count = rng.random_range(1_usize..=3);
-    let case_lines = (0..line_count)
+    let case_lines: Vec<RawCaseLine> = (0..line_count)
         .map(|_| RawCaseLine {
             line: lines[rng.random_range(0..lines.len())].id.clone(),
             quantity: i64::from(rng.random_range(1_u32..=40)),
@@ -185,6 +223,36 @@ fn case(index: usize, lines: &[RawLine], rng: &mut ChaCha8Rng) -> RawCase {
             category: None,
         })
         .collect();
+    // Facts: a signed LOA, a contract, the first units delivered; the stage and its date
+    // follow from them.
+    let milestones = match stage {
+        Stage::Implemented => Some(RawMilestones {
+            loa: Some(RawDate(since.to_string())),
+            ..RawMilestones::default()
+        }),
+        Stage::OnContract => Some(RawMilestones {
+            contract: Some(RawDate(since.to_string())),
+            ..RawMilestones::default()
+        }),
+        Stage::Delivering => Some(RawMilestones {
+            contract: Some(RawDate(days_before(days_in_stage + 300).to_string())),
+            deliveries: vec![RawDelivery {
+                date: RawDate(since.to_string()),
+                units: (case_lines[0].quantity / 2).max(1),
+                line: Some(case_lines[0].line.clone()),
+            }],
+            ..RawMilestones::default()
+        }),
+        _ => None,
+    };
+    let (stage, since) = if milestones.is_some() {
+        (None, None)
+    } else {
+        (
+            Some(stage.as_str().to_owned()),
+            Some(RawDate(since.to_string())),
+        )
+    };
     RawCase {
         id: format!(
             "{}-{}-{index:04}",
@@ -193,11 +261,50 @@ fn case(index: usize, lines: &[RawLine], rng: &mut ChaCha8Rng) -> RawCase {
         ),
         purchaser: purchaser.to_owned(),
         channel,
-        stage: Some(stage.as_str().to_owned()),
-        since: Some(RawDate(since.to_string())),
+        stage,
+        since,
         tier: Some(i64::from(rng.random_range(1_u32..=3))),
+        new_configuration: Some(rng.random_bool(0.5)),
+        milestones,
         lines: case_lines,
-        ..RawCase::default()
+    }
+}
+
+/// Adds to each line's stated backlog the undelivered units of the cases ordered by its
+/// date, which `includes_cases = true` says it holds (so the file is valid whatever the
+/// draws).
+fn hold_cases_in_backlogs(lines: &mut [RawLine], cases: &[RawCase]) {
+    for line in lines {
+        let RawBacklog::Dated(backlog) = &mut line.backlog else {
+            continue;
+        };
+        let as_of = backlog.as_of.0.as_str();
+        for case in cases {
+            let Some(milestones) = &case.milestones else {
+                continue;
+            };
+            let Some(contract) = &milestones.contract else {
+                continue;
+            };
+            if contract.0.as_str() > as_of {
+                continue;
+            }
+            for (at, case_line) in case.lines.iter().enumerate() {
+                if case_line.line != line.id {
+                    continue;
+                }
+                let delivered: i64 = milestones
+                    .deliveries
+                    .iter()
+                    .filter(|delivery| {
+                        delivery.date.0.as_str() <= as_of
+                            && (at == 0 && delivery.line.as_deref() == Some(&case_line.line))
+                    })
+                    .map(|delivery| delivery.units)
+                    .sum();
+                backlog.units += case_line.quantity - delivered;
+            }
+        }
     }
 }
 

@@ -88,7 +88,8 @@ pub struct Line {
 
 impl Line {
     /// Whether the line keeps a dated order book (a dated backlog or dated orders): it is
-    /// then simulated from its book date, not from the scenario start.
+    /// then simulated from its book date, not from the scenario start (see the engine's
+    /// `book_date`).
     pub fn has_dated_book(&self) -> bool {
         self.backlog_as_of.is_some() || !self.orders.is_empty()
     }

@@ -760,6 +760,31 @@ lines = [ {{ line = "l", quantity = 10, unit_usd = 1000 }} ]
 }
 
 #[test]
+fn a_case_ordered_before_the_backlogs_date_queues_on_that_date_behind_the_backlog() {
+    // The book opens on 2024-12-22 with 20 units (t = 1..20); the case ordered on
+    // 2024-06-01 is not built before then, and follows the backlog: t = 21..25, ending
+    // 2025-01-16.
+    let body = format!(
+        r#"
+[[lines]]
+id = "l"
+backlog = {{ units = 20, as_of = "2024-12-22" }}
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+milestones = {{ contract = "2024-06-01" }}
+lines = [ {{ line = "l", quantity = 5, unit_usd = 1000 }} ]
+"#
+    );
+    let report = forecast(&scenario(&body));
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.first_delivery, "2025-01-12");
+    exactly(forecast.final_delivery, "2025-01-16");
+    assert!(!forecast.first_delivery_clamped);
+}
+
+#[test]
 fn a_backlog_that_includes_the_cases_is_not_counted_twice() {
     // 30 units stated on 2024-12-22 include the case's 10 (ordered 2024-12-01): the block
     // keeps 20 (t = 1..20 from 2024-12-22) and the case follows with t = 21..30, ending
@@ -790,9 +815,9 @@ lines = [ {{ line = "l", quantity = 10, unit_usd = 1000 }} ]
 
 #[test]
 fn a_delivery_the_facts_do_not_record_is_not_forecast_before_the_start() {
-    // Ordered 2024-10-01 on a dated book: the line would have built the five units by
-    // 2024-10-06, but no delivery is recorded, so the forecast puts them on the start and
-    // says so.
+    // Ordered 2024-10-01, queued when the book opens on 2024-12-01: the line would have
+    // built the five units by 2024-12-06, but no delivery is recorded, so the forecast puts
+    // them on the start and says so.
     let body = format!(
         r#"
 [[lines]]

@@ -1,8 +1,9 @@
 //! Forecast portfolios built from real data: the shared layer between the forecast engine
 //! and the commands and service that use it (DESIGN.md, "The parts": `portfolio/`).
 //!
-//! - [`demo`]: the demo's portfolio (scenario template, case selection, stage inference,
-//!   catalog lines, mapping to a forecast scenario).
+//! - [`template`]: the demo's scenario template, read and checked like a scenario.
+//! - [`demo`]: the demo's portfolio (case selection, stage inference, catalog lines, mapping
+//!   to a forecast scenario) and its forecast.
 //! - [`calibrate`]: fitting stage durations, delays, slips and rates from real timelines.
 //! - [`backtest`]: forecasting real sales as of past dates and scoring them against what
 //!   happened.
@@ -13,3 +14,9 @@
 pub mod backtest;
 pub mod calibrate;
 pub mod demo;
+mod error;
+pub mod template;
+
+pub use demo::{DemoPortfolio, Provenance, build_demo, run_demo};
+pub use error::PortfolioError;
+pub use template::Template;

@@ -18,6 +18,7 @@
 
 pub mod chain;
 mod error;
+pub mod history;
 pub mod model;
 pub mod samm;
 pub mod sql;

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod cases;
 pub mod error;
 pub mod input;
+pub mod reporting;
 pub mod rules;
 
 use std::future::Future;
@@ -40,7 +41,7 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Every route the API serves, as (method, path): the OpenAPI document must list exactly
 /// these, and the router is built from the same table.
-pub const ROUTES: [(&str, &str); 14] = [
+pub const ROUTES: [(&str, &str); 16] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/api/v1/openapi.json"),
@@ -55,6 +56,8 @@ pub const ROUTES: [(&str, &str); 14] = [
     ("get", "/api/v1/analytics/nato/status"),
     ("get", "/api/v1/analytics/nato/trend/{country}"),
     ("get", "/api/v1/analytics/sipri/leadtimes"),
+    ("get", "/api/v1/metrics"),
+    ("get", "/api/v1/alerts"),
 ];
 
 /// What every handler shares.
@@ -126,7 +129,9 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/analytics/sipri/leadtimes",
             get(analytics::sipri_leadtimes),
-        );
+        )
+        .route("/metrics", get(reporting::metrics))
+        .route("/alerts", get(reporting::alerts));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -1,24 +1,28 @@
-//! `expedite demo`: the main job on the embedded data. Builds a forecast scenario from the
-//! DSCA notifications of sales to European allies (2022–2025) on the production lines of the
-//! capacity catalog, runs the base and an "expedite" policy on the same random numbers, and
-//! prints P10/P50/P90 of final delivery per case and the shift the policy buys. Every
-//! assumption comes from the scenario template (`expedite demo --print-template`) and is
-//! printed with the results. No network, no database, no user files.
+//! `expedite demo`: the main job on the embedded data. The portfolio (the DSCA notifications
+//! of sales to European allies on the catalog's production lines, each case's stage, the
+//! lines, the expedite policy) is built by `expedite_portfolio::demo`; this module parses the
+//! arguments, runs it, and prints the table, JSON, CSV or chart. Every assumption comes from
+//! the scenario template (`expedite demo --print-template`) and is printed with the results.
+//! No network, no database, no user files.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use clap::Args;
-use expedite_core::{Country, Date, Usd};
-use expedite_data::capacity::{Catalog, Line as CatalogLine, RateStep as CatalogStep};
-use expedite_data::dsca::{self, Notification};
-use expedite_forecast::scenario::{
-    RawCase, RawCaseLine, RawDist, RawLine, RawPolicy, RawRateChange, RawRateStep, RawScenario,
-    RawTierChange,
+use expedite_core::Date;
+use expedite_data::capacity::Catalog;
+use expedite_data::dsca;
+use expedite_data::timelines::Timeline;
+use expedite_forecast::RunOptions;
+use expedite_forecast::scenario::RawDist;
+use expedite_portfolio::calibrate::Params;
+use expedite_portfolio::demo::{CaseResult, DemoLine, LeftOut, RateIncrease};
+use expedite_portfolio::template::{
+    ExpediteRule, ParameterOrigin, SHIPPED_TEMPLATE, StageRule, Uncertainty,
 };
-use expedite_forecast::{CaseForecast, Percentiles, Report, RunOptions, Scenario};
-use serde::{Deserialize, Serialize};
+use expedite_portfolio::{Provenance, Template, build_demo, run_demo};
+use serde::Serialize;
 
 use crate::output::print_csv;
 use crate::output::{self, Format};
@@ -32,12 +36,21 @@ pub struct DemoArgs {
     /// Trials per run (default: the template's).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     trials: Option<u32>,
+    /// Seed of the random streams (default: the template's); the same seed gives the same
+    /// results.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Also write an SVG chart of final delivery, base and expedite, per case.
     #[arg(long, value_name = "FILE.svg")]
     chart: Option<PathBuf>,
     /// A changed copy of the scenario template instead of the shipped one.
     #[arg(long, value_name = "FILE.toml")]
     template: Option<PathBuf>,
+    /// Distributions fitted from the real timelines (`shipped`: the parameters `expedite
+    /// calibrate` wrote into crates/data/data/calibration/params.toml) replace the template's
+    /// for the parameters they fit; `none` keeps the template's values alone.
+    #[arg(long, value_enum, default_value_t = Calibration::Shipped)]
+    calibration: Calibration,
     /// Print the shipped scenario template and stop.
     #[arg(long)]
     print_template: bool,
@@ -46,99 +59,13 @@ pub struct DemoArgs {
     format: Format,
 }
 
-/// The scenario template (`crates/data/data/demo/scenario-template.toml`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct Template {
-    name: String,
-    as_of: Date,
-    trials: u32,
-    seed: u64,
-    portfolio: PortfolioRule,
-    stage_by_days_since_notification: Vec<StageRule>,
-    channels: BTreeMap<String, BTreeMap<String, RawDist>>,
-    lines: BTreeMap<String, LineAssumption>,
-    expedite: ExpediteRule,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct PortfolioRule {
-    from: Date,
-    to: Date,
-    exclude: Vec<String>,
-    base_tier: u32,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct StageRule {
-    stage: String,
-    from_days: i64,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct LineAssumption {
-    backlog_years: f64,
-    lead_time_days: f64,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct ExpediteRule {
-    name: String,
-    stage_scale: BTreeMap<String, f64>,
-    eastern_flank: Vec<String>,
-    eastern_flank_tier: u32,
-    announced_rate_increases: bool,
-}
-
-/// One notification turned into a forecast case.
-#[derive(Debug, Clone, Serialize)]
-struct DemoCase {
-    id: String,
-    purchaser: &'static str,
-    notified: Date,
-    item: String,
-    line: String,
-    units: u32,
-    /// Notified value ÷ units (the whole notified value is put on the mapped item).
-    unit_usd: Usd,
-    stage: String,
-    since: Date,
-    eastern_flank: bool,
-}
-
-/// A notification that did not become a case, and why.
-#[derive(Debug, Clone, Serialize)]
-struct LeftOut {
-    purchaser: &'static str,
-    date: Option<Date>,
-    item: String,
-    reason: &'static str,
-}
-
-/// A rate increase the expedite policy applies (from an announced target).
-#[derive(Debug, Clone, Serialize)]
-struct RateIncrease {
-    line: String,
-    from: Date,
-    multiplier: f64,
-    to_units_per_year: f64,
-    as_published: String,
-    sources: Vec<u32>,
-}
-
-/// A line as the demo runs it.
-#[derive(Debug, Clone, Serialize)]
-struct DemoLine {
-    id: String,
-    system: String,
-    base_rate: Vec<(Date, f64)>,
-    backlog_units: u32,
-    backlog_years: f64,
-    lead_time_days: f64,
+/// Which fitted parameters the demo uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Calibration {
+    /// The shipped parameters fitted from the shipped timelines.
+    Shipped,
+    /// None: the template's values.
+    None,
 }
 
 /// Everything the demo assumed, for the output.
@@ -150,21 +77,13 @@ struct Assumptions {
     seed: u64,
     stage_by_days_since_notification: Vec<StageRule>,
     channels: BTreeMap<String, BTreeMap<String, RawDist>>,
+    uncertainty: Uncertainty,
+    parameters: Vec<ParameterOrigin>,
+    timeline_match: String,
     base_tier: u32,
     lines: Vec<DemoLine>,
     expedite: ExpediteRule,
     rate_increases: Vec<RateIncrease>,
-}
-
-/// One case's result.
-#[derive(Debug, Clone, Serialize)]
-struct CaseResult {
-    #[serde(flatten)]
-    case: DemoCase,
-    base: Percentiles,
-    expedite: Percentiles,
-    /// Days earlier at P50 under the expedite policy.
-    shift_p50_days: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -179,64 +98,70 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     if args.print_template {
         return output::print_text(expedite_data::demo::SCENARIO_TEMPLATE.trim_end());
     }
-    let (template_name, text) = match &args.template {
-        Some(path) => (
-            path.display().to_string(),
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?,
-        ),
-        None => (
-            "shipped template".to_owned(),
-            expedite_data::demo::SCENARIO_TEMPLATE.to_owned(),
-        ),
+    let template = match &args.template {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Template::from_toml_str(&text, &path.display().to_string())?
+        }
+        None => Template::builtin()?,
     };
-    let template: Template =
-        toml::from_str(&text).with_context(|| format!("{template_name}: invalid template"))?;
+    let (template, parameters) = match args.calibration {
+        Calibration::Shipped => {
+            let params = Params::shipped().context("the shipped calibration parameters")?;
+            template.calibrated(&params)
+        }
+        Calibration::None => {
+            let origins = template.assumed_origins();
+            (template, origins)
+        }
+    };
+    if let Some(path) = &args.chart {
+        check_chart_path(path)?;
+    }
     let as_of = args.as_of.unwrap_or(template.as_of);
     let catalog = Catalog::builtin().context("the shipped capacity catalog")?;
     let notifications = dsca::builtin().context("the shipped DSCA notifications")?;
-    let (cases, left_out) = build_cases(&template, &catalog, &notifications, as_of)?;
-    if cases.is_empty() {
-        bail!(
-            "no notification to a European ally before {as_of} maps to a catalog line with a quantity"
-        );
-    }
-    let lines = demo_lines(&template, &catalog, &cases, as_of)?;
-    let rate_increases = if template.expedite.announced_rate_increases {
-        lines
-            .iter()
-            .filter_map(|line| catalog.line(&line.id))
-            .flat_map(rate_increases)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let raw = raw_scenario(&template, as_of, &cases, &lines, &rate_increases);
-    let scenario_text = toml::to_string(&raw).context("cannot write the demo scenario")?;
-    let scenario = Scenario::from_toml_str(&scenario_text)
-        .map_err(|error| anyhow!("the demo scenario: {error}"))?;
+    let timelines = Timeline::builtin().context("the shipped case timelines")?;
+    let portfolio = build_demo(&template, &catalog, &notifications, &timelines, as_of)?;
     let options = RunOptions {
         trials: args.trials,
+        seed: args.seed,
+        // The parts of each band cost one more pass per source of uncertainty: only JSON
+        // shows them.
+        band_parts: args.format == Format::Json,
         ..RunOptions::default()
     };
-    let report = expedite_forecast::run(&scenario, &options)?;
-    let results = results(&report, &cases, &template.expedite.name)?;
+    let outcome = run_demo(&portfolio, &template.expedite.name, &options)?;
+    let template_name = if args.template.is_some() {
+        template.file.clone()
+    } else {
+        SHIPPED_TEMPLATE.to_owned()
+    };
     let assumptions = Assumptions {
         template: template_name,
         as_of,
-        trials: report.trials,
-        seed: report.seed,
+        trials: outcome.trials,
+        seed: outcome.seed,
         stage_by_days_since_notification: template.stage_by_days_since_notification.clone(),
         channels: template.channels.clone(),
+        uncertainty: template.uncertainty.clone(),
+        parameters,
+        timeline_match: format!(
+            "a notification takes the milestones of the real timeline (crates/data/data/cases/\
+             timelines.csv) with the same purchaser and line and a notification date within {} \
+             days (the same month for a month-only date), up to the as-of date",
+            expedite_portfolio::demo::MATCH_DAYS
+        ),
         base_tier: template.portfolio.base_tier,
-        lines,
+        lines: portfolio.lines,
         expedite: template.expedite.clone(),
-        rate_increases,
+        rate_increases: portfolio.rate_increases,
     };
     let demo = DemoOutput {
         assumptions,
-        cases: results,
-        left_out,
+        cases: outcome.cases,
+        left_out: portfolio.left_out,
     };
     if let Some(path) = &args.chart {
         draw_chart(&demo, path)
@@ -249,288 +174,31 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The cases: notifications to European allies in the window, announced by the as-of date,
-/// whose item maps to a catalog line with a stated quantity.
-fn build_cases(
-    template: &Template,
-    catalog: &Catalog,
-    notifications: &[Notification],
-    as_of: Date,
-) -> anyhow::Result<(Vec<DemoCase>, Vec<LeftOut>)> {
-    let excluded = countries(&template.portfolio.exclude, "portfolio.exclude")?;
-    let eastern = countries(&template.expedite.eastern_flank, "expedite.eastern_flank")?;
-    let mut cases = Vec::new();
-    let mut left_out = Vec::new();
-    for notification in notifications {
-        let Some(date) = notification.date else {
-            continue;
-        };
-        let european = notification.country.is_nato_member_on(date)
-            && !excluded.contains(&notification.country);
-        if !european || date < template.portfolio.from || date > template.portfolio.to {
-            continue;
-        }
-        let leave = |reason| LeftOut {
-            purchaser: notification.country.iso3(),
-            date: Some(date),
-            item: notification.item.clone(),
-            reason,
-        };
-        if date > as_of {
-            left_out.push(leave("notified after the as-of date"));
-            continue;
-        }
-        let Some(mapped) = catalog.map(notification) else {
-            left_out.push(leave("no catalog line for this item"));
-            continue;
-        };
-        let (Some(units), Some(value)) = (mapped.units, notification.value_usd) else {
-            left_out.push(leave("no quantity or value stated"));
-            continue;
-        };
-        if !template.lines.contains_key(&mapped.line) {
-            left_out.push(leave("the template has no assumptions for this line"));
-            continue;
-        }
-        let (stage, since) = stage_on(template, date, as_of)?;
-        cases.push(DemoCase {
-            id: format!("{}-{date}-{}", notification.country.iso3(), mapped.line),
-            purchaser: notification.country.iso3(),
-            notified: date,
-            item: notification.item.clone(),
-            line: mapped.line,
-            units,
-            unit_usd: Usd::from_cents(value.cents() / u64::from(units.max(1))),
-            stage,
-            since,
-            eastern_flank: eastern.contains(&notification.country),
-        });
+/// Refuses a chart path that cannot be written, before minutes of simulation are spent.
+fn check_chart_path(path: &Path) -> anyhow::Result<()> {
+    let parent = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        anyhow::bail!(
+            "--chart {}: the folder {} does not exist; create it or name another file",
+            path.display(),
+            parent.display()
+        );
     }
-    Ok((cases, left_out))
-}
-
-fn countries(codes: &[String], field: &str) -> anyhow::Result<Vec<Country>> {
-    codes
-        .iter()
-        .map(|code| Country::parse(code).with_context(|| format!("template {field}")))
-        .collect()
-}
-
-/// The stage on the as-of date by the template's rule, and the day it was entered.
-fn stage_on(template: &Template, notified: Date, as_of: Date) -> anyhow::Result<(String, Date)> {
-    let age = i64::from((as_of - notified).get_days());
-    let rule = template
-        .stage_by_days_since_notification
-        .iter()
-        .filter(|rule| rule.from_days <= age)
-        .max_by_key(|rule| rule.from_days)
-        .context("template: no stage rule applies from day 0 after notification")?;
-    let since = notified
-        .checked_add(jiff::Span::new().days(rule.from_days))
-        .context("template: stage rule date out of range")?;
-    Ok((rule.stage.clone(), since))
-}
-
-/// The lines the cases use, with the base rates of the catalog and the template's backlog and
-/// build time.
-fn demo_lines(
-    template: &Template,
-    catalog: &Catalog,
-    cases: &[DemoCase],
-    as_of: Date,
-) -> anyhow::Result<Vec<DemoLine>> {
-    let mut ids: Vec<&str> = cases.iter().map(|case| case.line.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids.into_iter()
-        .map(|id| {
-            let line = catalog
-                .line(id)
-                .with_context(|| format!("catalog line '{id}'"))?;
-            let assumption = template
-                .lines
-                .get(id)
-                .with_context(|| format!("template: no [lines.{id}]"))?;
-            let base_rate = base_schedule(line);
-            let rate_now = rate_at(&base_rate, as_of);
-            Ok(DemoLine {
-                id: id.to_owned(),
-                system: line.system.clone(),
-                backlog_units: (rate_now * assumption.backlog_years).round() as u32,
-                backlog_years: assumption.backlog_years,
-                lead_time_days: assumption.lead_time_days,
-                base_rate,
-            })
-        })
-        .collect()
-}
-
-/// The catalog's base steps, one per date (the later entry wins on a shared date).
-fn base_schedule(line: &CatalogLine) -> Vec<(Date, f64)> {
-    let mut steps: Vec<(Date, f64)> = Vec::new();
-    for step in line.base_rates() {
-        match steps.last_mut() {
-            Some(last) if last.0 == step.from => last.1 = step.units_per_year,
-            _ => steps.push((step.from, step.units_per_year)),
-        }
+    if path.is_dir() {
+        anyhow::bail!("--chart {}: is a folder; name an .svg file", path.display());
     }
-    steps
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("--chart {}: the file cannot be written", path.display()))?;
+    Ok(())
 }
 
-/// The base rate on a date; before the first step, the first step's rate.
-fn rate_at(schedule: &[(Date, f64)], date: Date) -> f64 {
-    schedule
-        .iter()
-        .rev()
-        .find(|(from, _)| *from <= date)
-        .or(schedule.first())
-        .map_or(0.0, |&(_, rate)| rate)
-}
-
-/// The policy's multipliers that lift a line to each announced target from its date: the
-/// forecast multiplies them together, so each is the target's factor over the previous one.
-fn rate_increases(line: &CatalogLine) -> Vec<RateIncrease> {
-    let schedule = base_schedule(line);
-    let mut applied = 1.0;
-    let mut increases = Vec::new();
-    for target in line.targets() {
-        let base = rate_at(&schedule, target.from);
-        let factor = target.units_per_year / base;
-        if base <= 0.0 || factor <= applied {
-            continue;
-        }
-        increases.push(increase(line, target, factor / applied));
-        applied = factor;
-    }
-    increases
-}
-
-fn increase(line: &CatalogLine, target: &CatalogStep, multiplier: f64) -> RateIncrease {
-    RateIncrease {
-        line: line.id.clone(),
-        from: target.from,
-        multiplier: (multiplier * 10_000.0).round() / 10_000.0,
-        to_units_per_year: target.units_per_year,
-        as_published: target.as_published.clone(),
-        sources: target.sources.clone(),
-    }
-}
-
-fn raw_scenario(
-    template: &Template,
-    as_of: Date,
-    cases: &[DemoCase],
-    lines: &[DemoLine],
-    increases: &[RateIncrease],
-) -> RawScenario {
-    let eastern: Vec<String> = cases
-        .iter()
-        .filter(|case| case.eastern_flank)
-        .map(|case| case.purchaser.to_owned())
-        .collect();
-    let policy = RawPolicy {
-        name: template.expedite.name.clone(),
-        stage_scale: template.expedite.stage_scale.clone(),
-        rate: increases
-            .iter()
-            .map(|increase| RawRateChange {
-                line: increase.line.clone(),
-                from: increase.from.to_string().as_str().into(),
-                multiplier: increase.multiplier,
-            })
-            .collect(),
-        tier: if eastern.is_empty() {
-            Vec::new()
-        } else {
-            vec![RawTierChange {
-                purchasers: eastern,
-                tier: i64::from(template.expedite.eastern_flank_tier),
-            }]
-        },
-    };
-    RawScenario {
-        name: template.name.clone(),
-        start: as_of.to_string().as_str().into(),
-        trials: Some(i64::from(template.trials)),
-        seed: i64::try_from(template.seed).ok(),
-        target: None,
-        channels: template.channels.clone(),
-        lines: lines
-            .iter()
-            .map(|line| RawLine {
-                id: line.id.clone(),
-                name: line.system.clone(),
-                backlog: i64::from(line.backlog_units).into(),
-                lead_time_days: line.lead_time_days,
-                rate: line
-                    .base_rate
-                    .iter()
-                    .map(|&(from, per_year)| RawRateStep {
-                        from: from.to_string().as_str().into(),
-                        per_year,
-                        announced: None,
-                    })
-                    .collect(),
-                ..RawLine::default()
-            })
-            .collect(),
-        cases: cases
-            .iter()
-            .map(|case| RawCase {
-                id: case.id.clone(),
-                purchaser: case.purchaser.to_owned(),
-                channel: None,
-                stage: Some(case.stage.clone()),
-                since: Some(case.since.to_string().as_str().into()),
-                tier: Some(i64::from(template.portfolio.base_tier)),
-                lines: vec![RawCaseLine {
-                    line: case.line.clone(),
-                    quantity: i64::from(case.units),
-                    unit_usd: case.unit_usd,
-                    mde: true,
-                    category: None,
-                }],
-                ..RawCase::default()
-            })
-            .collect(),
-        policies: vec![policy],
-    }
-}
-
-fn results(report: &Report, cases: &[DemoCase], policy: &str) -> anyhow::Result<Vec<CaseResult>> {
-    let base = report
-        .runs
-        .iter()
-        .find(|run| run.policy == "base")
-        .context("the base run")?;
-    let expedite = report
-        .runs
-        .iter()
-        .find(|run| run.policy == policy)
-        .context("the expedite run")?;
-    let by_id = |forecasts: &[CaseForecast], id: &str| {
-        forecasts
-            .iter()
-            .find(|f| f.id == id)
-            .map(|f| f.final_delivery)
-    };
-    cases
-        .iter()
-        .map(|case| {
-            let base = by_id(&base.cases, &case.id).context("a base forecast per case")?;
-            let expedite =
-                by_id(&expedite.cases, &case.id).context("an expedite forecast per case")?;
-            Ok(CaseResult {
-                case: case.clone(),
-                base,
-                expedite,
-                shift_p50_days: i64::from((base.p50 - expedite.p50).get_days()),
-            })
-        })
-        .collect()
-}
-
-const CASE_COLUMNS: [&str; 13] = [
+const CASE_COLUMNS: [&str; 15] = [
     "case",
     "purchaser",
     "item",
@@ -538,12 +206,14 @@ const CASE_COLUMNS: [&str; 13] = [
     "units",
     "stage",
     "since",
+    "stage_provenance",
     "base_p10",
     "base_p50",
     "base_p90",
     "expedite_p10",
     "expedite_p50",
     "expedite_p90",
+    "shift_p50_days",
 ];
 
 fn case_cells(result: &CaseResult) -> Vec<String> {
@@ -554,15 +224,24 @@ fn case_cells(result: &CaseResult) -> Vec<String> {
         case.item.clone(),
         case.line.clone(),
         case.units.to_string(),
-        case.stage.clone(),
+        case.stage.to_string(),
         case.since.to_string(),
+        provenance(case.stage_provenance).to_owned(),
         result.base.p10.to_string(),
         result.base.p50.to_string(),
         result.base.p90.to_string(),
         result.expedite.p10.to_string(),
         result.expedite.p50.to_string(),
         result.expedite.p90.to_string(),
+        result.shift_p50_days.to_string(),
     ]
+}
+
+fn provenance(provenance: Provenance) -> &'static str {
+    match provenance {
+        Provenance::Fact => "fact",
+        Provenance::Assumed => "assumed",
+    }
 }
 
 fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
@@ -584,18 +263,43 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
     ));
     for (channel, stages) in &a.channels {
         for (stage, dist) in stages {
+            let parameter = format!("channels.{channel}.{stage}");
             text.push_str(&format!(
-                "- {channel} {stage}: {} days\n",
-                describe_dist(dist)
+                "- {channel} {stage}: {} days ({})\n",
+                describe_dist(dist),
+                describe_origin(&a.parameters, &parameter)
             ));
         }
     }
+    for origin in a
+        .parameters
+        .iter()
+        .filter(|origin| origin.parameter.starts_with("lines."))
+    {
+        let line = origin
+            .parameter
+            .trim_start_matches("lines.")
+            .trim_end_matches(".first_delivery_delay");
+        text.push_str(&format!(
+            "- {line} first-delivery delay of a new buyer: {}\n",
+            describe_origin(&a.parameters, &origin.parameter)
+        ));
+    }
     text.push_str("- congressional review: per case from the AECA 36(b) rules\n");
+    text.push_str(&format!(
+        "- every line: realised rate = plan × {}; each announced ramp-up late by {} days (drawn per line per trial)\n",
+        describe_multiplier(&a.uncertainty.rate_multiplier),
+        describe_dist(&a.uncertainty.ramp_slip)
+    ));
+    text.push_str(&format!(
+        "- facts: {}; a stage the facts do not reach is assumed by the rule above\n",
+        a.timeline_match
+    ));
     text.push_str("- each case is one notification on one line; its unit value is the notified value ÷ units (the whole ceiling put on the mapped item)\n");
     let mut lines = output::table(&[
         "line",
         "base rate (units/yr from date; catalog)",
-        "backlog (assumed)",
+        "backlog (units as of date)",
         "build days (assumed)",
     ]);
     for line in &a.lines {
@@ -604,12 +308,20 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
             .iter()
             .map(|(from, rate)| format!("{rate} from {from}"))
             .collect();
+        let backlog = &line.backlog;
         lines.add_row(vec![
             format!("{} ({})", line.id, line.system),
-            steps.join("; "),
+            if line.lead_time_only {
+                "no unit rate published: lead time only".to_owned()
+            } else {
+                steps.join("; ")
+            },
             format!(
-                "{} units = {} years",
-                line.backlog_units, line.backlog_years
+                "{} on {} ({}: {})",
+                backlog.units,
+                backlog.as_of,
+                provenance(backlog.provenance),
+                backlog.basis
             ),
             line.lead_time_days.to_string(),
         ]);
@@ -648,7 +360,7 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
         "stage (since)",
         "base P10 / P50 / P90",
         "expedite P10 / P50 / P90",
-        "P50 shift",
+        "shift (expedite P50 − base P50)",
     ]);
     for result in &demo.cases {
         let case = &result.case;
@@ -656,7 +368,7 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
             case.id.clone(),
             case.item.clone(),
             case.units.to_string(),
-            format!("{} ({})", case.stage, case.since),
+            describe_stage(case),
             format!(
                 "{} / {} / {}",
                 result.base.p10, result.base.p50, result.base.p90
@@ -678,15 +390,49 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
     if let Some(path) = chart {
         text.push_str(&format!("Chart written to {}.\n", path.display()));
     }
-    text.push_str("Sources: DSCA notifications (crates/data/data/dsca), production rates from the FMS process reference §6 (crates/data/data/capacity/lines.toml).");
+    text.push_str("Sources: DSCA notifications (crates/data/data/dsca), real case timelines (crates/data/data/cases/timelines.csv), production rates and backlogs from the FMS process reference §6 and its 2025-2026 update §4 (crates/data/data/capacity/lines.toml).");
     output::print_text(&text)
 }
 
-fn describe_shift(days_earlier: i64) -> String {
-    match days_earlier {
+/// "fitted from the real timelines, n = 24" or "assumed".
+fn describe_origin(origins: &[ParameterOrigin], parameter: &str) -> String {
+    match origins.iter().find(|origin| origin.parameter == parameter) {
+        Some(ParameterOrigin {
+            origin: "fitted",
+            n: Some(n),
+            ..
+        }) => format!("fitted from the real timelines, n = {n}"),
+        _ => "assumed".to_owned(),
+    }
+}
+
+/// The stage, its date, and where they come from.
+fn describe_stage(case: &expedite_portfolio::demo::DemoCase) -> String {
+    let origin = match (&case.facts.timeline, case.stage_provenance) {
+        (Some(timeline), Provenance::Fact) => format!("fact: {timeline}"),
+        (Some(timeline), Provenance::Assumed) => format!("assumed (facts: {timeline})"),
+        (None, _) => "assumed".to_owned(),
+    };
+    format!("{} ({}) {origin}", case.stage, case.since)
+}
+
+fn describe_multiplier(dist: &expedite_forecast::scenario::RawMultiplier) -> String {
+    use expedite_forecast::scenario::RawMultiplier;
+    match dist {
+        RawMultiplier::Fixed { value } => format!("fixed {value}"),
+        RawMultiplier::Uniform { min, max } => format!("uniform {min}–{max}"),
+        RawMultiplier::Triangular { min, mode, max } => format!("triangular {min}/{mode}/{max}"),
+        RawMultiplier::Pert { min, mode, max } => format!("PERT min {min}, mode {mode}, max {max}"),
+        RawMultiplier::Lognormal { median, p90 } => format!("lognormal median {median}, p90 {p90}"),
+    }
+}
+
+/// Policy P50 minus base P50, the sign `expedite forecast` prints.
+fn describe_shift(days: i64) -> String {
+    match days {
         0 => "none".to_owned(),
-        days if days > 0 => format!("{days} days earlier"),
-        days => format!("{} days later", -days),
+        days if days < 0 => format!("{days} days (earlier)"),
+        days => format!("+{days} days (later)"),
     }
 }
 
@@ -701,58 +447,78 @@ fn describe_dist(dist: &RawDist) -> String {
 }
 
 /// One row per case: the base band and the expedite band from P10 to P90 of final delivery,
-/// a tick at P50. Drawn with plotters' SVG backend.
+/// a tick at P50; date ticks on year starts (month starts for a short span); axis titles; a
+/// footnote with the source, the trial count and which stages are assumed. Drawn with
+/// plotters' SVG backend.
 fn draw_chart(demo: &DemoOutput, path: &Path) -> anyhow::Result<()> {
     use plotters::prelude::*;
     use plotters::style::text_anchor::{HPos, Pos, VPos};
 
     let as_of = demo.assumptions.as_of;
     let day = |date: Date| f64::from((date - as_of).get_days());
-    let bands = |result: &CaseResult| [("base", result.base), ("expedite", result.expedite)];
+    let bands = |result: &CaseResult| [result.base, result.expedite];
     let (mut earliest, mut latest) = (0.0_f64, 1.0_f64);
     for result in &demo.cases {
-        for (_, dates) in bands(result) {
+        for dates in bands(result) {
             earliest = earliest.min(day(dates.p10));
             latest = latest.max(day(dates.p90));
         }
     }
+    let latest = latest + 30.0;
+    let ticks = date_ticks(as_of, earliest, latest);
     let rows = demo.cases.len();
-    let height = u32::try_from(140 + 26 * rows).unwrap_or(u32::MAX);
+    let height = u32::try_from(190 + 26 * rows).unwrap_or(u32::MAX);
     let root = SVGBackend::new(path, (1000, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|error| anyhow!("{error:?}"))?;
-    let mut chart = ChartBuilder::on(&root)
+    let (plot_area, footnote_area) = root.split_vertically(height - 50);
+    let mut chart = ChartBuilder::on(&plot_area)
         .caption(
-            format!("Final delivery P10–P90 from {as_of}: base vs expedite"),
+            format!("Final delivery P10–P90 as of {as_of}: base vs expedite"),
             ("sans-serif", 18),
         )
         .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(220)
-        .build_cartesian_2d(earliest..(latest + 30.0), 0.0..rows.max(1) as f64)
+        .x_label_area_size(48)
+        .y_label_area_size(230)
+        .build_cartesian_2d(earliest..latest, 0.0..rows.max(1) as f64)
         .map_err(|error| anyhow!("{error:?}"))?;
+    // plotters would put ticks on round numbers of days; the dates are ticked here, on the
+    // first of a year, quarter or month, with grid lines drawn to match.
     chart
         .configure_mesh()
-        .disable_y_mesh()
+        .disable_mesh()
+        .x_labels(0)
         // Case names are drawn beside their rows below: axis labels would land between rows.
         .y_label_formatter(&|_| String::new())
-        .x_label_formatter(&|x| {
-            as_of
-                .checked_add(jiff::Span::new().days(x.round() as i64))
-                .map(|date| date.to_string())
-                .unwrap_or_default()
-        })
+        .x_desc("final delivery date (P10–P90 band, P50 tick)")
+        .y_desc("case (* = stage assumed)")
         .draw()
         .map_err(|error| anyhow!("{error:?}"))?;
+    chart
+        .draw_series(ticks.iter().map(|&(x, _)| {
+            PathElement::new(
+                vec![(x, 0.0), (x, rows.max(1) as f64)],
+                RGBColor(200, 200, 200).stroke_width(1),
+            )
+        }))
+        .map_err(|error| anyhow!("{error:?}"))?;
+    let tick_style =
+        TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    for (x, label) in &ticks {
+        let (px, py) = chart.backend_coord(&(*x, 0.0));
+        plot_area
+            .draw(&Text::new(label.clone(), (px, py + 6), tick_style.clone()))
+            .map_err(|error| anyhow!("{error:?}"))?;
+    }
     let colours = [RGBColor(70, 110, 180), RGBColor(220, 120, 40)];
     for (band, colour) in colours.into_iter().enumerate() {
-        let placed: Vec<(f64, Percentiles)> = demo
+        let placed: Vec<(f64, expedite_forecast::Percentiles)> = demo
             .cases
             .iter()
             .enumerate()
             .map(|(index, result)| {
                 (
                     (rows - index - 1) as f64 + 0.1 + 0.4 * band as f64,
-                    bands(result)[band].1,
+                    bands(result)[band],
                 )
             })
             .collect();
@@ -787,13 +553,82 @@ fn draw_chart(demo: &DemoOutput, path: &Path) -> anyhow::Result<()> {
         TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
     for (index, result) in demo.cases.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(earliest, (rows - index - 1) as f64 + 0.5));
+        let mark = match result.case.stage_provenance {
+            Provenance::Assumed => " *",
+            Provenance::Fact => "",
+        };
         root.draw(&Text::new(
-            result.case.id.clone(),
+            format!("{}{mark}", result.case.id),
             (x - 8, y),
             label_style.clone(),
         ))
         .map_err(|error| anyhow!("{error:?}"))?;
     }
+    let assumed = demo
+        .cases
+        .iter()
+        .filter(|result| result.case.stage_provenance == Provenance::Assumed)
+        .count();
+    let footnote = [
+        format!(
+            "{} trials, seed {}. * {assumed} of {rows} cases: stage assumed from the days since \
+             notification (the others' from real timelines); durations, build times and most \
+             backlogs are the template's assumptions.",
+            demo.assumptions.trials, demo.assumptions.seed
+        ),
+        "Sources: DSCA notifications (crates/data/data/dsca); production rates, capacity \
+         catalog (crates/data/data/capacity/lines.toml); expedite demo --format json lists every \
+         value and its origin."
+            .to_owned(),
+    ];
+    let note_style = TextStyle::from(("sans-serif", 11).into_font());
+    for (index, text) in footnote.into_iter().enumerate() {
+        footnote_area
+            .draw(&Text::new(
+                text,
+                (12, 8 + 18 * index as i32),
+                note_style.clone(),
+            ))
+            .map_err(|error| anyhow!("{error:?}"))?;
+    }
     root.present().map_err(|error| anyhow!("{error:?}"))?;
     Ok(())
+}
+
+/// Tick positions (days after `as_of`) and labels: the first of each year, or of each month
+/// where the span is under two years, or of each quarter under four.
+fn date_ticks(as_of: Date, earliest: f64, latest: f64) -> Vec<(f64, String)> {
+    let span_years = (latest - earliest) / 365.25;
+    let months_apart: i8 = if span_years < 2.0 {
+        1
+    } else if span_years < 4.0 {
+        3
+    } else {
+        12
+    };
+    let at = |x: f64| {
+        as_of
+            .checked_add(jiff::Span::new().days(x.round() as i64))
+            .ok()
+    };
+    let (Some(first), Some(last)) = (at(earliest), at(latest)) else {
+        return Vec::new();
+    };
+    let mut ticks = Vec::new();
+    let mut date = jiff::civil::date(first.year(), 1, 1);
+    while date <= last {
+        if date >= first {
+            let label = if months_apart == 12 {
+                date.year().to_string()
+            } else {
+                date.strftime("%Y-%m").to_string()
+            };
+            ticks.push((f64::from((date - as_of).get_days()), label));
+        }
+        match date.checked_add(jiff::Span::new().months(months_apart)) {
+            Ok(next) => date = next,
+            Err(_) => break,
+        }
+    }
+    ticks
 }

@@ -179,17 +179,17 @@ fn leadtimes(args: &LeadtimesArgs) -> anyhow::Result<()> {
             }
             let mut text = format!("{table}\n{}", source_line(&report));
             text.push_str(&format!(
-                "\nmedian, p90: years to first delivery over the delivered deals only; KM: \
-                 Kaplan-Meier over every deal, the undelivered ones still waiting in {} \
-                 (n/r: not reached by then).",
+                "\nYears from order to first delivery. med, p90: over the delivered (deliv.) \
+                 deals only; KM: Kaplan-Meier over every deal, counting the others as still waiting in {} \
+                 (n/r: not reached by then). full med: to full delivery.",
                 report
                     .censored_at_year
                     .map_or_else(|| "the register's last year".to_owned(), |y| y.to_string())
             ));
             if report.groups.iter().any(|group| group.mostly_undelivered) {
                 text.push_str(
-                    "\n! most of these deals have no delivery yet: their plain median and p90 \
-                     describe the fast minority; read the KM columns.",
+                    "\n! most deals of this group have no delivery yet: med and p90 describe the \
+                     fast minority; read KM med and KM p90.",
                 );
             }
             text.push_str(&data_errors_text(&report.data_errors));
@@ -198,11 +198,18 @@ fn leadtimes(args: &LeadtimesArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The sources of every `sipri` output: the export read.
+/// The sources of every `sipri` output: the export read, dated by its `Data generated:`
+/// line (`13 Mar 2025 10:02:49 AM` becomes `2025-03-13`; kept as written if it has another
+/// form).
 fn sources(register: &TradeRegister) -> Vec<Source> {
     let name = "SIPRI Arms Transfers Database, trade register export";
     vec![match &register.generated {
-        Some(generated) => Source::new(name, generated.clone()),
+        Some(generated) => {
+            let date = jiff::fmt::strtime::parse("%d %b %Y %I:%M:%S %p", generated.trim())
+                .and_then(|parsed| parsed.to_date())
+                .map_or_else(|_| generated.clone(), |date| date.to_string());
+            Source::new(name, date)
+        }
         None => Source::undated(name),
     }]
 }
@@ -259,16 +266,7 @@ const LEADTIME_COLUMNS: [&str; 17] = [
 
 /// The table for people: the shares and the mean are in CSV and JSON.
 const LEADTIME_HEADINGS: [&str; 10] = [
-    "group",
-    "deals",
-    "delivered",
-    "waiting",
-    "median yrs",
-    "p90 yrs",
-    "KM median",
-    "KM p90",
-    "full: median",
-    "TIV ordered (m)",
+    "group", "deals", "deliv.", "waiting", "med", "p90", "KM med", "KM p90", "full med", "TIV (m)",
 ];
 
 fn number(value: Option<f64>) -> String {

@@ -2,7 +2,7 @@
 
 use expedite_core::Country;
 use expedite_data::Percent;
-use expedite_data::nato::{NatoData, NatoSources};
+use expedite_data::nato::{EDITION, NatoData, NatoSources, earlier_counts};
 
 fn nato() -> NatoData {
     NatoData::builtin().expect("the shipped NATO files parse")
@@ -156,4 +156,35 @@ fn a_year_dropped_from_the_data_is_reported_missing() {
     let status = nato.status(Some(2023), TWO_PERCENT).expect("2023");
     assert!(status.missing.iter().any(|m| m.iso3 == "POL"));
     assert_eq!(status.count_meeting, 9);
+}
+
+#[test]
+fn earlier_editions_counted_more_allies_at_two_percent_in_2024_and_2023() {
+    // The project's NATO source notes: the June 2024 edition counted 23 Allies at 2% in
+    // 2024 and the Secretary General's report of April 2025 22; the 2025 edition used here
+    // counts 18. The February 2024 release counted 11 for 2023, the 2025 edition 10.
+    let earlier = earlier_counts().expect("the shipped notes parse");
+    let count = |year: i32, source_id: &str| {
+        earlier
+            .iter()
+            .find(|count| count.year == year && count.source_id == source_id)
+            .map(|count| count.allies_meeting)
+    };
+    assert_eq!(count(2024, "NATO-DE-2024"), Some(23));
+    assert_eq!(count(2024, "NATO-SGAR-2024"), Some(22));
+    assert_eq!(count(2023, "NATO-DE-2024-FEB"), Some(11));
+    let data = nato();
+    let two = TWO_PERCENT;
+    assert_eq!(
+        data.status(Some(2024), two).expect("2024").count_meeting,
+        18
+    );
+    assert_eq!(
+        data.status(Some(2023), two).expect("2023").count_meeting,
+        10
+    );
+    // 2014: both editions count 3, so no note would differ.
+    assert_eq!(count(2014, "NATO-DE-2024"), Some(3));
+    assert_eq!(data.status(Some(2014), two).expect("2014").count_meeting, 3);
+    assert_eq!(EDITION.published, "2025-08-28");
 }

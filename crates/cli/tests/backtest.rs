@@ -1,0 +1,194 @@
+//! `expedite calibrate` and `expedite backtest` end to end, on the shipped timelines.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn expedite() -> Command {
+    Command::cargo_bin("expedite").expect("the binary is built")
+}
+
+fn shipped_timelines() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/data/cases/timelines.csv")
+}
+
+fn json_of(command: &mut Command) -> Value {
+    let output = command.output().expect("runs");
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("valid JSON")
+}
+
+fn written(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let path = folder.path().join("timelines.csv");
+    std::fs::write(&path, text).expect("writes");
+    (folder, path)
+}
+
+#[test]
+fn backtest_json_keeps_the_issue_keys() {
+    let report = json_of(expedite().arg("backtest").arg(shipped_timelines()).args([
+        "--observed",
+        "2026-03-31",
+        "--as-of",
+        "loa",
+        "--trials",
+        "100",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(report["observed"], "2026-03-31");
+    let forecasts = report["forecasts"].as_array().expect("forecasts");
+    assert!(!forecasts.is_empty());
+    let estonia = forecasts
+        .iter()
+        .find(|f| f["id"] == "EST-HIMARS-2022")
+        .expect("Estonia's HIMARS are forecast");
+    assert_eq!(estonia["line"], "himars");
+    assert_eq!(estonia["as_of_kind"], "loa");
+    assert_eq!(estonia["as_of"], "2022-12-03");
+    assert_eq!(estonia["actual_first_delivery"], "2025-04-30");
+    for key in ["p10", "p50", "p90"] {
+        assert!(estonia["first_delivery"][key].is_string(), "{key}");
+    }
+    assert!(estonia["error_months"].is_number());
+    assert!(["inside", "early", "late"].contains(&estonia["outcome"].as_str().expect("a string")));
+    assert!(forecasts.iter().all(|f| f["as_of_kind"] == "loa"));
+    let skipped = report["skipped"].as_array().expect("skipped");
+    let korean = skipped
+        .iter()
+        .find(|s| s["id"] == "POL-K2-2022")
+        .expect("a Korean sale is listed as skipped");
+    assert!(
+        korean["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("non-US")
+    );
+    for key in [
+        "scored",
+        "inside",
+        "coverage",
+        "median_abs_error_months",
+        "median_band_months",
+        "baseline_median_abs_error_months",
+    ] {
+        assert!(report["summary"].get(key).is_some(), "summary.{key}");
+    }
+}
+
+#[test]
+fn calibrate_writes_a_parameters_file_that_names_its_command() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let out = folder.path().join("params.toml");
+    let report = json_of(
+        expedite()
+            .arg("calibrate")
+            .arg(shipped_timelines())
+            .args(["--observed", "2026-03-31", "--format", "json", "--out"])
+            .arg(&out),
+    );
+    let fits = report["fit"].as_array().expect("fits");
+    let offered = fits
+        .iter()
+        .find(|fit| fit["parameter"] == "channels.fms.offered")
+        .expect("notification to LOA is fitted");
+    assert!(offered["n"].as_u64().expect("n") >= 20);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(
+        text.contains("# Produced by: expedite calibrate "),
+        "{text}"
+    );
+    assert!(text.contains("[channels.fms.offered]"), "{text}");
+}
+
+#[test]
+fn the_shipped_parameters_are_reproduced_by_the_command_in_their_header() {
+    // The header says `expedite calibrate crates/data/data/cases/timelines.csv --observed
+    // 2026-03-31 --out ...`: running it again must give the same distributions.
+    let shipped = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/data/calibration/params.toml"),
+    )
+    .expect("shipped");
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let out = folder.path().join("params.toml");
+    expedite()
+        .arg("calibrate")
+        .arg(shipped_timelines())
+        .args(["--observed", "2026-03-31", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let fresh = std::fs::read_to_string(&out).expect("written");
+    let body = |text: &str| {
+        text.lines()
+            .filter(|line| !line.starts_with('#') && !line.starts_with("source ="))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body(&fresh), body(&shipped));
+}
+
+#[test]
+fn a_bad_timelines_file_is_exit_2_naming_line_and_field() {
+    let (_folder, path) = written(
+        "id,buyer,iso3,supplier,channel,system,line,quantity,value_usd,request,notification,\
+         loa_or_contract_signed,production_contract,first_delivery,final_delivery,notes,sources\n\
+         X-1,Xland,EST,USA,fms,HIMARS,himars,6,,,2022-07-15,2022-13-02,,,,,\n",
+    );
+    expedite()
+        .arg("backtest")
+        .arg(&path)
+        .args(["--observed", "2026-03-31"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("line 2")
+                .and(predicate::str::contains("loa_or_contract_signed")),
+        );
+    expedite()
+        .arg("calibrate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 2"));
+}
+
+#[test]
+fn an_unknown_as_of_or_a_bad_date_is_exit_2() {
+    expedite()
+        .arg("backtest")
+        .arg(shipped_timelines())
+        .args(["--observed", "2026-03-31", "--as-of", "contract"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("contract").and(predicate::str::contains("loa")));
+    expedite()
+        .arg("backtest")
+        .arg(shipped_timelines())
+        .args(["--observed", "2026-02-30"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--observed"));
+    expedite()
+        .arg("backtest")
+        .arg(shipped_timelines())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--observed"));
+}
+
+#[test]
+fn a_missing_file_is_exit_2() {
+    expedite()
+        .args(["backtest", "no-such-file.csv", "--observed", "2026-03-31"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-file.csv"));
+}

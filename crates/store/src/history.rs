@@ -1,0 +1,183 @@
+//! Reading whole portfolios back for reporting: every case in a scope with its recording
+//! times, and the quarterly metrics ([`expedite_core::metrics`]) and deadline alerts
+//! ([`expedite_core::alerts`]) over them, seen the way a caller's scope allows.
+//!
+//! The computation is the core's; this module only loads what it needs through the
+//! [`Store`] trait, so it works on any backend. Cases are read a page at a time and each
+//! case's history once (one query per case: fine for thousands of cases; a portfolio of
+//! tens of thousands would want one query over all events).
+
+use expedite_core::Date;
+use expedite_core::alerts::{self, Alert};
+use expedite_core::machine::Case;
+use expedite_core::metrics::{
+    self, GroupBy, PhaseMetrics, PhaseTarget, Quarter, Recording, Window, WindowError,
+};
+use expedite_core::rules::SammStandards;
+use serde::Serialize;
+
+use crate::model::{CaseFilter, Change, EventRecord, Scope};
+use crate::{Store, StoreError};
+
+/// Cases read per page.
+const PAGE: u32 = 500;
+
+/// Every case in a scope, as of its latest event, by id.
+///
+/// # Errors
+/// [`StoreError::Database`] or [`StoreError::Corrupt`].
+pub async fn cases_in(store: &dyn Store, scope: Scope) -> Result<Vec<Case>, StoreError> {
+    let mut cases = Vec::new();
+    let mut filter = CaseFilter::all_in(scope);
+    filter.limit = PAGE;
+    loop {
+        let page = store.list_cases(&filter).await?;
+        let fetched = page.cases.len();
+        cases.extend(page.cases.into_iter().map(|stored| stored.case));
+        if fetched < PAGE as usize {
+            return Ok(cases);
+        }
+        filter.offset += PAGE;
+    }
+}
+
+/// When each of a case's events happened and was recorded (recording day in UTC).
+pub fn recordings(events: &[EventRecord]) -> Vec<Recording> {
+    events
+        .iter()
+        .map(|record| Recording {
+            happened: match &record.change {
+                Change::Opened(new) => new.lor_received,
+                Change::Event(event) => event.date,
+            },
+            recorded: record
+                .recorded_at
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date(),
+        })
+        .collect()
+}
+
+/// What the metrics are asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsQuery {
+    /// First quarter (default: the quarter of the earliest LOR).
+    pub from: Option<Quarter>,
+    /// Last quarter (default: the quarter of `as_of`).
+    pub to: Option<Quarter>,
+    /// How to split rows beside the aggregate (default: none for a caller who sees every
+    /// case, the purchaser or the agency for one who sees only those).
+    pub by: Option<GroupBy>,
+    /// The day the figures are taken on.
+    pub as_of: Date,
+}
+
+/// The metrics as a caller may see them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricsReport {
+    /// One row per quarter, phase and group (`group` null: every case of every country).
+    pub quarters: Vec<PhaseMetrics>,
+    /// The day the figures were taken on.
+    pub as_of: Date,
+    /// Events of the cases the caller can see.
+    pub events: usize,
+    /// Of those, how many were recorded more than 30 days after their own date.
+    pub late_recorded_events: usize,
+    /// The SAMM targets the on-time shares are judged by, each confirmed or assumed.
+    pub targets: Vec<PhaseTarget>,
+    /// The day the newest of those events was recorded (UTC): how fresh the store is. The
+    /// caller lists it among its sources.
+    #[serde(skip)]
+    pub newest_recorded: Option<Date>,
+}
+
+/// Why metrics could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    /// The quarters asked for.
+    #[error(transparent)]
+    Window(#[from] WindowError),
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The default grouping of a scope: a purchaser sees its own country's figures, a case
+/// manager its agency's.
+fn default_grouping(scope: Scope) -> Option<GroupBy> {
+    match scope {
+        Scope::All => None,
+        Scope::Purchaser(_) => Some(GroupBy::Purchaser),
+        Scope::Agency(_) => Some(GroupBy::Agency),
+    }
+}
+
+/// The quarterly metrics for a caller: the aggregate rows cover every case (the published,
+/// all-country figures), the group rows only the cases in `scope`.
+///
+/// # Errors
+/// [`MetricsError::Window`] for quarters that cannot be reported,
+/// [`MetricsError::Store`] otherwise.
+pub async fn metrics_for(
+    store: &dyn Store,
+    scope: Scope,
+    query: &MetricsQuery,
+    samm: &SammStandards,
+) -> Result<MetricsReport, MetricsError> {
+    let all = cases_in(store, Scope::All).await?;
+    let visible: Vec<Case> = all
+        .iter()
+        .filter(|case| scope.covers(case))
+        .cloned()
+        .collect();
+    let window = Window::new(query.from, query.to, query.as_of, &all)?;
+    let by = query.by.or_else(|| default_grouping(scope));
+    let quarters = metrics::compute_view(&all, &visible, by, &window, samm);
+    let mut events = 0;
+    let mut late = 0;
+    let mut newest_recorded = None;
+    for case in &visible {
+        let recorded = recordings(&store.events(&case.id).await?);
+        events += recorded.len();
+        late += metrics::late_recorded(&recorded);
+        newest_recorded = newest_recorded.max(recorded.iter().map(|r| r.recorded).max());
+    }
+    Ok(MetricsReport {
+        quarters,
+        as_of: query.as_of,
+        events,
+        late_recorded_events: late,
+        targets: metrics::phase_targets(samm),
+        newest_recorded,
+    })
+}
+
+/// The day (UTC) the newest event of a case in `scope` was recorded, if there is one.
+///
+/// # Errors
+/// [`StoreError::Database`] or [`StoreError::Corrupt`].
+pub async fn newest_recording(store: &dyn Store, scope: Scope) -> Result<Option<Date>, StoreError> {
+    let mut newest = None;
+    for case in cases_in(store, scope).await? {
+        let recorded = recordings(&store.events(&case.id).await?);
+        newest = newest.max(recorded.iter().map(|r| r.recorded).max());
+    }
+    Ok(newest)
+}
+
+/// The deadline alerts on the cases in `scope` raised on or before `today` and, if given,
+/// on or after `since`, newest first.
+///
+/// # Errors
+/// [`StoreError::Database`] or [`StoreError::Corrupt`].
+pub async fn alerts_for(
+    store: &dyn Store,
+    scope: Scope,
+    samm: &SammStandards,
+    today: Date,
+    since: Option<Date>,
+    near_days: i64,
+) -> Result<Vec<Alert>, StoreError> {
+    let cases = cases_in(store, scope).await?;
+    Ok(alerts::alerts_since(&cases, samm, today, since, near_days))
+}

@@ -1,0 +1,198 @@
+//! `/api/v1/metrics` (quarterly case-execution metrics) and `/api/v1/alerts` (deadline
+//! alerts as a JSON Feed 1.1 a ministry can poll).
+//!
+//! Both are computed by the core over the store's cases (`expedite_store::history`).
+//! Metrics: the aggregate rows (`group` null) cover every case of every country, as the
+//! published figures would; the group rows only the caller's cases, so a purchaser sees its
+//! own country's figures and the all-country aggregate and nothing else. Alerts: only on
+//! the caller's cases.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use expedite_core::Date;
+use expedite_core::alerts::{Alert, AlertStatus, DEFAULT_NEAR_DAYS};
+use expedite_core::metrics::{GroupBy, Quarter};
+use expedite_data::sources::{Freshness, Source};
+use expedite_store::history::{self, MetricsError, MetricsQuery};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::input::Checks;
+use crate::{AppState, today};
+
+/// The JSON Feed version the alerts feed follows.
+pub const JSON_FEED_VERSION: &str = "https://jsonfeed.org/version/1.1";
+
+fn unknown_parameter(name: &str, expected: &str) -> ApiError {
+    ApiError::Malformed {
+        message: format!("unknown query parameter '{name}': expected {expected}"),
+        field: Some(name.to_owned()),
+    }
+}
+
+fn parse_date(checks: &mut Checks, key: &str, value: &str) -> Option<Date> {
+    value
+        .parse::<Date>()
+        .map_err(|_| checks.fail(key.to_owned(), "must be a date YYYY-MM-DD"))
+        .ok()
+}
+
+/// The case store as a source, without its address (callers do not see it).
+fn store_source(newest: Option<Date>, today: Date) -> Vec<Freshness> {
+    newest
+        .map(|day| {
+            Source::new(
+                "cases",
+                "case store (events and their own dates)",
+                day,
+                "day the newest event was recorded",
+                "the service's case store",
+            )
+            .freshness(today)
+        })
+        .into_iter()
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+struct MetricsBody {
+    #[serde(flatten)]
+    report: history::MetricsReport,
+    sources: Vec<Freshness>,
+}
+
+/// `GET /api/v1/metrics?from=2025-Q1&to=2025-Q4&by=purchaser&as_of=2025-12-31`.
+pub async fn metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, ApiError> {
+    let mut checks = Checks::default();
+    let mut query = MetricsQuery {
+        from: None,
+        to: None,
+        by: None,
+        as_of: today(),
+    };
+    for (key, value) in &params {
+        match key.as_str() {
+            "from" | "to" => match Quarter::parse(value) {
+                Ok(quarter) if key == "from" => query.from = Some(quarter),
+                Ok(quarter) => query.to = Some(quarter),
+                Err(error) => checks.fail(key.clone(), error.to_string()),
+            },
+            "by" => match GroupBy::parse(value) {
+                Ok(by) => query.by = Some(by),
+                Err(error) => checks.fail(key.clone(), error.to_string()),
+            },
+            "as_of" => {
+                if let Some(day) = parse_date(&mut checks, key, value) {
+                    query.as_of = day;
+                }
+            }
+            unknown => return Err(unknown_parameter(unknown, "from, to, by, as_of")),
+        }
+    }
+    checks.finish()?;
+    let report = history::metrics_for(
+        state.store.as_ref(),
+        caller.scope(),
+        &query,
+        state.rules.samm(),
+    )
+    .await
+    .map_err(|error| match error {
+        MetricsError::Window(window) => {
+            let field = window.to_string();
+            let (field, message) = field.split_once(": ").unwrap_or(("from", field.as_str()));
+            ApiError::invalid(field, message)
+        }
+        MetricsError::Store(store) => ApiError::from(store),
+    })?;
+    let sources = store_source(report.newest_recorded, query.as_of);
+    let body = MetricsBody { report, sources };
+    serde_json::to_value(body)
+        .map(Json)
+        .map_err(|error| ApiError::Internal(error.to_string()))
+}
+
+/// `GET /api/v1/alerts?since=2025-03-01&near_days=14&as_of=…`: the caller's deadline
+/// alerts, newest first, as a JSON Feed 1.1 (`application/feed+json`).
+pub async fn alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let mut checks = Checks::default();
+    let mut since = None;
+    let mut as_of = today();
+    let mut near_days = DEFAULT_NEAR_DAYS;
+    for (key, value) in &params {
+        match key.as_str() {
+            "since" => since = parse_date(&mut checks, key, value),
+            "as_of" => {
+                if let Some(day) = parse_date(&mut checks, key, value) {
+                    as_of = day;
+                }
+            }
+            "near_days" => match value.parse::<i64>() {
+                Ok(days) if (0..=365).contains(&days) => near_days = days,
+                _ => checks.fail(key.clone(), "must be a whole number from 0 to 365"),
+            },
+            unknown => return Err(unknown_parameter(unknown, "since, near_days, as_of")),
+        }
+    }
+    checks.finish()?;
+    let alerts = history::alerts_for(
+        state.store.as_ref(),
+        caller.scope(),
+        state.rules.samm(),
+        as_of,
+        since,
+        near_days,
+    )
+    .await?;
+    let feed = feed(&alerts, as_of, since);
+    Ok((
+        [(header::CONTENT_TYPE, "application/feed+json")],
+        Json(feed),
+    )
+        .into_response())
+}
+
+/// The alerts as a JSON Feed 1.1: one item per alert, its full record under `_expedite`.
+pub fn feed(alerts: &[Alert], as_of: Date, since: Option<Date>) -> Value {
+    let items: Vec<Value> = alerts
+        .iter()
+        .map(|alert| {
+            let status = match alert.status {
+                AlertStatus::Near => "near",
+                AlertStatus::Missed => "missed",
+            };
+            json!({
+                "id": alert.id,
+                "title": format!("{}: {} {}", alert.case, alert.kind.as_str(), status),
+                "content_text": format!("{}. Why: {}.", alert.message, alert.rule),
+                "date_published": format!("{}T00:00:00Z", alert.raised_on),
+                "tags": [alert.kind.as_str(), status, alert.purchaser],
+                "_expedite": alert,
+            })
+        })
+        .collect();
+    let window = match since {
+        Some(since) => format!("raised from {since} to {as_of}"),
+        None => format!("raised up to {as_of}"),
+    };
+    json!({
+        "version": JSON_FEED_VERSION,
+        "title": "expedite: deadline alerts",
+        "description": format!(
+            "SAMM targets, congressional review periods and offer expirations near or missed on the cases this token may see, {window}. Poll with ?since=the day of the last look."
+        ),
+        "items": items,
+    })
+}

@@ -1,0 +1,245 @@
+//! `/api/v1/metrics` and `/api/v1/alerts` over HTTP: what each token sees, and the feed's
+//! shape against JSON Feed 1.1.
+
+// The shared helpers serve the main API story too; this file uses only some of them.
+#[allow(dead_code)]
+mod support;
+
+use serde_json::{Value, json};
+use support::{TestApp, advance, spawn_app};
+
+/// A small case (2 × $1M, no congressional review): LOR 2025-01-01, actionable 01-03,
+/// LOA development 01-04, offered on `offered`.
+async fn offered_case(app: &TestApp, id: &str, purchaser: &str, offered: &str) {
+    app.open(&json!({
+        "id": id, "purchaser": purchaser, "agency": "army", "lor_received": "2025-01-01",
+        "lines": [{"item": "Javelin missile", "quantity": 2, "unit_usd": 1_000_000, "mde": true}]
+    }))
+    .await;
+    let path = format!("/api/v1/cases/{id}/events");
+    for (version, (date, to)) in (1..).zip([
+        ("2025-01-03", "lor_actionable"),
+        ("2025-01-04", "loa_development"),
+        (offered, "offered"),
+    ]) {
+        let reply = app
+            .post(&path, &app.admin, &advance(version, date, to))
+            .await;
+        assert_eq!(reply.status, 201, "{id} to {to}: {}", reply.body);
+    }
+}
+
+/// Poland offered after 40 days, Estonia after 69, both in 2025-Q1.
+async fn seeded() -> TestApp {
+    let app = spawn_app().await;
+    offered_case(&app, "PL-B-DAA", "POL", "2025-02-10").await;
+    offered_case(&app, "EN-B-DAB", "EST", "2025-03-11").await;
+    app
+}
+
+fn lor_to_offer(body: &Value, group: Option<&str>) -> Option<Value> {
+    body["quarters"]
+        .as_array()
+        .expect("quarters")
+        .iter()
+        .find(|row| {
+            row["phase"] == "lor_to_offer"
+                && row["group"].as_str() == group
+                && row["quarter"] == "2025-Q1"
+        })
+        .cloned()
+}
+
+const Q1: &str = "/api/v1/metrics?from=2025-Q1&to=2025-Q1&as_of=2025-06-30";
+
+#[tokio::test]
+async fn a_purchaser_sees_its_own_countrys_metrics_and_the_all_country_aggregate_only() {
+    let app = seeded().await;
+    for path in [Q1.to_owned(), format!("{Q1}&by=purchaser")] {
+        let reply = app.get(&path, &app.poland).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let all = lor_to_offer(&reply.body, None).expect("aggregate row");
+        assert_eq!(all["completed"], 2, "the aggregate covers Estonia too");
+        assert_eq!(all["median_days"], 40);
+        assert_eq!(all["p90_days"], 69);
+        let own = lor_to_offer(&reply.body, Some("POL")).expect("Poland's row");
+        assert_eq!(
+            (own["completed"].clone(), own["median_days"].clone()),
+            (json!(1), json!(40))
+        );
+        assert!(
+            reply.body["quarters"]
+                .as_array()
+                .expect("quarters")
+                .iter()
+                .all(|row| row["group"].is_null() || row["group"] == "POL"),
+            "no Estonian rows for Poland"
+        );
+        assert!(reply.body["sources"].is_array());
+    }
+    let admin = app.get(&format!("{Q1}&by=purchaser"), &app.admin).await;
+    let estonia = lor_to_offer(&admin.body, Some("EST")).expect("the admin sees Estonia");
+    assert_eq!(estonia["median_days"], 69);
+    // Exactly the documented row shape.
+    let mut keys: Vec<&str> = estonia
+        .as_object()
+        .expect("row")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "completed",
+            "group",
+            "median_days",
+            "on_time_share",
+            "open_at_end",
+            "open_median_age_days",
+            "p90_days",
+            "phase",
+            "quarter"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn bad_metrics_parameters_name_the_field() {
+    let app = spawn_app().await;
+    let bad_quarter = app.get("/api/v1/metrics?from=2025-Q5", &app.admin).await;
+    assert_eq!((bad_quarter.status, bad_quarter.code()), (422, "invalid"));
+    assert_eq!(bad_quarter.fields(), ["from"]);
+    let reversed = app
+        .get(
+            "/api/v1/metrics?from=2025-Q3&to=2025-Q1&as_of=2025-12-31",
+            &app.admin,
+        )
+        .await;
+    assert_eq!(
+        (reversed.status, reversed.fields()),
+        (422, vec!["from".to_owned()])
+    );
+    let grouping = app.get("/api/v1/metrics?by=country", &app.admin).await;
+    assert_eq!(grouping.fields(), ["by"]);
+    let unknown = app.get("/api/v1/metrics?quarter=2025-Q1", &app.admin).await;
+    assert_eq!((unknown.status, unknown.code()), (400, "unknown_field"));
+}
+
+/// Checks a document against JSON Feed 1.1's required fields and types.
+fn assert_json_feed(feed: &Value) {
+    assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
+    assert!(feed["title"].is_string(), "title is required");
+    for optional in ["home_page_url", "feed_url", "description"] {
+        assert!(
+            feed[optional].is_null() || feed[optional].is_string(),
+            "{optional}"
+        );
+    }
+    for item in feed["items"].as_array().expect("items is required") {
+        assert!(item["id"].is_string(), "item id is a string: {item}");
+        assert!(
+            item["content_text"].is_string() || item["content_html"].is_string(),
+            "an item has content_text or content_html: {item}"
+        );
+        if let Some(date) = item.get("date_published") {
+            let text = date.as_str().expect("date_published is a string");
+            assert!(
+                text.parse::<jiff::Timestamp>().is_ok(),
+                "date_published is RFC 3339: {text}"
+            );
+        }
+        if let Some(tags) = item.get("tags") {
+            assert!(
+                tags.as_array()
+                    .expect("tags is an array")
+                    .iter()
+                    .all(Value::is_string)
+            );
+        }
+        for key in item.as_object().expect("item").keys() {
+            let known = [
+                "id",
+                "url",
+                "external_url",
+                "title",
+                "content_html",
+                "content_text",
+                "summary",
+                "image",
+                "banner_image",
+                "date_published",
+                "date_modified",
+                "authors",
+                "tags",
+                "language",
+                "attachments",
+            ];
+            assert!(
+                known.contains(&key.as_str()) || key.starts_with('_'),
+                "extensions start with an underscore: {key}"
+            );
+        }
+    }
+}
+
+async fn feed(app: &TestApp, query: &str, token: &str) -> Value {
+    let response = app
+        .client
+        .get(format!("{}/api/v1/alerts{query}", app.address))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok()),
+        Some("application/feed+json")
+    );
+    response.json().await.expect("JSON")
+}
+
+#[tokio::test]
+async fn the_alerts_feed_is_a_json_feed_scoped_to_the_caller_and_empty_when_nothing_changed() {
+    let app = seeded().await;
+    // Poland's offer of 2025-02-10 expired unaccepted on 05-06 (85 days); Estonia's of
+    // 03-11 on 06-04.
+    let admin = feed(&app, "?as_of=2025-06-30", &app.admin).await;
+    assert_json_feed(&admin);
+    let ids: Vec<&str> = admin["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|item| item["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"PL-B-DAA/offer_expiration/missed/2025-05-06"),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"EN-B-DAB/offer_expiration/missed/2025-06-04"),
+        "{ids:?}"
+    );
+    let estonia = feed(&app, "?as_of=2025-06-30", &app.estonia).await;
+    assert_json_feed(&estonia);
+    assert!(
+        estonia["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|item| item["_expedite"]["purchaser"] == "EST"),
+        "only Estonia's cases"
+    );
+    let unchanged = feed(&app, "?as_of=2025-06-30&since=2025-06-06", &app.admin).await;
+    assert_json_feed(&unchanged);
+    assert_eq!(
+        unchanged["items"],
+        json!([]),
+        "nothing became true since 06-06"
+    );
+    let bad = app.get("/api/v1/alerts?since=yesterday", &app.admin).await;
+    assert_eq!((bad.status, bad.fields()), (422, vec!["since".to_owned()]));
+}
