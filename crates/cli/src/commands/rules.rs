@@ -10,7 +10,8 @@ use expedite_data::dsca::{self, Notification, NotificationFilter};
 use expedite_data::replay::{self, Change, Replay, ReplayRow, Verdict};
 use serde::Serialize;
 
-use crate::output::{self, Format};
+use crate::output::{self, Format, Source};
+use crate::period::{self, YearOrDate};
 
 /// The `rules` subcommands.
 #[derive(Debug, Subcommand)]
@@ -108,35 +109,20 @@ pub struct ReplayArgs {
     rule_set: String,
     /// Notifications announced on or after, YYYY-MM-DD or a year (its first day).
     #[arg(long, value_name = "DATE|YEAR")]
-    from: Option<String>,
+    from: Option<YearOrDate>,
     /// Notifications announced on or before, YYYY-MM-DD or a year (its last day).
     #[arg(long, value_name = "DATE|YEAR")]
-    to: Option<String>,
+    to: Option<YearOrDate>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
 
-/// The name and date of the data or rule set an answer comes from.
-#[derive(Debug, Serialize)]
-struct Source {
-    name: String,
-    date: String,
-}
-
-/// A JSON answer: the data, and the `sources` list every command's JSON carries.
-#[derive(Debug, Serialize)]
-struct WithSources<'a, T: Serialize> {
-    #[serde(flatten)]
-    data: &'a T,
-    sources: Vec<Source>,
-}
-
 fn rule_set_source(set: &RuleSet) -> Source {
-    Source {
-        name: format!("{}: {} ({})", set.id, set.title, set.status),
-        date: set.effective.to_string(),
-    }
+    Source::new(
+        format!("{}: {} ({})", set.id, set.title, set.status),
+        set.effective.to_string(),
+    )
 }
 
 /// Runs a `rules` subcommand.
@@ -158,31 +144,6 @@ fn parse_amount(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Usd>> {
 fn parse_date(flag: &str, text: &str) -> anyhow::Result<Date> {
     text.parse()
         .with_context(|| format!("--{flag}: '{text}' is not a date of the form YYYY-MM-DD"))
-}
-
-#[derive(Clone, Copy)]
-enum YearEnd {
-    First,
-    Last,
-}
-
-/// A date bound given as YYYY-MM-DD or as a year, as `sipri` takes it.
-fn parse_bound(flag: &str, text: &str, end: YearEnd) -> anyhow::Result<Date> {
-    let trimmed = text.trim();
-    if trimmed.len() == 4 && trimmed.bytes().all(|byte| byte.is_ascii_digit()) {
-        let year: i16 = trimmed
-            .parse()
-            .with_context(|| format!("--{flag}: '{text}'"))?;
-        let (month, day) = match end {
-            YearEnd::First => (1, 1),
-            YearEnd::Last => (12, 31),
-        };
-        return Date::new(year, month, day)
-            .with_context(|| format!("--{flag}: '{text}' is not a year jiff can represent"));
-    }
-    text.parse().with_context(|| {
-        format!("--{flag}: '{text}' is not a date of the form YYYY-MM-DD or a year such as 2024")
-    })
 }
 
 fn parse_territory(text: &str) -> anyhow::Result<Vec<Country>> {
@@ -223,10 +184,7 @@ fn check(book: &RuleBook, args: &CheckArgs) -> anyhow::Result<()> {
     };
     let set = book.get(&decision.rule_set)?;
     match args.format {
-        Format::Json => output::print_json(&WithSources {
-            data: &decision,
-            sources: vec![rule_set_source(set)],
-        }),
+        Format::Json => output::print_json_with_sources(&decision, &[rule_set_source(set)]),
         Format::Table => output::print_text(&describe(&decision, set)),
         Format::Csv => print_check_csv(&decision),
     }
@@ -378,14 +336,14 @@ struct RuleSets<'a> {
 }
 
 fn list(book: &RuleBook, format: Format) -> anyhow::Result<()> {
-    let sources = book.rule_sets().iter().map(rule_set_source).collect();
+    let sources: Vec<Source> = book.rule_sets().iter().map(rule_set_source).collect();
     match format {
-        Format::Json => output::print_json(&WithSources {
-            data: &RuleSets {
+        Format::Json => output::print_json_with_sources(
+            &RuleSets {
                 rule_sets: book.rule_sets(),
             },
-            sources,
-        }),
+            &sources,
+        ),
         Format::Csv => {
             let rows = book
                 .rule_sets()
@@ -468,13 +426,13 @@ fn list(book: &RuleBook, format: Format) -> anyhow::Result<()> {
 fn samm(book: &RuleBook, format: Format) -> anyhow::Result<()> {
     let samm = book.samm();
     if format == Format::Json {
-        return output::print_json(&WithSources {
-            data: samm,
-            sources: vec![Source {
-                name: "SAMM time standards compiled in expedite (samm.toml); each standard names its source".to_owned(),
-                date: samm.as_of.to_string(),
-            }],
-        });
+        return output::print_json_with_sources(
+            samm,
+            &[Source::new(
+                "SAMM time standards compiled in expedite (samm.toml); each standard names its source",
+                samm.as_of.to_string(),
+            )],
+        );
     }
     let confidence = |c| format!("{c:?}").to_lowercase();
     let mut rows: Vec<Vec<String>> = [
@@ -533,21 +491,9 @@ struct ReplayAnswer<'a> {
 
 fn run_replay(book: &RuleBook, args: &ReplayArgs) -> anyhow::Result<()> {
     let set = book.get(&args.rule_set).context("--rule-set")?;
-    let from = args
-        .from
-        .as_deref()
-        .map(|text| parse_bound("from", text, YearEnd::First))
-        .transpose()?;
-    let to = args
-        .to
-        .as_deref()
-        .map(|text| parse_bound("to", text, YearEnd::Last))
-        .transpose()?;
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        bail!("--from {from} is after --to {to}: the range is empty");
-    }
+    period::check_range(args.from, args.to)?;
+    let from = args.from.map(YearOrDate::first_day);
+    let to = args.to.map(YearOrDate::last_day);
     let all = dsca::builtin().context("the shipped DSCA notifications")?;
     let filter = NotificationFilter {
         purchasers: Vec::new(),
@@ -567,16 +513,16 @@ fn run_replay(book: &RuleBook, args: &ReplayArgs) -> anyhow::Result<()> {
     }
     sources.push(dsca_source(&all));
     match args.format {
-        Format::Json => output::print_json(&WithSources {
-            data: &ReplayAnswer {
+        Format::Json => output::print_json_with_sources(
+            &ReplayAnswer {
                 rule_set: &set.id,
                 status: &set.status,
                 from,
                 to,
                 replay: &replay,
             },
-            sources,
-        }),
+            &sources,
+        ),
         Format::Csv => print_replay_csv(&replay),
         Format::Table => output::print_text(&describe_replay(&replay, set, &sources)),
     }
@@ -590,13 +536,13 @@ fn dsca_source(all: &[Notification]) -> Source {
         .map(|d| d.to_string())
         .unwrap_or_default();
     let last = dates.max().map(|d| d.to_string()).unwrap_or_default();
-    Source {
-        name: format!(
+    Source::new(
+        format!(
             "DSCA Major Arms Sales notifications shipped with expedite: a sample of {}, not a census, {first} to {last}",
             all.len()
         ),
-        date: last,
-    }
+        last,
+    )
 }
 
 fn verdict_text(verdict: Verdict) -> String {
@@ -739,7 +685,10 @@ fn describe_replay(replay: &Replay, set: &RuleSet, sources: &[Source]) -> String
         ));
     }
     for source in sources {
-        text.push_str(&format!("Source: {} ({}).\n", source.name, source.date));
+        match &source.date {
+            Some(date) => text.push_str(&format!("Source: {} ({date}).\n", source.name)),
+            None => text.push_str(&format!("Source: {}.\n", source.name)),
+        }
     }
     text.trim_end().to_owned()
 }
