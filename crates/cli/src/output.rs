@@ -47,8 +47,8 @@ pub enum ColorChoice {
 /// How this run prints, set once by `main` from the global flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
-    /// The width tables must fit in; `None` = the terminal's width on a terminal, no limit
-    /// when piped.
+    /// The width tables and notes must fit in: `--width`, else `COLUMNS`, else the
+    /// terminal's; `None` (no limit) when piped without either.
     pub width: Option<u16>,
     /// Box-drawn tables (true) or plain aligned text (false).
     pub styled: bool,
@@ -60,12 +60,19 @@ impl Settings {
     /// The settings for the global flags, reading `COLUMNS`, `NO_COLOR` and whether stdout
     /// is a terminal.
     pub fn from_flags(width: Option<u16>, color: ColorChoice, quiet: bool) -> Settings {
-        let width = width.or_else(|| {
-            std::env::var("COLUMNS")
-                .ok()
-                .and_then(|columns| columns.trim().parse::<u16>().ok())
-                .filter(|&columns| columns > 0)
-        });
+        let width = width
+            .or_else(|| {
+                std::env::var("COLUMNS")
+                    .ok()
+                    .and_then(|columns| columns.trim().parse::<u16>().ok())
+                    .filter(|&columns| columns > 0)
+            })
+            .or_else(|| {
+                io::stdout()
+                    .is_terminal()
+                    .then(|| terminal_size::terminal_size().map(|(width, _)| width.0))
+                    .flatten()
+            });
         let styled = match color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -306,6 +313,34 @@ pub fn key_value_table() -> Table {
     }
 }
 
+/// Notes under a table, each line longer than the width wrapped at spaces (continuation
+/// lines indented by two); unchanged when there is no width (piped).
+pub fn notes(text: &str) -> String {
+    wrap(text, settings().width)
+}
+
+fn wrap(text: &str, width: Option<u16>) -> String {
+    let Some(width) = width.map(usize::from) else {
+        return text.to_owned();
+    };
+    let mut wrapped = Vec::new();
+    for line in text.lines() {
+        let mut current = String::new();
+        for word in line.split(' ') {
+            let needed = current.chars().count() + 1 + word.chars().count();
+            if !current.trim().is_empty() && needed > width {
+                wrapped.push(std::mem::take(&mut current));
+                current.push_str("  ");
+            } else if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        wrapped.push(current);
+    }
+    wrapped.join("\n")
+}
+
 /// A CSV cell for an optional value: empty when missing, never a word such as `missing`.
 pub fn csv_cell<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(String::new, |value| value.to_string())
@@ -439,6 +474,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn notes_wrap_at_spaces_to_the_width() {
+        let note = "Edition used: NATO, Defence Expenditure of NATO Countries (2014-2025)";
+        let wrapped = wrap(note, Some(30));
+        assert!(
+            wrapped.lines().all(|line| line.chars().count() <= 30),
+            "{wrapped}"
+        );
+        assert_eq!(
+            wrapped.split_whitespace().collect::<Vec<_>>(),
+            note.split_whitespace().collect::<Vec<_>>()
+        );
+        assert_eq!(wrap(note, None), note);
     }
 
     #[test]

@@ -159,6 +159,14 @@ fn tables_fit_80_100_and_200_columns_and_keep_ids_dates_and_numbers_whole() {
                         line.chars().count()
                     );
                 }
+                // Notes under the tables wrap too (a single long word may stick out).
+                for line in text.lines() {
+                    assert!(
+                        line.chars().count() <= width || !line.trim().contains(' '),
+                        "{words:?} at {width} ({how}, {color}): a line {} wide:\n{line}",
+                        line.chars().count()
+                    );
+                }
                 let tokens = tokens_with_digits(&text);
                 for token in &whole {
                     assert!(

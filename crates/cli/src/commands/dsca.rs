@@ -124,11 +124,12 @@ fn list(
             for notification in notifications {
                 table.add_row(notification_cells(notification, false));
             }
-            output::print_text(&format!(
-                "{table}\n{} notifications.\n{}\n{CREDIT}",
+            let notes = output::notes(&format!(
+                "{} notifications.\n{}\n{CREDIT}",
                 notifications.len(),
                 sample_line(sample).replace("Totals of the sample", "From the sample")
-            ))
+            ));
+            output::print_text(&format!("{table}\n{notes}"))
         }
     }
 }
@@ -200,7 +201,8 @@ fn summary(
             for row in &rows {
                 table.add_row(summary_cells(row, false));
             }
-            output::print_text(&format!("{table}\n{}\n{CREDIT}", sample_line(sample)))
+            let notes = output::notes(&format!("{}\n{CREDIT}", sample_line(sample)));
+            output::print_text(&format!("{table}\n{notes}"))
         }
     }
 }

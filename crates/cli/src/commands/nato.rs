@@ -161,6 +161,7 @@ fn status(nato: &NatoData, args: &StatusArgs) -> anyhow::Result<()> {
                 status.missing.len()
             );
             let note = edition_note(&status, &earlier);
+            let (headline, note) = (output::notes(&headline), output::notes(&note));
             output::print_text(&format!("{headline}\n{table}\n{note}"))
         }
     }
@@ -224,10 +225,11 @@ fn trend(nato: &NatoData, args: &TrendArgs) -> anyhow::Result<()> {
                     format!("{sign}{change} percentage points since 2014")
                 },
             );
-            output::print_text(&format!(
-                "{} ({}), member since {}: {change}.\n{table}\n{CREDIT}",
+            let headline = output::notes(&format!(
+                "{} ({}), member since {}: {change}.",
                 trend.country, trend.iso3, trend.joined_year
-            ))
+            ));
+            output::print_text(&format!("{headline}\n{table}\n{}", output::notes(CREDIT)))
         }
     }
 }
@@ -288,7 +290,7 @@ fn path(nato: &NatoData, args: &PathArgs) -> anyhow::Result<()> {
             for row in path_rows(&steps) {
                 table.add_row(row);
             }
-            output::print_text(&format!("{table}\n{CREDIT}"))
+            output::print_text(&format!("{table}\n{}", output::notes(CREDIT)))
         }
     }
 }

@@ -177,7 +177,7 @@ fn leadtimes(args: &LeadtimesArgs) -> anyhow::Result<()> {
             for group in &report.groups {
                 table.add_row(leadtime_table_row(group));
             }
-            let mut text = format!("{table}\n{}", source_line(&report));
+            let mut text = source_line(&report);
             text.push_str(&format!(
                 "\nYears from order to first delivery. med, p90: over the delivered (deliv.) \
                  deals only; KM: Kaplan-Meier over every deal, counting the others as still waiting in {} \
@@ -193,7 +193,8 @@ fn leadtimes(args: &LeadtimesArgs) -> anyhow::Result<()> {
                 );
             }
             text.push_str(&data_errors_text(&report.data_errors));
-            output::print_text(&format!("{text}\n{CREDIT}"))
+            let notes = output::notes(&format!("{text}\n{CREDIT}"));
+            output::print_text(&format!("{table}\n{notes}"))
         }
     }
 }
@@ -355,7 +356,8 @@ fn deals(args: &DealsArgs) -> anyhow::Result<()> {
             for deal in &selected {
                 table.add_row(deal_cells(deal));
             }
-            output::print_text(&format!("{table}\n{} deals.\n{CREDIT}", selected.len()))
+            let notes = output::notes(&format!("{} deals.\n{CREDIT}", selected.len()));
+            output::print_text(&format!("{table}\n{notes}"))
         }
     }
 }
