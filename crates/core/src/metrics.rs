@@ -14,7 +14,8 @@
 //! exists ([`PhaseTarget`]), and the cases still in the phase at the quarter's end with
 //! their median age: open cases are censored at the quarter's end, not dropped. A phase
 //! cut short by a terminal stage (cancelled, expired, disapproved) is neither completed nor
-//! open after that day.
+//! open after that day; so is one the case skipped (a direct commercial sale that goes on
+//! contract without an LOA offer).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -462,12 +463,26 @@ pub fn compute_view(
     rows
 }
 
-/// The day a terminal stage cut the case short, if one did.
-fn ended_early(case: &Case) -> Option<Date> {
-    [Stage::Cancelled, Stage::Expired, Stage::Disapproved]
+/// The day the case left `phase` without completing it, if it did: a terminal stage cut
+/// it short (cancelled, expired, disapproved), or it moved past the phase's end without
+/// entering it (a direct commercial or government-to-government sale need not be offered
+/// as an LOA, and the stage machine lets those skip ahead).
+fn left_without_completing(case: &Case, phase: Phase) -> Option<Date> {
+    let ended = [Stage::Cancelled, Stage::Expired, Stage::Disapproved]
         .into_iter()
         .filter_map(|stage| case.entered(stage))
-        .min()
+        .min();
+    let end_position = phase.stages().1.forward_position();
+    let skipped = case
+        .milestones
+        .iter()
+        .filter(|milestone| milestone.stage.forward_position() > end_position)
+        .map(|milestone| milestone.date)
+        .min();
+    match (ended, skipped) {
+        (Some(ended), Some(skipped)) => Some(ended.min(skipped)),
+        (ended, skipped) => ended.or(skipped),
+    }
 }
 
 fn row(
@@ -500,7 +515,8 @@ fn row(
             }
             Some(end) if end <= end_of_quarter => {}
             _ => {
-                let cut_short = ended_early(case).is_some_and(|day| day <= end_of_quarter);
+                let cut_short =
+                    left_without_completing(case, phase).is_some_and(|day| day <= end_of_quarter);
                 if start <= end_of_quarter && !cut_short {
                     open_ages.push(days_between(start, end_of_quarter));
                 }
