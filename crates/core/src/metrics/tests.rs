@@ -442,3 +442,10 @@ fn a_direct_commercial_sale_that_skips_the_offer_leaves_lor_to_offer_on_its_cont
     let contract_phase = find(&rows, "2025-Q1", Phase::ContractToFirstDelivery, None);
     assert_eq!(contract_phase.open_at_end, 1);
 }
+
+#[test]
+fn phase_indexes_follow_the_table_order() {
+    for (index, phase) in Phase::ALL.into_iter().enumerate() {
+        assert_eq!(phase_index(phase), index, "{phase}");
+    }
+}
