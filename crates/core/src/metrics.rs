@@ -14,7 +14,8 @@
 //! exists ([`PhaseTarget`]), and the cases still in the phase at the quarter's end with
 //! their median age: open cases are censored at the quarter's end, not dropped. A phase
 //! cut short by a terminal stage (cancelled, expired, disapproved) is neither completed nor
-//! open after that day.
+//! open after that day; so is one the case skipped (a direct commercial sale that goes on
+//! contract without an LOA offer).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -434,25 +435,25 @@ pub fn compute_view(
     window: &Window,
     samm: &SammStandards,
 ) -> Vec<PhaseMetrics> {
-    let mut rows = Vec::new();
-    let all: Vec<&Case> = all.iter().collect();
-    let groups: BTreeMap<String, Vec<&Case>> = match by {
-        None => BTreeMap::new(),
-        Some(by) => {
-            let mut groups: BTreeMap<String, Vec<&Case>> = BTreeMap::new();
-            for case in visible {
-                for group in by.groups_of(case) {
-                    groups.entry(group).or_default().push(case);
-                }
+    // Each case's phases are read from its milestones once; every quarter then only
+    // compares dates.
+    let all: Vec<PhaseSpans> = all.iter().map(|case| spans(case, samm)).collect();
+    let all: Vec<&PhaseSpans> = all.iter().collect();
+    let visible_spans: Vec<PhaseSpans> = visible.iter().map(|case| spans(case, samm)).collect();
+    let mut groups: BTreeMap<String, Vec<&PhaseSpans>> = BTreeMap::new();
+    if let Some(by) = by {
+        for (case, case_spans) in visible.iter().zip(&visible_spans) {
+            for group in by.groups_of(case) {
+                groups.entry(group).or_default().push(case_spans);
             }
-            groups
         }
-    };
+    }
+    let mut rows = Vec::new();
     for quarter in window.quarters() {
         for phase in Phase::ALL {
-            rows.push(row(&all, None, quarter, phase, window.as_of, samm));
+            rows.push(row(&all, None, quarter, phase, window.as_of));
             for (group, members) in &groups {
-                let grouped = row(members, Some(group), quarter, phase, window.as_of, samm);
+                let grouped = row(members, Some(group), quarter, phase, window.as_of);
                 if grouped.completed > 0 || grouped.open_at_end > 0 {
                     rows.push(grouped);
                 }
@@ -462,36 +463,82 @@ pub fn compute_view(
     rows
 }
 
-/// The day a terminal stage cut the case short, if one did.
-fn ended_early(case: &Case) -> Option<Date> {
-    [Stage::Cancelled, Stage::Expired, Stage::Disapproved]
+/// One phase of one case: when it started, ended, was left unfinished, and fell due.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: Date,
+    end: Option<Date>,
+    left: Option<Date>,
+    due: Option<Date>,
+}
+
+/// A case's spans, one per phase of [`Phase::ALL`] it entered.
+type PhaseSpans = [Option<Span>; 6];
+
+fn spans(case: &Case, samm: &SammStandards) -> PhaseSpans {
+    Phase::ALL.map(|phase| {
+        Some(Span {
+            start: phase.start(case)?,
+            end: phase.end(case),
+            left: left_without_completing(case, phase),
+            due: phase.due(case, samm),
+        })
+    })
+}
+
+/// The phase's place in [`Phase::ALL`].
+fn phase_index(phase: Phase) -> usize {
+    match phase {
+        Phase::LorToOffer => 0,
+        Phase::OfferToAcceptance => 1,
+        Phase::AcceptanceToContract => 2,
+        Phase::ContractToFirstDelivery => 3,
+        Phase::FirstToFinalDelivery => 4,
+        Phase::NotificationToOffer => 5,
+    }
+}
+
+/// The day the case left `phase` without completing it, if it did: a terminal stage cut
+/// it short (cancelled, expired, disapproved), or it moved past the phase's end without
+/// entering it (a direct commercial or government-to-government sale need not be offered
+/// as an LOA, and the stage machine lets those skip ahead).
+fn left_without_completing(case: &Case, phase: Phase) -> Option<Date> {
+    let ended = [Stage::Cancelled, Stage::Expired, Stage::Disapproved]
         .into_iter()
         .filter_map(|stage| case.entered(stage))
-        .min()
+        .min();
+    let end_position = phase.stages().1.forward_position();
+    let skipped = case
+        .milestones
+        .iter()
+        .filter(|milestone| milestone.stage.forward_position() > end_position)
+        .map(|milestone| milestone.date)
+        .min();
+    match (ended, skipped) {
+        (Some(ended), Some(skipped)) => Some(ended.min(skipped)),
+        (ended, skipped) => ended.or(skipped),
+    }
 }
 
 fn row(
-    cases: &[&Case],
+    cases: &[&PhaseSpans],
     group: Option<&str>,
     quarter: Quarter,
     phase: Phase,
     as_of: Date,
-    samm: &SammStandards,
 ) -> PhaseMetrics {
     let first = quarter.first_day();
     let end_of_quarter = quarter.last_day().min(as_of);
+    let index = phase_index(phase);
     let mut durations = Vec::new();
     let mut judged = 0_usize;
     let mut on_time = 0_usize;
     let mut open_ages = Vec::new();
-    for case in cases {
-        let Some(start) = phase.start(case) else {
-            continue;
-        };
-        match phase.end(case) {
+    for span in cases.iter().filter_map(|spans| spans[index]) {
+        match span.end {
             Some(end) if end >= first && end <= end_of_quarter => {
-                durations.push(days_between(start, end));
-                if let Some(due) = phase.due(case, samm) {
+                durations.push(days_between(span.start, end));
+                if let Some(due) = span.due {
                     judged += 1;
                     if end <= due {
                         on_time += 1;
@@ -500,9 +547,9 @@ fn row(
             }
             Some(end) if end <= end_of_quarter => {}
             _ => {
-                let cut_short = ended_early(case).is_some_and(|day| day <= end_of_quarter);
-                if start <= end_of_quarter && !cut_short {
-                    open_ages.push(days_between(start, end_of_quarter));
+                let cut_short = span.left.is_some_and(|day| day <= end_of_quarter);
+                if span.start <= end_of_quarter && !cut_short {
+                    open_ages.push(days_between(span.start, end_of_quarter));
                 }
             }
         }

@@ -13,7 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use expedite_core::Date;
 use expedite_core::alerts::{Alert, AlertStatus, DEFAULT_NEAR_DAYS};
-use expedite_core::metrics::{GroupBy, Quarter};
+use expedite_core::metrics::{GroupBy, PhaseMetrics, Quarter};
 use expedite_data::sources::{Freshness, Source};
 use expedite_store::history::{self, MetricsError, MetricsQuery};
 use serde::Serialize;
@@ -65,13 +65,15 @@ struct MetricsBody {
     sources: Vec<Freshness>,
 }
 
-/// `GET /api/v1/metrics?from=2025-Q1&to=2025-Q4&by=purchaser&as_of=2025-12-31`.
+/// `GET /api/v1/metrics?from=2025-Q1&to=2025-Q4&by=purchaser&as_of=2025-12-31&format=json`:
+/// JSON (the default) or, with `format=csv`, the rows as `expedite metrics --format csv`.
 pub async fn metrics(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<Vec<(String, String)>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut checks = Checks::default();
+    let mut csv = false;
     let mut query = MetricsQuery {
         from: None,
         to: None,
@@ -94,7 +96,12 @@ pub async fn metrics(
                     query.as_of = day;
                 }
             }
-            unknown => return Err(unknown_parameter(unknown, "from, to, by, as_of")),
+            "format" => match value.as_str() {
+                "json" => csv = false,
+                "csv" => csv = true,
+                _ => checks.fail(key.clone(), "must be json or csv"),
+            },
+            unknown => return Err(unknown_parameter(unknown, "from, to, by, as_of, format")),
         }
     }
     checks.finish()?;
@@ -113,11 +120,48 @@ pub async fn metrics(
         }
         MetricsError::Store(store) => ApiError::from(store),
     })?;
+    if csv {
+        return Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            metrics_csv(&report.quarters),
+        )
+            .into_response());
+    }
     let sources = store_source(report.newest_recorded, query.as_of);
-    let body = MetricsBody { report, sources };
-    serde_json::to_value(body)
-        .map(Json)
-        .map_err(|error| ApiError::Internal(error.to_string()))
+    Ok(Json(MetricsBody { report, sources }).into_response())
+}
+
+/// The rows as CSV, with the header and cells of `expedite metrics --format csv`.
+fn metrics_csv(rows: &[PhaseMetrics]) -> String {
+    fn cell<T: ToString>(value: Option<T>) -> String {
+        value.map(|value| value.to_string()).unwrap_or_default()
+    }
+    fn quoted(text: &str) -> String {
+        if text.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_owned()
+        }
+    }
+    let mut text = String::from(
+        "quarter,phase,group,completed,median_days,p90_days,on_time_share,open_at_end,open_median_age_days\n",
+    );
+    for row in rows {
+        let cells = [
+            row.quarter.to_string(),
+            row.phase.to_string(),
+            quoted(row.group.as_deref().unwrap_or_default()),
+            row.completed.to_string(),
+            cell(row.median_days),
+            cell(row.p90_days),
+            cell(row.on_time_share),
+            row.open_at_end.to_string(),
+            cell(row.open_median_age_days),
+        ];
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    text
 }
 
 /// `GET /api/v1/alerts?since=2025-03-01&near_days=14&as_of=…`: the caller's deadline

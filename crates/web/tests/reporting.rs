@@ -122,6 +122,8 @@ async fn bad_metrics_parameters_name_the_field() {
     );
     let grouping = app.get("/api/v1/metrics?by=country", &app.admin).await;
     assert_eq!(grouping.fields(), ["by"]);
+    let format = app.get("/api/v1/metrics?format=table", &app.admin).await;
+    assert_eq!(format.fields(), ["format"]);
     let unknown = app.get("/api/v1/metrics?quarter=2025-Q1", &app.admin).await;
     assert_eq!((unknown.status, unknown.code()), (400, "unknown_field"));
 }
@@ -242,4 +244,34 @@ async fn the_alerts_feed_is_a_json_feed_scoped_to_the_caller_and_empty_when_noth
     );
     let bad = app.get("/api/v1/alerts?since=yesterday", &app.admin).await;
     assert_eq!((bad.status, bad.fields()), (422, vec!["since".to_owned()]));
+}
+
+#[tokio::test]
+async fn metrics_as_csv_are_the_rows_of_the_cli() {
+    let app = seeded().await;
+    let response = app
+        .client
+        .get(format!("{}{Q1}&format=csv&by=purchaser", app.address))
+        .bearer_auth(&app.poland)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.text().await.expect("body");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "quarter,phase,group,completed,median_days,p90_days,on_time_share,open_at_end,open_median_age_days"
+        )
+    );
+    assert!(
+        text.contains("2025-Q1,lor_to_offer,,2,40,69,1,0,\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2025-Q1,lor_to_offer,POL,1,40,40,1,0,\n"),
+        "{text}"
+    );
+    assert!(!text.contains("EST"), "{text}");
 }

@@ -394,3 +394,58 @@ fn targets_say_which_are_confirmed_and_which_assumed() {
     assert_eq!((offer.days, offer.confidence), (85, Confidence::Confirmed));
     assert_eq!(targets.len(), 2);
 }
+
+#[test]
+fn a_direct_commercial_sale_that_skips_the_offer_leaves_lor_to_offer_on_its_contract() {
+    // A DCS case goes from its request straight to a contract on 2025-02-01: it is in
+    // lor_to_offer at the end of 2024-Q4, and neither completed nor open in it after that.
+    let samm = book().samm().clone();
+    let book = book();
+    let new = NewCase {
+        id: CaseId::parse("PL-B-AJA").expect("valid id"),
+        purchaser: Country::parse("POL").expect("known"),
+        agency: Agency::Army,
+        channel: Channel::Dcs,
+        lines: vec![CaseLine {
+            item: "K2 tank".into(),
+            quantity: 2,
+            unit_usd: Usd::from_dollars(1_000_000).expect("small"),
+            mde: true,
+            category: Category::Article,
+            production_line: None,
+        }],
+        lor_received: date(2024, 12, 1),
+        offer_expiration_days: None,
+        emergency: false,
+        rule_set: None,
+    };
+    let contract = Event {
+        date: date(2025, 2, 1),
+        kind: EventKind::Advance {
+            to: Stage::OnContract,
+        },
+    };
+    let dcs = Case::open(new, &book)
+        .expect("valid case")
+        .apply(&contract, &book)
+        .expect("a DCS sale may go straight to contract");
+    let rows = compute(
+        &[dcs],
+        None,
+        &window("2024-Q4", "2025-Q1", date(2025, 12, 31)),
+        &samm,
+    );
+    let q4 = find(&rows, "2024-Q4", Phase::LorToOffer, None);
+    assert_eq!((q4.completed, q4.open_at_end), (0, 1));
+    let q1 = find(&rows, "2025-Q1", Phase::LorToOffer, None);
+    assert_eq!((q1.completed, q1.open_at_end), (0, 0));
+    let contract_phase = find(&rows, "2025-Q1", Phase::ContractToFirstDelivery, None);
+    assert_eq!(contract_phase.open_at_end, 1);
+}
+
+#[test]
+fn phase_indexes_follow_the_table_order() {
+    for (index, phase) in Phase::ALL.into_iter().enumerate() {
+        assert_eq!(phase_index(phase), index, "{phase}");
+    }
+}
