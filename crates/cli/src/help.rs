@@ -10,11 +10,15 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "rules",
-        "expedite rules check --purchaser EGY --date 2025-03-01 --mde-usd '$24M' --total-usd 24000000\n  expedite rules list\n  expedite rules samm -f csv",
+        "expedite rules check --purchaser EGY --date 2025-03-01 --mde-usd '$24M' --total-usd 24000000\n  expedite rules list\n  expedite rules samm -f csv\n  expedite rules replay --rule-set hr3613-2025",
     ),
     (
         "rules check",
-        "expedite rules check --purchaser EGY --date 2025-03-01 --mde-usd '$24M' --total-usd 24000000\n  expedite rules check --purchaser POL --date 2025-03-01 --total-usd '$1.2B' -f json",
+        "expedite rules check --purchaser EGY --date 2025-03-01 --mde-usd '$24M' --total-usd 24000000\n  expedite rules check --purchaser POL --date 2025-03-01 --total-usd '$1.2B' -f json\n  expedite rules check --purchaser POL --date 2025-03-01 --mde-usd '$20M' --territory UKR\n  expedite rules check --purchaser JPN --date 2025-03-01 --channel dcs --mde-usd '$30M'\n  expedite rules check --purchaser KOR --date 2025-03-01 --channel mla\n  expedite rules check --purchaser EGY --date 2025-03-01 --mde-usd '$14M' --upgrade",
+    ),
+    (
+        "rules replay",
+        "expedite rules replay --rule-set hr3613-2025\n  expedite rules replay --rule-set hr3138-2025 --from 2025 -f csv",
     ),
     (
         "rules list",

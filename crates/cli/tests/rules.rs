@@ -260,6 +260,19 @@ fn rules_list_json_is_an_object_of_dated_rule_sets_with_sources() {
 }
 
 #[test]
+fn rules_replay_help_ends_with_examples() {
+    let output = expedite()
+        .args(["rules", "replay", "--help"])
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("Examples:\n  expedite rules replay --rule-set hr3613-2025"),
+        "{help}"
+    );
+}
+
+#[test]
 fn version_and_help_work() {
     expedite()
         .arg("--version")

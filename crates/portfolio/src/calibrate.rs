@@ -313,7 +313,9 @@ pub fn review_days(timeline: &Timeline, notified: Date, rules: &RuleBook) -> u32
         values,
         emergency: false,
     };
-    // Informal then formal review (update §1.3): the engine's review stage holds both.
+    // What the engine adds for review (forecast `review_days`): the informal review and the
+    // formal period after it. `earliest_offer_after_notification_days` counts the formal
+    // period only (update §1.3), so it would leave the informal days inside `offered`.
     rules.check(&check, None).map_or(0, |decision| {
         decision.informal_review_days + decision.formal_review_days
     })

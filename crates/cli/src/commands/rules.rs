@@ -278,10 +278,17 @@ fn describe(decision: &NotificationDecision, set: &RuleSet) -> String {
         ]);
     }
     if decision.emergency_waiver {
-        table.add_row(vec![
-            "emergency",
-            "review waived (AECA §36(b)(1), reference §3.4)",
-        ]);
+        let waiver = match (decision.channel, decision.group) {
+            (Channel::Dcs, AecaGroup::Other) => {
+                "review waived (AECA §36(c)(2)); CRS notes the waiver text is ambiguous for licences outside NATO+5 (reference §3.4)"
+            }
+            (Channel::Dcs, AecaGroup::NatoPlus5) => {
+                "review waived (AECA §36(c)(2), reference §3.4)"
+            }
+            (Channel::Mla, _) => "review waived (AECA §36(d)(2), reference §3.4)",
+            (Channel::Fms, _) => "review waived (AECA §36(b)(1), reference §3.4)",
+        };
+        table.add_row(vec!["emergency", waiver]);
     }
     table.add_row(vec!["source", &decision.citation]);
     table.to_string()
