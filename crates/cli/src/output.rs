@@ -396,14 +396,17 @@ impl std::error::Error for RuntimeFailure {}
 
 /// The process exit code of an error (documented in docs/README.md): 0 for a closed pipe
 /// (`expedite ... | head`), 1 for a failure at run time (an I/O error anywhere in the chain,
-/// or a [`RuntimeFailure`]), 2 for bad input.
+/// a database that cannot be reached, or a [`RuntimeFailure`]), 2 for bad input.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     if is_broken_pipe(error) {
         return 0;
     }
     let runtime = error.chain().any(|cause| {
-        cause.downcast_ref::<RuntimeFailure>().is_some()
-            || cause.downcast_ref::<io::Error>().is_some()
+        cause.is::<RuntimeFailure>()
+            || cause.is::<io::Error>()
+            || cause
+                .downcast_ref::<expedite_store::StoreError>()
+                .is_some_and(expedite_store::StoreError::is_unavailable)
     });
     if runtime { 1 } else { 2 }
 }
@@ -517,5 +520,22 @@ mod tests {
         assert_eq!(exit_code(&closed), 0);
         let database = anyhow::Error::from(RuntimeFailure(anyhow::anyhow!("connection refused")));
         assert_eq!(exit_code(&database), 1);
+        let unreachable = anyhow::Error::from(expedite_store::StoreError::Database(
+            sqlx::Error::PoolTimedOut,
+        ))
+        .context("opening the database postgres://127.0.0.1:5999/x");
+        assert_eq!(
+            exit_code(&unreachable),
+            1,
+            "a database that does not answer"
+        );
+        let refused = anyhow::Error::from(expedite_store::StoreError::TokenNameTaken(
+            "usasac-army".to_owned(),
+        ));
+        assert_eq!(
+            exit_code(&refused),
+            2,
+            "a refusal is not a failure at run time"
+        );
     }
 }
