@@ -384,4 +384,18 @@ fn demo_template_errors_name_the_file_and_the_field_with_exit_code_2() {
         .stderr(predicate::str::contains("lines.himars.backlog_years"))
         .stderr(predicate::str::contains("9999").not());
     std::fs::remove_file(&path).expect("remove");
+    expedite()
+        .args([
+            "demo",
+            "--trials",
+            "10",
+            "--as-of",
+            "9999-06-01",
+            "--format",
+            "csv",
+        ])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("as-of date 9999-06-01"));
 }

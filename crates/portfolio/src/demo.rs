@@ -1,10 +1,17 @@
-//! The demo's portfolio: the DSCA notifications of sales to European allies in the
-//! template's window become cases on the catalog's production lines; each case's stage on
-//! the as-of date is inferred from the template's rule; the lines take the catalog's base
-//! rates with the template's backlog and build time; the expedite policy is built from the
-//! template and the catalog's announced targets. [`build_demo`] does all that and maps it to a
-//! forecast [`RawScenario`]; [`run_demo`] runs it and pairs each case's base and policy
-//! forecasts.
+//! The demo's portfolio and scenarios of real cases.
+//!
+//! - [`build_demo`]: the DSCA notifications of sales to European allies in the template's
+//!   window become cases on the catalog's production lines. A notification that matches a
+//!   real timeline ([`matching_timeline`]) takes its milestones up to the as-of date as facts
+//!   (LOA, contract, deliveries); a stage the facts do not reach is inferred from the
+//!   template's rule (days since notification) and marked assumed. Lines take the catalog's
+//!   base rates (with the day each was stated), its stated backlog where one holds by the
+//!   start (else the template's, counted on a fixed day), the template's build time and
+//!   production uncertainty; the expedite policy comes from the template and the catalog's
+//!   announced targets. [`run_demo`] runs base and policy and pairs each case's forecasts.
+//! - [`known_cases_scenario`]: a scenario for given real cases with their known milestones,
+//!   on the catalog as known on a date ([`Catalog::as_known_on`]): what the back-test
+//!   forecasts as of a past day, and what the service forecasts for stored cases.
 //!
 //! Every value is either a fact (from the data, with where it came from) or an assumption
 //! of the template, and the types say which ([`Provenance`]).
@@ -21,7 +28,7 @@ use expedite_forecast::{CaseForecast, Percentiles, Report, RunOptions, Scenario}
 use serde::Serialize;
 
 use crate::PortfolioError;
-use crate::template::Template;
+use crate::template::{EARLIEST_TEMPLATE_DATE, LATEST_TEMPLATE_DATE, Template};
 
 /// Whether a value is a fact from the data or an assumption of the template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,15 +38,6 @@ pub enum Provenance {
     Fact,
     /// From the template (or a rule of this crate the template parameterises).
     Assumed,
-}
-
-/// A milestone date and whether it is a fact or assumed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Dated {
-    /// The day.
-    pub date: Date,
-    /// Fact (a real timeline, a notification) or assumed (the template's stage rule).
-    pub provenance: Provenance,
 }
 
 /// The milestones of a demo case known on the as-of date.
@@ -55,6 +53,20 @@ pub struct CaseFacts {
     pub first_delivery: Option<Date>,
     /// Final delivery (a fact from the timeline).
     pub final_delivery: Option<Date>,
+    /// The delivery window the catalog states for this order (a fact, for comparison with
+    /// the forecast; e.g. Poland's Apaches: from 2028 to 2032-05-30).
+    pub planned_deliveries: Option<PlannedDeliveries>,
+}
+
+/// A delivery window as the catalog states it for an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedDeliveries {
+    /// First delivery planned.
+    pub from: Option<Date>,
+    /// Completion planned.
+    pub to: Option<Date>,
+    /// The order as published.
+    pub as_published: String,
 }
 
 /// One notification turned into a forecast case.
@@ -225,6 +237,7 @@ pub fn build_demo(
     timelines: &[Timeline],
     as_of: Date,
 ) -> Result<DemoPortfolio, PortfolioError> {
+    check_as_of(as_of)?;
     template.check_lines(catalog)?;
     let (cases, left_out) = select_cases(template, catalog, notifications, timelines, as_of)?;
     if cases.is_empty() {
@@ -257,6 +270,19 @@ pub fn build_demo(
         raw,
         scenario,
     })
+}
+
+/// "Today" must lie in the calendar a template may name, so that every result is a real date.
+fn check_as_of(as_of: Date) -> Result<(), PortfolioError> {
+    if (EARLIEST_TEMPLATE_DATE..=LATEST_TEMPLATE_DATE).contains(&as_of) {
+        Ok(())
+    } else {
+        Err(PortfolioError::AsOf {
+            as_of,
+            earliest: EARLIEST_TEMPLATE_DATE,
+            latest: LATEST_TEMPLATE_DATE,
+        })
+    }
 }
 
 /// The scenario validated by the forecast, through its own reader (so that the file a user
@@ -328,9 +354,12 @@ fn select_cases(
             continue;
         }
         let timeline = matching_timeline(timelines, notification.country, &mapped.line, date);
-        let facts = timeline
+        let mut facts = timeline
             .map(|timeline| facts_on(timeline, as_of))
             .unwrap_or_default();
+        facts.planned_deliveries = catalog
+            .line(&mapped.line)
+            .and_then(|line| planned_deliveries(line, notification.country, units, as_of));
         let (stage, since, stage_provenance) = stage_on(template, date, &facts, as_of)?;
         let delivered_before = timelines.iter().any(|other| {
             other.purchaser == notification.country
@@ -360,6 +389,25 @@ fn select_cases(
     Ok((cases, left_out))
 }
 
+/// The delivery window of the catalog's order that is this sale: the same purchaser (the
+/// order's customer starts with its ISO3 code) and the same units, stated by `as_of`.
+fn planned_deliveries(
+    line: &CatalogLine,
+    purchaser: Country,
+    units: u32,
+    as_of: Date,
+) -> Option<PlannedDeliveries> {
+    line.orders
+        .iter()
+        .filter(|order| order.stated <= as_of)
+        .find(|order| order.customer.starts_with(purchaser.iso3()) && order.units == Some(units))
+        .map(|order| PlannedDeliveries {
+            from: order.deliveries_from,
+            to: order.deliveries_to,
+            as_published: order.as_published.clone(),
+        })
+}
+
 /// A timeline's milestones known on `as_of` (dated on or before it).
 fn facts_on(timeline: &Timeline, as_of: Date) -> CaseFacts {
     let known = |milestone: Option<expedite_data::timelines::Milestone>| {
@@ -372,6 +420,7 @@ fn facts_on(timeline: &Timeline, as_of: Date) -> CaseFacts {
         contract: known(milestones.production_contract),
         first_delivery: known(milestones.first_delivery),
         final_delivery: known(milestones.final_delivery),
+        planned_deliveries: None,
     }
 }
 
@@ -768,6 +817,7 @@ pub fn known_cases_scenario(
     cases: &[KnownCase],
     as_of: Date,
 ) -> Result<KnownScenario, PortfolioError> {
+    check_as_of(as_of)?;
     let known_catalog = catalog.as_known_on(as_of);
     let mut raw_cases = Vec::with_capacity(cases.len());
     for case in cases {
@@ -921,7 +971,8 @@ fn results(
                 ("final delivery", base.final_delivery),
                 ("final delivery under the policy", policy.final_delivery),
             ] {
-                if dates.p90 >= Date::MAX || dates.p10 >= Date::MAX {
+                // The calendar ends in 9999: a date in that year is a saturated result.
+                if dates.p90.year() >= Date::MAX.year() || dates.p10.year() >= Date::MAX.year() {
                     return Err(PortfolioError::EndOfCalendar {
                         case: case.id.clone(),
                         what,

@@ -36,6 +36,16 @@ pub enum PortfolioError {
         /// What is wrong.
         problem: String,
     },
+    /// The forecast's "today" lies outside the calendar a forecast can use.
+    #[error("as-of date {as_of}: must be from {earliest} to {latest}")]
+    AsOf {
+        /// The date given.
+        as_of: expedite_core::Date,
+        /// The earliest allowed.
+        earliest: expedite_core::Date,
+        /// The latest allowed.
+        latest: expedite_core::Date,
+    },
     /// No notification became a case.
     #[error(
         "no notification to a European ally before {as_of} maps to a catalog line with a quantity"

@@ -138,6 +138,15 @@ fn a_notification_without_a_timeline_gets_the_templates_stage_marked_assumed() {
         (Stage::OnContract, Provenance::Fact)
     );
     assert_eq!(apache.facts.contract, Some(date(2025, 11, 15)));
+    let planned = apache
+        .facts
+        .planned_deliveries
+        .as_ref()
+        .expect("the catalog states the Nov 2025 contract's delivery window");
+    assert_eq!(
+        (planned.from, planned.to),
+        (Some(date(2028, 1, 1)), Some(date(2032, 5, 30)))
+    );
 }
 
 #[test]
@@ -334,4 +343,22 @@ fn a_known_case_without_any_known_milestone_is_refused() {
     let error = known_cases_scenario(&data.template, &data.catalog, &[case], date(2025, 1, 1))
         .expect_err("nothing places the case");
     assert!(error.to_string().contains("POL-F35-2020"), "{error}");
+}
+
+#[test]
+fn an_as_of_date_beyond_the_calendar_is_refused_rather_than_forecast_to_9999() {
+    let data = shipped();
+    let error = build_demo(
+        &data.template,
+        &data.catalog,
+        &data.notifications,
+        &data.timelines,
+        date(9999, 6, 1),
+    )
+    .expect_err("refused");
+    assert!(matches!(error, PortfolioError::AsOf { .. }), "{error}");
+    assert!(
+        error.to_string().contains("as-of date 9999-06-01"),
+        "{error}"
+    );
 }

@@ -381,6 +381,18 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
         ]);
     }
     text.push_str(&format!("\nFINAL DELIVERY PER CASE\n{table}\n"));
+    for result in &demo.cases {
+        if let Some(planned) = &result.case.facts.planned_deliveries {
+            let day = |date: Option<Date>| date.map_or("?".to_owned(), |date| date.to_string());
+            text.push_str(&format!(
+                "{}: the contract plans deliveries from {} to {} (catalog: \"{}\")\n",
+                result.case.id,
+                day(planned.from),
+                day(planned.to),
+                planned.as_published
+            ));
+        }
+    }
     if !demo.left_out.is_empty() {
         text.push_str(&format!(
             "{} notifications to European allies in the window were left out (no catalog line, no quantity, or later than the date); --format json lists them.\n",
