@@ -3,14 +3,21 @@
 //! Given a portfolio of cases and the production lines that build their items, the forecast
 //! says when each case will be on contract, first delivered and fully delivered, as
 //! percentiles over many trials, and what a named policy ("expedite") would change. The
-//! model is DESIGN.md's "The forecast model", made exact by issue 3:
+//! model is DESIGN.md's "The forecast model", made exact by issues 3 and 8:
 //!
-//! 1. paperwork: each remaining stage before `on_contract` lasts a draw of its channel's
+//! 1. facts first: a case's dated milestones (notification, LOA, contract, deliveries) are
+//!    never drawn again ([`scenario`]);
+//! 2. paperwork: each remaining stage before `on_contract` lasts a draw of its channel's
 //!    distribution ([`dist`]), the current one conditioned on the days already spent;
 //!    congressional review lasts what the AECA §36(b) rules of `expedite-core` give;
-//! 2. production: each line builds one unit at a time at its dated rate, taking the waiting
-//!    unit of lowest (tier, contract time, case id, line, unit) ([`engine`]);
-//! 3. delivery: the last unit's completion plus transport.
+//! 3. production: each line keeps an order book from its book date and builds one unit at
+//!    a time at its dated rate (times a realised multiplier, ramp-ups slipped), taking the
+//!    waiting unit of lowest (tier, order time, id, line, unit) ([`engine`]);
+//! 4. delivery: the last unit's completion plus transport; the first delivery plus a
+//!    first-delivery delay for a new configuration.
+//!
+//! With [`RunOptions::band_parts`] each case also gets the part of its band each source of
+//! uncertainty makes alone ([`BandParts`]).
 //!
 //! This crate is pure: it depends on `expedite-core`, the `rand` family, `statrs` (special
 //! functions), `rayon`, `serde`, `serde_path_to_error`, `toml`, `thiserror` and `jiff`,
@@ -38,8 +45,9 @@
 //! ```
 //!
 //! Determinism (STYLE.md habit 8): trial `k` draws from ChaCha8 seeded with the scenario
-//! seed on stream `k`, for the base and every policy alike, and outcomes are folded in
-//! trial order, so the report is the same for any number of threads.
+//! seed on stream `k`, for the base and every policy alike (the sources of issue 8 at fixed
+//! word offsets of that stream), and outcomes are folded in trial order, so the report is
+//! the same for any number of threads.
 
 pub mod dist;
 pub mod engine;

@@ -1283,3 +1283,31 @@ proptest::proptest! {
         proptest::prop_assert_eq!(dates_of(&before), dates_of(&after), "start moved to {}", later);
     }
 }
+
+#[test]
+fn the_himars_example_reports_recorded_deliveries_as_facts_and_forecasts_the_rest() {
+    let text = include_str!("../../../examples/forecast/himars-order-book.toml");
+    let scenario = Scenario::from_toml_str(text).expect("the example is valid");
+    let report = run(
+        &scenario,
+        &RunOptions {
+            trials: Some(200),
+            ..RunOptions::default()
+        },
+    )
+    .expect("the example runs");
+    // Estonia's six launchers all arrived on 2025-04-30 (timelines.csv).
+    let estonia = case(&report, "EST-HIMARS-2022");
+    assert!(estonia.delivered);
+    exactly(estonia.final_delivery, "2025-04-30");
+    // Australia has two of twenty: the first delivery is the recorded one, the rest comes
+    // after the start.
+    let australia = case(&report, "AUS-HIMARS-2023");
+    assert!(!australia.delivered && !australia.final_delivery_clamped);
+    exactly(australia.first_delivery, "2025-03-24");
+    assert!(australia.final_delivery.p10 > scenario.start);
+    // Lithuania and Latvia have a band, not a point.
+    for id in ["LTU-HIMARS-2022", "LVA-HIMARS-2023"] {
+        assert!(width(case(&report, id).final_delivery) > 30, "{id}");
+    }
+}
