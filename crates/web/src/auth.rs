@@ -30,6 +30,11 @@ impl Caller {
         &self.token.name
     }
 
+    /// The token's public id (for per-token limits).
+    pub fn token_id(&self) -> &str {
+        &self.token.id
+    }
+
     /// The role.
     pub fn role(&self) -> Role {
         self.token.role

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::input::{Checks, JsonObject, PathParam, reject_unknown};
+use crate::input::{Checks, JsonObject, MAX_YEAR, MIN_YEAR, PathParam, reject_unknown};
 use crate::{AppState, now, today};
 
 /// Longest item description accepted.
@@ -122,6 +122,21 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     caller.may_write()?;
     let new = parse_new_case(&state, body)?;
+    // The identifier carries the implementing agency's letter (reference §0.1) and must
+    // agree with `agency`. So a case manager can only name ids of its own agency, and an id
+    // that is taken is always one of its own cases: "exists already" tells it nothing
+    // about another agency's cases.
+    if new.id.agency_letter() != new.agency.letter() {
+        return Err(ApiError::invalid(
+            "id",
+            format!(
+                "the identifier's agency letter is {}, but {} cases carry {}",
+                new.id.agency_letter(),
+                new.agency,
+                new.agency.letter()
+            ),
+        ));
+    }
     if let Scope::Agency(agency) = caller.scope()
         && agency != new.agency
     {
@@ -144,6 +159,7 @@ pub async fn list(
     caller: Caller,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
+    crate::input::refuse_nul_params(&params)?;
     let filter = parse_filter(caller.scope(), &params)?;
     let page = state.store.list_cases(&filter).await?;
     let today = today();
@@ -356,8 +372,14 @@ fn parse_filter(scope: Scope, params: &[(String, String)]) -> Result<CaseFilter,
             "as_of" => {
                 as_of = value
                     .parse::<Date>()
-                    .map_err(|_| fail("must be a date YYYY-MM-DD".to_owned()))
                     .ok()
+                    .filter(|day| (MIN_YEAR..=MAX_YEAR).contains(&day.year()))
+                    .or_else(|| {
+                        fail(format!(
+                            "must be a date YYYY-MM-DD from {MIN_YEAR} to {MAX_YEAR}"
+                        ));
+                        None
+                    })
             }
             "text" => filter.text = Some(value.clone()).filter(|text| !text.trim().is_empty()),
             "limit" => match value.parse::<u32>() {
