@@ -1,8 +1,9 @@
 //! The `expedite` binary: argument parsing and wiring, nothing else.
 //!
 //! Each subcommand lives in its own module under `commands/` and calls into the library
-//! crates. Exit codes (STYLE.md habit 4): 0 success, 2 for bad input, usage or I/O errors;
-//! a closed pipe counts as success.
+//! crates. Exit codes (STYLE.md habit 4): 0 success, 2 for bad input or usage, 1 for a
+//! runtime failure (a database that does not answer or is not there, a key that cannot be
+//! read), 3 when `verify` finds the history broken; a closed pipe counts as success.
 
 mod commands;
 mod output;
@@ -44,6 +45,9 @@ enum Command {
     /// Access tokens for the case service: create, list, revoke.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
+    /// Checks a case database against its history key: every case's events, row and lines,
+    /// and the ledger over all cases. Exit code 3 when something does not verify.
+    Verify(commands::verify::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,13 +61,18 @@ fn main() -> ExitCode {
         Command::Forecast(args) => commands::forecast::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Token(command) => commands::token::run(command),
+        Command::Verify(args) => commands::verify::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
+            // Passwords in a database URL never reach the terminal, whatever the error.
+            eprintln!(
+                "error: {}",
+                expedite_store::redact::redact(&format!("{error:#}"))
+            );
+            ExitCode::from(commands::database::exit_code(&error))
         }
     }
 }

@@ -124,8 +124,9 @@ async fn tokens_are_created_listed_and_revoked_while_the_server_runs() {
 
     let listed = expedite(&["token", "list", "--db", &db, "--format", "json"]);
     let listed: Value = serde_json::from_slice(&listed.stdout).expect("list JSON");
-    assert_eq!(listed[0]["name"], "mon-pl");
-    assert_eq!(listed[0]["country"], "POL");
+    assert_eq!(listed["tokens"][0]["name"], "mon-pl");
+    assert_eq!(listed["tokens"][0]["country"], "POL");
+    assert!(listed["sources"][0]["name"].is_string());
     assert!(
         !listed.to_string().contains(&token),
         "token list must not show secrets"

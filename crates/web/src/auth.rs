@@ -88,7 +88,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthorized)?;
         let token = state
             .store
-            .authenticate(secret)
+            .authenticate(secret, crate::now())
             .await?
             .ok_or(ApiError::Unauthorized)?;
         Ok(Caller { token })

@@ -89,6 +89,11 @@ pub enum ApiError {
     /// The caller already runs as many analyses as a token may at once (429).
     #[error("this token already runs {0} analyses: wait for one to finish")]
     TooManyAnalyses(usize),
+    /// The case's stored row fails its keyed check: changed behind the service's back (409).
+    #[error(
+        "case {0} is broken: its stored row does not match its history; an administrator should run `expedite verify`"
+    )]
+    BrokenCase(String),
     /// The store cannot be reached (503).
     #[error("the case store is unavailable")]
     Unavailable,
@@ -134,6 +139,7 @@ impl ApiError {
             ApiError::Protocol(_) => (StatusCode::BAD_REQUEST, "protocol"),
             ApiError::OverBudget { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "over_budget"),
             ApiError::TooManyAnalyses(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_analyses"),
+            ApiError::BrokenCase(_) => (StatusCode::CONFLICT, "broken_case"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -189,6 +195,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
             StoreError::CaseNotFound(_) => ApiError::NotFound,
+            StoreError::BrokenCase(id) => ApiError::BrokenCase(id),
             StoreError::CaseExists(id) => ApiError::Conflict(format!("case {id} exists already")),
             StoreError::Conflict { .. } => ApiError::Conflict(error.to_string()),
             StoreError::Transition(refusal) => ApiError::Transition(refusal),

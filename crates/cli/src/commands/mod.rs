@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod database;
 pub mod demo;
 pub mod dsca;
 pub mod forecast;
@@ -8,3 +9,4 @@ pub mod rules;
 pub mod serve;
 pub mod sipri;
 pub mod token;
+pub mod verify;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use expedite_core::{Agency, Country};
-use expedite_store::{NewToken, Role, SqlStore, Store};
+use expedite_store::{HistoryKey, NewToken, OpenOptions, Role, SqlStore, Store};
 use expedite_web::AppState;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -43,7 +43,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(AppState) -> AppState) -> Tes
     }
     let folder = tempfile::tempdir().expect("temp dir");
     let db_url = format!("sqlite://{}", folder.path().join("api.db").display());
-    let store = SqlStore::open(&db_url).await.expect("open store");
+    let store = SqlStore::open(&db_url, &OpenOptions::new(HistoryKey::generate()))
+        .await
+        .expect("open store");
     let token = |role, country: Option<&str>, agency, name: &str| {
         let country = country.map(|code| Country::from_iso3(code).expect("test country"));
         NewToken::new(role, country, agency, Some(name.to_owned())).expect("test token")
