@@ -156,9 +156,14 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
-                    // Out of file descriptors, usually: close idle connections and retry.
+                    // Out of file descriptors, usually: close the oldest tenth of the idle
+                    // connections and retry.
                     tracing::warn!(%error, "accept failed");
-                    lock(&registry).make_room(limits.max_connections / 2);
+                    {
+                        let mut registry = lock(&registry);
+                        let keep = registry.open.len().saturating_mul(9) / 10;
+                        registry.make_room(keep);
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }

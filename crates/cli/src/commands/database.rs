@@ -104,7 +104,6 @@ impl DbArgs {
                     )));
                 }
                 let key = HistoryKey::create(&path)?;
-                tracing::info!(path = %path.display(), "created a new history key: back it up");
                 eprintln!(
                     "created the history key {} (mode 0600): back it up; without it the history cannot be verified",
                     path.display()
