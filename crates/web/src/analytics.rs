@@ -200,11 +200,13 @@ pub async fn forecast(
             ),
         });
     }
-    let _slot = state.analyses.enter(caller.token_id())?;
+    // The slot is held by the run itself, so it is free again only once the work stops.
+    let slot = state.analyses.enter(caller.token_id())?;
     let cancelled = Arc::new(AtomicBool::new(false));
     let _cancel_when_dropped = CancelOnDrop(cancelled.clone());
     let scenario = Arc::new(scenario);
     let outcome = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let progress = move |_done: u64, _total: u64| {
             if cancelled.load(Ordering::Relaxed) {
                 // Unwinds out of the run between two blocks of trials (without invoking
