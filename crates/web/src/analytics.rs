@@ -52,7 +52,12 @@ pub async fn nato_status(
                 Ok(parsed) => year = Some(parsed),
                 Err(_) => checks.fail(key.clone(), "must be a year"),
             },
-            "target" => match value.parse::<f64>().ok().and_then(Percent::from_f64) {
+            "target" => match value
+                .parse::<f64>()
+                .ok()
+                .filter(|target| (0.0..=100.0).contains(target))
+                .and_then(Percent::from_f64)
+            {
                 Some(parsed) => target = parsed,
                 None => checks.fail(key.clone(), "must be a percentage of GDP such as 2 or 3.5"),
             },
@@ -241,6 +246,9 @@ pub async fn forecast(
 /// ten seconds of one core for the largest request that fits it.
 pub const MAX_FORECAST_WORK: u64 = 4_000_000;
 
+/// Longest scenario text.
+pub const MAX_SCENARIO_CHARS: usize = 60_000;
+
 /// Forecasts one token may run at once.
 pub const MAX_ANALYSES_PER_TOKEN: usize = 2;
 
@@ -329,6 +337,13 @@ fn scenario_of(body: &Map<String, Value>, checks: &mut Checks) -> Option<Scenari
             checks.fail(
                 "scenario".to_owned(),
                 "is required: the scenario TOML as text, or as an object",
+            );
+            return None;
+        }
+        Some(Value::String(text)) if text.chars().count() > MAX_SCENARIO_CHARS => {
+            checks.fail(
+                "scenario".to_owned(),
+                format!("must be at most {MAX_SCENARIO_CHARS} characters"),
             );
             return None;
         }

@@ -7,8 +7,9 @@
 //! Refused before any field is read: a body not declared as JSON (415), one not received
 //! within the body-read limit (408), a key given twice in one object (400). Refused field by
 //! field (422): text holding a NUL character (PostgreSQL cannot store one), a number with a
-//! fraction or an exponent (money is whole dollars or a string, so that no amount is rounded
-//! on the way in), a date outside [`MIN_YEAR`]–[`MAX_YEAR`].
+//! fraction (money is whole dollars or a string, so that no amount is rounded on the way
+//! in; `500.0` is the integer 500, as JSON Schema reads it), a date outside
+//! [`MIN_YEAR`]–[`MAX_YEAR`].
 
 use std::any::Any;
 use std::collections::HashSet;
@@ -68,7 +69,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
         }
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(object)) => {
-                let object = Value::Object(object);
+                let mut object = Value::Object(object);
+                integral_numbers_as_integers(&mut object);
                 if let Some(field) = find_nul(&object, "") {
                     let field = if field.is_empty() {
                         "body".to_owned()
@@ -168,6 +170,30 @@ impl<'de> Visitor<'de> for NoDuplicateKeys {
     }
 }
 
+/// Rewrites every number without a fraction (`500.0`) as the integer it is: JSON has one
+/// number type, and JSON Schema counts `500.0` as an integer. Numbers beyond 9e15, where a
+/// double no longer holds every integer, stay as they are (and are refused where an
+/// integer is due).
+fn integral_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() <= 9.0e15
+            {
+                *value = if float < 0.0 {
+                    Value::from(float as i64)
+                } else {
+                    Value::from(float as u64)
+                };
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
+}
+
 /// The first string in a JSON value that holds a NUL character, as a field path.
 pub fn find_nul(value: &Value, path: &str) -> Option<String> {
     match value {
@@ -185,6 +211,91 @@ pub fn find_nul(value: &Value, path: &str) -> Option<String> {
         }),
         _ => None,
     }
+}
+
+/// The largest amount of money a request may carry: $9,999,999,999.99, so that a hundred
+/// lines of 100,000 units each still add up inside the store's range.
+pub const MAX_MONEY_DOLLARS: u64 = 9_999_999_999;
+
+/// The domain parsers are lenient (lower-case codes, spaces, `20250105`, `14,000,000`);
+/// the API takes only the forms its OpenAPI document describes, so that the document is
+/// exactly the contract: upper-case codes, `YYYY-MM-DD` dates from [`MIN_YEAR`] to
+/// [`MAX_YEAR`], money as in [`money_text_ok`].
+fn exact_form<T: Any>(parsed: &T, raw: &Value) -> Result<(), String> {
+    let parsed = parsed as &dyn Any;
+    let text = raw.as_str();
+    if let Some(date) = parsed.downcast_ref::<Date>() {
+        let shaped = text.is_some_and(|text| {
+            text.len() == 10
+                && text.char_indices().all(|(at, c)| {
+                    if at == 4 || at == 7 {
+                        c == '-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                })
+        });
+        if !shaped || !(MIN_YEAR..=MAX_YEAR).contains(&date.year()) {
+            return Err(format!(
+                "must be a date YYYY-MM-DD from {MIN_YEAR} to {MAX_YEAR}"
+            ));
+        }
+    } else if parsed.is::<Usd>() {
+        let fits = match raw {
+            Value::Number(number) => number.as_u64().is_some_and(|n| n <= MAX_MONEY_DOLLARS),
+            Value::String(text) => money_text_ok(text),
+            _ => false,
+        };
+        if !fits {
+            return Err(format!(
+                "money is whole dollars up to {MAX_MONEY_DOLLARS}, or a string such as \"4000000.50\", \"$14M\" or \"$1.2B\" (at most two decimals, below $10B)"
+            ));
+        }
+    } else if let Some(country) = parsed.downcast_ref::<expedite_core::Country>() {
+        if text != Some(country.iso3()) {
+            return Err(format!(
+                "must be an upper-case ISO 3166-1 alpha-3 code such as {}",
+                country.iso3()
+            ));
+        }
+    } else if let Some(id) = parsed.downcast_ref::<expedite_core::CaseId>()
+        && text != Some(id.as_str())
+    {
+        return Err(format!(
+            "must be written in upper case without spaces: {id}"
+        ));
+    }
+    Ok(())
+}
+
+/// Money as text: an optional `$`, then up to ten whole digits with up to two decimals,
+/// or up to four with an `M` suffix, or one with a `B` suffix; no leading zeros.
+pub fn money_text_ok(text: &str) -> bool {
+    let text = text.strip_prefix('$').unwrap_or(text);
+    let (number, max_whole) = if let Some(number) = text.strip_suffix('M') {
+        (number, 4)
+    } else if let Some(number) = text.strip_suffix('B') {
+        (number, 1)
+    } else {
+        (text, 10)
+    };
+    let (whole, fraction) = match number.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (number, None),
+    };
+    let whole_ok = !whole.is_empty()
+        && whole.len() <= max_whole
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && (whole == "0" || !whole.starts_with('0') || max_whole == 1);
+    let fraction_ok = fraction.is_none_or(|fraction| {
+        (1..=2).contains(&fraction.len()) && fraction.bytes().all(|b| b.is_ascii_digit())
+    });
+    whole_ok && fraction_ok
+}
+
+/// Whether a text holds a control character (U+0000–U+001F, U+007F).
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_control())
 }
 
 /// Refuses query parameters whose name or value holds a NUL character.
@@ -266,7 +377,7 @@ pub struct Checks {
 
 impl Checks {
     /// A value that may be absent.
-    pub fn optional<T: DeserializeOwned + 'static>(
+    pub fn optional<T: DeserializeOwned + Any>(
         &mut self,
         object: &Map<String, Value>,
         path: &str,
@@ -278,6 +389,19 @@ impl Checks {
             self.fail(nul, "must not contain a NUL character");
             return None;
         }
+        // JSON has one number type: 500.0 is the integer 500 (as JSON Schema says). Only a
+        // number with a fraction, or one too large to hold every integer exactly, is refused.
+        let integral = value
+            .as_f64()
+            .filter(|number| value.is_f64() && number.fract() == 0.0 && number.abs() <= 9.0e15)
+            .map(|number| {
+                if number < 0.0 {
+                    Value::from(number as i64)
+                } else {
+                    Value::from(number as u64)
+                }
+            });
+        let value = integral.as_ref().unwrap_or(value);
         if let Value::Number(number) = value
             && !number.is_i64()
             && !number.is_u64()
@@ -286,26 +410,21 @@ impl Checks {
             self.fail(
                 field,
                 if is_money {
-                    "money is whole dollars as an integer, or a string such as \"90071992547409.93\": a JSON number with a fraction or exponent could be rounded"
+                    "money is whole dollars as an integer, or a string such as \"90071992547409.93\": a JSON number with a fraction could be rounded"
                 } else {
-                    "must be a whole number, without a fraction or exponent"
+                    "must be a whole number, without a fraction"
                 },
             );
             return None;
         }
         match serde_json::from_value::<T>(value.clone()) {
-            Ok(parsed) => {
-                if let Some(date) = (&parsed as &dyn Any).downcast_ref::<Date>()
-                    && !(MIN_YEAR..=MAX_YEAR).contains(&date.year())
-                {
-                    self.fail(
-                        field,
-                        format!("must be a date from {MIN_YEAR} to {MAX_YEAR}, not {date}"),
-                    );
-                    return None;
+            Ok(parsed) => match exact_form(&parsed, value) {
+                Ok(()) => Some(parsed),
+                Err(message) => {
+                    self.fail(field, message);
+                    None
                 }
-                Some(parsed)
-            }
+            },
             Err(error) => {
                 self.fail(join(path, key), error.to_string());
                 None
@@ -314,7 +433,7 @@ impl Checks {
     }
 
     /// A value that must be present.
-    pub fn required<T: DeserializeOwned + 'static>(
+    pub fn required<T: DeserializeOwned + Any>(
         &mut self,
         object: &Map<String, Value>,
         path: &str,
@@ -327,9 +446,13 @@ impl Checks {
         self.optional(object, path, key)
     }
 
-    /// Text no longer than `max` characters (and not blank when `required`).
+    /// Text no longer than `max` characters, without control characters.
     pub fn text(&mut self, value: Option<String>, field: &str, max: usize) -> Option<String> {
         let text = value?;
+        if has_control(&text) {
+            self.fail(field.to_owned(), "must not contain control characters");
+            return None;
+        }
         if text.chars().count() > max {
             self.fail(
                 field.to_owned(),
