@@ -263,3 +263,37 @@ async fn a_token_runs_at_most_two_forecasts_at_once() {
     assert_eq!(other.status, 200);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_forecast_stops_when_its_client_hangs_up() {
+    let app = spawn_app_on(support::Backend::Sqlite).await;
+    let mut text = String::from(
+        "name = \"wide\"\nstart = \"2025-01-01\"\n[[lines]]\nid = \"shells\"\nrate = [ { from = \"2024-01-01\", per_year = 365 } ]\n",
+    );
+    for n in 0..149 {
+        text.push_str(&format!(
+            "[[cases]]\nid = \"C{n}\"\npurchaser = \"POL\"\nstage = \"on_contract\"\nsince = \"2025-01-01\"\nlines = [ {{ line = \"shells\", quantity = 1, unit_usd = 1 }} ]\n"
+        ));
+    }
+    let body = json!({"scenario": text, "trials": 20_000});
+    // Two clients take the token's two slots and hang up after 300 ms.
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .expect("client");
+    for _ in 0..2 {
+        let sent = impatient
+            .post(format!("{}/api/v1/forecast", app.address))
+            .bearer_auth(&app.analyst)
+            .json(&body)
+            .send()
+            .await;
+        assert!(sent.is_err(), "the forecast should outlast 300 ms");
+    }
+    // Had their runs gone on, both slots would still be taken (429) for seconds.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let small = json!({"scenario": SCENARIO, "trials": 10});
+    let next = app.post("/api/v1/forecast", &app.analyst, &small).await;
+    assert_eq!(next.status, 200, "{}", next.body);
+    app.finish().await;
+}
