@@ -60,7 +60,7 @@ URL="http://127.0.0.1:$PORT"
 DIGITS=({0..9} {A..Z})
 case_id() { local i=$1; echo "EE-D-${DIGITS[i/1296%36]}${DIGITS[i/36%36]}${DIGITS[i%36]}"; }
 
-echo "==> seeding $CASES direct commercial sales on contract, 1,000,000 units each"
+echo "==> seeding $CASES direct commercial sales on contract, 100,000 units each (the most a line may hold)"
 # One curl run per step, each transfer a group of its own (`next` resets every option).
 transfer() { # URL BODY
     [ "$1" = first ] || printf 'next\n'
@@ -71,7 +71,7 @@ for i in $(seq 0 $((CASES - 1))); do
     id=$(case_id "$i")
     first=$([ "$i" = 0 ] && echo first || echo more)
     transfer "$first" "$URL/api/v1/cases" \
-        "{\\\"id\\\":\\\"$id\\\",\\\"purchaser\\\":\\\"EST\\\",\\\"agency\\\":\\\"air_force\\\",\\\"channel\\\":\\\"dcs\\\",\\\"lor_received\\\":\\\"2025-01-01\\\",\\\"lines\\\":[{\\\"item\\\":\\\"GMLRS rocket\\\",\\\"quantity\\\":1000000,\\\"unit_usd\\\":100}]}" >>"$WORK/open.curl"
+        "{\\\"id\\\":\\\"$id\\\",\\\"purchaser\\\":\\\"EST\\\",\\\"agency\\\":\\\"air_force\\\",\\\"channel\\\":\\\"dcs\\\",\\\"lor_received\\\":\\\"2025-01-01\\\",\\\"lines\\\":[{\\\"item\\\":\\\"GMLRS rocket\\\",\\\"quantity\\\":100000,\\\"unit_usd\\\":100}]}" >>"$WORK/open.curl"
     transfer "$first" "$URL/api/v1/cases/$id/events" \
         "{\\\"version\\\":1,\\\"date\\\":\\\"2025-02-01\\\",\\\"kind\\\":\\\"advance\\\",\\\"to\\\":\\\"on_contract\\\"}" >>"$WORK/contract.curl"
 done

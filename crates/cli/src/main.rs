@@ -2,8 +2,9 @@
 //!
 //! Each subcommand lives in its own module under `commands/` and calls into the library
 //! crates. Exit codes (docs/README.md, "Exit codes"): 0 success (a closed pipe counts as
-//! success), 1 failure at run time (a file that cannot be read, an unreachable database),
-//! 2 usage errors and bad input.
+//! success), 1 failure at run time (a file that cannot be read, a database that does not
+//! answer or is not there, a key that cannot be read), 2 usage errors and bad input, 3 when
+//! `verify` finds the history broken.
 
 mod commands;
 mod help;
@@ -90,6 +91,9 @@ enum Command {
     Alerts(commands::alerts::AlertsArgs),
     /// Every data source with the day it was last refreshed; older than a year is flagged.
     Sources(commands::sources::SourcesArgs),
+    /// Checks a case database against its history key: every case's events, row and lines,
+    /// and the ledger over all cases. Exit code 3 when something does not verify.
+    Verify(commands::verify::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -123,13 +127,23 @@ fn main() -> ExitCode {
         Command::Metrics(args) => commands::metrics::run(args),
         Command::Alerts(args) => commands::alerts::run(args),
         Command::Sources(args) => commands::sources::run(args),
+        Command::Verify(args) => commands::verify::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let code = output::exit_code(&error);
+            // The service's failures (1: runtime, 3: history broken) first; the rest by the
+            // conventions every command shares.
+            let code = match commands::database::exit_code(&error) {
+                2 => output::exit_code(&error),
+                code => code,
+            };
             if code != 0 {
-                eprintln!("error: {error:#}");
+                // Passwords in a database URL never reach the terminal, whatever the error.
+                eprintln!(
+                    "error: {}",
+                    expedite_store::redact::redact(&format!("{error:#}"))
+                );
             }
             ExitCode::from(code)
         }

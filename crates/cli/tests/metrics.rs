@@ -49,7 +49,12 @@ fn seeded_store(folder: &Path) -> String {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let store = SqlStore::open(&url).await.expect("open");
+        // The key file where `expedite metrics --db URL` looks for it: beside the database.
+        let key = expedite_store::HistoryKey::create(&expedite_store::key::default_key_path(&url))
+            .expect("history key");
+        let store = SqlStore::open(&url, &expedite_store::OpenOptions::new(key))
+            .await
+            .expect("open");
         for (id, lor) in [("PL-B-EAA", "2025-01-01"), ("PL-B-EAB", "2025-03-01")] {
             let new: NewCase = serde_json::from_value(serde_json::json!({
                 "id": id, "purchaser": "POL", "agency": "army", "lor_received": lor,

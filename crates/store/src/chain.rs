@@ -1,18 +1,22 @@
 //! The hash chain that makes a case's history tamper-evident.
 //!
 //! Each event is stored as its canonical JSON (objects with keys in byte order, no
-//! whitespace) together with the hash of the previous event and its own hash,
-//! `SHA-256(prev_hash ‖ "\n" ‖ body)` in lower-case hex. The first event's previous hash
-//! is [`GENESIS`]. The case row keeps the hash of the latest event, so deleting the tail
-//! of the history is detected as well as editing or deleting any event inside it.
+//! whitespace) together with the hash of the previous event and its own hash, an
+//! HMAC-SHA-256 under the [history key](crate::key) of the previous hash and the body, in
+//! lower-case hex. The first event's previous hash is [`GENESIS`]. The case row keeps the
+//! hash of the latest event, so deleting the tail of the history is detected as well as
+//! editing or deleting any event inside it; without the key nobody can recompute a hash.
+//!
+//! [`verify_case`] then checks the case row and its lines, the projections the service reads
+//! and filters by, against the replay of the events.
 
+use crate::key::HistoryKey;
+use crate::model::{Change, EventRecord};
+use crate::projection::{CaseRow, LineRow, Projection};
 use expedite_core::machine::Case;
 use expedite_core::{CaseId, RuleBook};
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-
-use crate::model::{Change, EventRecord};
 
 /// The previous hash of a case's first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -43,17 +47,6 @@ pub struct EventRow {
     pub prev_hash: String,
     /// Stored hash of this event.
     pub hash: String,
-}
-
-/// What the case row says about the end of the chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainHead {
-    /// The case's version (its number of events).
-    pub version: i64,
-    /// Hash of its latest event.
-    pub head_hash: String,
-    /// The cached case state, JSON.
-    pub state: String,
 }
 
 /// The outcome of walking one case's chain.
@@ -116,13 +109,9 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
-/// `SHA-256(prev_hash ‖ "\n" ‖ body)`, lower-case hex.
-pub fn link_hash(prev_hash: &str, body: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(prev_hash.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(body.as_bytes());
-    hex::encode(hasher.finalize())
+/// The keyed hash of one link: HMAC-SHA-256 of `prev_hash` and `body`, lower-case hex.
+pub fn link_hash(key: &HistoryKey, prev_hash: &str, body: &str) -> String {
+    key.mac("event", &[prev_hash.as_bytes(), body.as_bytes()])
 }
 
 /// The canonical body of an event.
@@ -144,29 +133,63 @@ pub(crate) fn decode_row(row: &EventRow) -> Result<EventRecord, serde_json::Erro
     })
 }
 
-/// Walks a case's rows (ordered by seq) and replays them through the stage machine.
-pub fn verify_chain(
+/// What verification reads of one case: its events (ordered by seq), its row and its
+/// lines, any of which may have been tampered with or removed.
+#[derive(Debug, Clone, Default)]
+pub struct StoredHistory {
+    /// The event rows.
+    pub events: Vec<EventRow>,
+    /// The case row, if there is one.
+    pub row: Option<CaseRow>,
+    /// The case's line rows, by position.
+    pub lines: Vec<LineRow>,
+}
+
+/// The end of a verified chain: what the ledger record counts for one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainEnd {
+    /// Events in the chain.
+    pub events: i64,
+    /// Hash of the last one.
+    pub hash: String,
+}
+
+/// Walks a case's events, replays them through the stage machine and checks the case row
+/// and its lines against the replay; reports the first broken link. Also returns where the
+/// event chain ends, as far as it holds, for the ledger check.
+pub fn verify_case(
     case: &CaseId,
-    rows: &[EventRow],
-    head: &ChainHead,
+    stored: &StoredHistory,
     rules: &RuleBook,
-) -> Verification {
-    let broken = first_broken_link(case, rows, head, rules);
-    Verification {
-        case: case.clone(),
-        events: rows.len(),
-        valid: broken.is_none(),
-        broken,
-    }
+    key: &HistoryKey,
+) -> (Verification, ChainEnd) {
+    let end = ChainEnd {
+        events: i64::try_from(stored.events.len()).unwrap_or(i64::MAX),
+        hash: stored
+            .events
+            .last()
+            .map_or(GENESIS.to_owned(), |row| row.hash.clone()),
+    };
+    let broken = first_broken_link(case, stored, rules, key);
+    (
+        Verification {
+            case: case.clone(),
+            events: stored.events.len(),
+            valid: broken.is_none(),
+            broken,
+        },
+        end,
+    )
 }
 
 fn first_broken_link(
     case: &CaseId,
-    rows: &[EventRow],
-    head: &ChainHead,
+    stored: &StoredHistory,
     rules: &RuleBook,
+    key: &HistoryKey,
 ) -> Option<BrokenLink> {
     let broken = |seq: i64, reason: String| Some(BrokenLink { seq, reason });
+    let rows = &stored.events;
     let mut previous_hash = GENESIS.to_owned();
     let mut replayed: Option<Case> = None;
     for (position, row) in rows.iter().enumerate() {
@@ -186,15 +209,104 @@ fn first_broken_link(
                 "its previous hash does not match the event before it".to_owned(),
             );
         }
-        if link_hash(&row.prev_hash, &row.body) != row.hash {
-            return broken(row.seq, "its content does not match its hash".to_owned());
+        if link_hash(key, &row.prev_hash, &row.body) != row.hash {
+            return broken(
+                row.seq,
+                "its content does not match its keyed hash (edited, or written without the key)"
+                    .to_owned(),
+            );
         }
         if let Err(reason) = check_body(case, row, &mut replayed, rules) {
             return broken(row.seq, reason);
         }
         previous_hash.clone_from(&row.hash);
     }
-    check_head(rows, head, replayed.as_ref())
+    let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let Some(row) = &stored.row else {
+        return broken(
+            count,
+            "the case row is missing: it was deleted behind the service's back".to_owned(),
+        );
+    };
+    let Some(replayed) = replayed else {
+        return broken(
+            0,
+            format!(
+                "the case is at version {} but it has no events: its history was deleted",
+                row.version
+            ),
+        );
+    };
+    if row.version != count || row.head_hash != previous_hash {
+        return broken(
+            count,
+            format!(
+                "the case is at version {} but {count} event(s) remain: history was deleted",
+                row.version
+            ),
+        );
+    }
+    if let Some(reason) = check_projection(row, &stored.lines, &replayed, rules) {
+        return broken(count, reason);
+    }
+    if row.mac(key) != row.row_mac {
+        return broken(
+            count,
+            "the case row was changed behind the service's back (its keyed digest does not match)"
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// The first column of the case row or its lines that differs from the replay.
+fn check_projection(
+    row: &CaseRow,
+    lines: &[LineRow],
+    replayed: &Case,
+    rules: &RuleBook,
+) -> Option<String> {
+    let expected = Projection::of(replayed, rules);
+    let stored_state: Option<Case> = serde_json::from_str(&row.state).ok();
+    if stored_state.as_ref() != Some(replayed) {
+        return Some("the stored case differs from the replay of its events".to_owned());
+    }
+    let columns = [
+        (
+            "purchaser",
+            row.purchaser.as_str(),
+            expected.purchaser.as_str(),
+        ),
+        ("agency", row.agency.as_str(), expected.agency.as_str()),
+        ("channel", row.channel.as_str(), expected.channel.as_str()),
+        ("stage", row.stage.as_str(), expected.stage.as_str()),
+        (
+            "samm_due",
+            row.samm_due.as_deref().unwrap_or("none"),
+            expected.samm_due.as_deref().unwrap_or("none"),
+        ),
+        ("search", row.search.as_str(), expected.search.as_str()),
+    ];
+    for (column, stored, history) in columns {
+        if stored != history {
+            return Some(format!(
+                "the case row's {column} is '{stored}' but its history says '{history}'"
+            ));
+        }
+    }
+    if lines != expected.lines.as_slice() {
+        let position = lines
+            .iter()
+            .zip(&expected.lines)
+            .position(|(stored, history)| stored != history)
+            .unwrap_or(lines.len().min(expected.lines.len()));
+        return Some(format!(
+            "case line {position} differs from the history ({} stored, {} in the history)",
+            lines.len(),
+            expected.lines.len()
+        ));
+    }
+    None
 }
 
 fn check_body(
@@ -230,28 +342,6 @@ fn check_body(
     Ok(())
 }
 
-fn check_head(rows: &[EventRow], head: &ChainHead, replayed: Option<&Case>) -> Option<BrokenLink> {
-    let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    let last_hash = rows.last().map_or(GENESIS, |row| row.hash.as_str());
-    if head.version != count || head.head_hash != last_hash {
-        return Some(BrokenLink {
-            seq: count,
-            reason: format!(
-                "the case is at version {} but {count} event(s) remain: history was deleted",
-                head.version
-            ),
-        });
-    }
-    let stored: Option<Case> = serde_json::from_str(&head.state).ok();
-    if stored.as_ref() != replayed {
-        return Some(BrokenLink {
-            seq: count - 1,
-            reason: "the stored case differs from the replay of its events".to_owned(),
-        });
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,14 +358,13 @@ mod tests {
     }
 
     #[test]
-    fn link_hash_is_sha256_of_previous_newline_body() {
-        // printf '%s\n%s' "$GENESIS" '{}' | sha256sum
-        let hash = link_hash(GENESIS, "{}");
-        assert_eq!(
-            hash,
-            "5649d09ed68c17156095d175eef152856c5b1a81c117c409c1e00f096aa6838e"
-        );
-        assert_ne!(hash, link_hash(GENESIS, "{ }"));
-        assert_ne!(hash, link_hash(&"1".repeat(64), "{}"));
+    fn a_link_hash_needs_the_key_and_covers_previous_and_body() {
+        let key = HistoryKey::from_hex(&"ab".repeat(32)).expect("key");
+        let hash = link_hash(&key, GENESIS, "{}");
+        assert_eq!(hash.len(), 64);
+        assert_ne!(hash, link_hash(&key, GENESIS, "{ }"));
+        assert_ne!(hash, link_hash(&key, &"1".repeat(64), "{}"));
+        let other = HistoryKey::from_hex(&"cd".repeat(32)).expect("key");
+        assert_ne!(hash, link_hash(&other, GENESIS, "{}"));
     }
 }

@@ -37,6 +37,24 @@ pub enum StoreError {
     /// A token request that makes no sense (e.g. a purchaser without a country).
     #[error("invalid token: {0}")]
     InvalidToken(String),
+    /// A case whose stored row fails its keyed check or does not read: changed behind the
+    /// service's back. It is neither served nor built upon.
+    #[error(
+        "case {0} is broken: its stored row does not match its keyed digest; run `expedite verify`"
+    )]
+    BrokenCase(String),
+    /// No SQLite file at the path, and the command may not create one.
+    #[error("no database at {}: check the path (this command never creates a database)", .0.display())]
+    NoDatabase(std::path::PathBuf),
+    /// The database server did not answer in time.
+    #[error("the database server did not answer within {} s", .0.as_secs_f64())]
+    Unreachable(std::time::Duration),
+    /// The history key is missing or unreadable.
+    #[error("history key: {0}")]
+    Key(String),
+    /// The text names one token by id and another by name.
+    #[error("'{0}' is one token's id and another's name: revoke by the id shown in `token list`")]
+    AmbiguousToken(String),
     /// A stored row does not read back (a defect or tampering).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -55,7 +73,7 @@ impl StoreError {
             self,
             StoreError::Database(
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-            )
+            ) | StoreError::Unreachable(_)
         )
     }
 }

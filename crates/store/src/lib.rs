@@ -7,10 +7,15 @@
 //!
 //! A case is its events: the first records the Letter of Request ([`Change::Opened`]), each
 //! later one a transition the core stage machine accepted. Events are append-only and
-//! chained: each stores the SHA-256 of the previous event and of its own canonical JSON
-//! ([`chain`]), so [`Store::verify`] finds any edit or deletion. Every case has a version;
-//! a write names the version it expects and a stale one is a [`StoreError::Conflict`].
-//! Access tokens are stored only as hashes ([`token`]).
+//! chained under a key that lives outside the database ([`key`]): each stores a keyed hash
+//! of the previous event and of its own canonical JSON ([`chain`]), so [`Store::verify`]
+//! finds any edit or deletion, even by someone who recomputes hashes. The case rows and
+//! lines the service reads are projections of the events, sealed with the key
+//! ([`projection`]) and checked against the replay; one keyed ledger record over every
+//! case's chain end makes a deleted case or an emptied table visible
+//! ([`Store::verify_all`]). Every case has a version; a write names the version it expects
+//! and a stale one is a [`StoreError::Conflict`]. Access tokens are stored only as hashes
+//! ([`token`]).
 //!
 //! This crate depends on `expedite-core` and on sqlx; it knows nothing of HTTP.
 //!
@@ -19,17 +24,23 @@
 pub mod chain;
 mod error;
 pub mod history;
+pub mod key;
 pub mod model;
+pub mod projection;
+pub mod redact;
 pub mod samm;
 pub mod sql;
 pub mod token;
 
 use async_trait::async_trait;
 use expedite_core::{CaseId, Event, NewCase};
+use serde::Serialize;
 
 pub use chain::{BrokenLink, Verification};
 pub use error::StoreError;
+pub use key::HistoryKey;
 pub use model::{Author, CaseFilter, CasePage, Change, EventRecord, Scope, StoredCase};
+pub use sql::OpenOptions;
 pub use sql::SqlStore;
 pub use token::{IssuedToken, NewToken, Role, TokenInfo};
 
@@ -82,11 +93,31 @@ pub trait Store: Send + Sync {
     /// error but a [`Verification`] that says where.
     async fn verify(&self, id: &CaseId) -> Result<Verification, StoreError>;
 
+    /// Verifies every case (its events, its row and lines) and the ledger record that
+    /// makes a deleted case, an emptied table or a dropped one visible.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the database cannot be reached; what is broken or
+    /// missing inside it is reported, not an error.
+    async fn verify_all(&self) -> Result<DatabaseVerification, StoreError>;
+
     /// Stores a new token and returns its secret, which is never stored or shown again.
     ///
     /// # Errors
     /// [`StoreError::TokenNameTaken`] or [`StoreError::Database`].
     async fn create_token(
+        &self,
+        new: NewToken,
+        at: jiff::Timestamp,
+    ) -> Result<IssuedToken, StoreError>;
+
+    /// Creates the named token, or gives the existing token of that name a new secret,
+    /// role and expiry (revived if revoked): for a token that must exist once, such as the
+    /// demo's admin.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn replace_token(
         &self,
         new: NewToken,
         at: jiff::Timestamp,
@@ -101,15 +132,20 @@ pub trait Store: Send + Sync {
     /// Revokes a token by id or name; `false` if there is no such live token.
     ///
     /// # Errors
-    /// [`StoreError::Database`].
+    /// [`StoreError::AmbiguousToken`] when the text is one token's id and another's name
+    /// (nothing is revoked), [`StoreError::Database`].
     async fn revoke_token(&self, id_or_name: &str, at: jiff::Timestamp)
     -> Result<bool, StoreError>;
 
-    /// The live token with this secret, if any.
+    /// The live token with this secret at `at` (not revoked, not expired), if any.
     ///
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
-    async fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>, StoreError>;
+    async fn authenticate(
+        &self,
+        secret: &str,
+        at: jiff::Timestamp,
+    ) -> Result<Option<TokenInfo>, StoreError>;
 
     /// Whether the database answers.
     ///
@@ -121,7 +157,31 @@ pub trait Store: Send + Sync {
 /// Opens the store a URL names (`sqlite://PATH` or `postgres://…`) and runs its migrations.
 ///
 /// # Errors
-/// [`StoreError::UnsupportedUrl`], [`StoreError::Database`] or [`StoreError::Migration`].
-pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
-    SqlStore::open(url).await
+/// [`StoreError::UnsupportedUrl`], [`StoreError::NoDatabase`], [`StoreError::Unreachable`],
+/// [`StoreError::Database`] or [`StoreError::Migration`].
+pub async fn open(url: &str, options: &OpenOptions) -> Result<SqlStore, StoreError> {
+    SqlStore::open(url, options).await
+}
+
+/// What [`Store::verify_all`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DatabaseVerification {
+    /// Whether every case and the ledger verify.
+    pub valid: bool,
+    /// Each case, by id.
+    pub cases: Vec<Verification>,
+    /// What is wrong beyond single cases: a missing table, a ledger that does not match.
+    pub problems: Vec<String>,
+    /// The ledger head recomputed from the histories: keep a copy outside the database
+    /// to detect a rollback of the whole database to an earlier state.
+    pub head: LedgerHead,
+}
+
+/// The count of case histories and the keyed digest over their ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LedgerHead {
+    /// Cases with a history.
+    pub cases: i64,
+    /// XOR of each case's keyed chain-end digest, hex.
+    pub digest: String,
 }

@@ -6,6 +6,7 @@
 //! writer connection (`BEGIN IMMEDIATE`, so writers queue instead of failing on a busy
 //! database) and a pool of readers; PostgreSQL one pool for both.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,10 +16,12 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
-use crate::chain::{self, ChainHead, EventBody, EventRow, GENESIS, Verification};
+use crate::chain::{self, ChainEnd, EventBody, EventRow, GENESIS, StoredHistory, Verification};
+use crate::key::HistoryKey;
 use crate::model::{Author, CaseFilter, CasePage, Change, EventRecord, Scope, StoredCase};
+use crate::projection::{CASE_COLUMNS, CaseRow, LineRow, Projection};
 use crate::token::{self, IssuedToken, NewToken, Role, TokenInfo};
-use crate::{Store, StoreError, samm};
+use crate::{DatabaseVerification, LedgerHead, Store, StoreError, samm};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -29,6 +32,39 @@ const SQLITE_READERS: u32 = 8;
 const POSTGRES_CONNECTIONS: u32 = 16;
 /// How long a SQLite connection waits for another process's write lock.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+/// The ledger digest of a database without cases.
+const EMPTY_DIGEST: &str = GENESIS;
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// The key the history is kept under ([`crate::key`]).
+    pub key: HistoryKey,
+    /// Whether a missing SQLite file may be created (a reading command says no).
+    pub create: bool,
+    /// How long to wait for a database connection (PostgreSQL: the server answering).
+    pub connect_timeout: Duration,
+}
+
+impl OpenOptions {
+    /// Opens under `key`, creating a SQLite file if needed, waiting 5 s for a connection.
+    pub fn new(key: HistoryKey) -> OpenOptions {
+        OpenOptions {
+            key,
+            create: true,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The file a `sqlite:` URL names, if it names one (not `:memory:`).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
+}
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +86,7 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(StoreError::UnsupportedUrl(url.to_owned()))
+            Err(StoreError::UnsupportedUrl(crate::redact::redact(url)))
         }
     }
 }
@@ -62,6 +98,7 @@ pub struct SqlStore {
     reader: AnyPool,
     writer: AnyPool,
     rules: RuleBook,
+    key: HistoryKey,
 }
 
 impl SqlStore {
@@ -71,20 +108,169 @@ impl SqlStore {
     /// # Errors
     /// [`StoreError::UnsupportedUrl`], [`StoreError::Database`], [`StoreError::Migration`],
     /// or [`StoreError::Corrupt`] if the compiled-in rules do not load.
-    pub async fn open(url: &str) -> Result<SqlStore, StoreError> {
+    pub async fn open(url: &str, options: &OpenOptions) -> Result<SqlStore, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)?;
         let rules = RuleBook::builtin().map_err(|error| StoreError::Corrupt(error.to_string()))?;
         let (reader, writer) = match backend {
-            Backend::Sqlite => open_sqlite(url).await?,
-            Backend::Postgres => open_postgres(url).await?,
+            Backend::Sqlite => open_sqlite(url, options).await?,
+            Backend::Postgres => open_postgres(url, options.connect_timeout).await?,
         };
-        Ok(SqlStore {
+        let store = SqlStore {
             backend,
             reader,
             writer,
             rules,
-        })
+            key: options.key.clone(),
+        };
+        if options.create {
+            store.start_ledger().await?;
+        }
+        Ok(store)
+    }
+
+    /// Writes the ledger's first record into a database that has no history yet. A
+    /// database with a history and no ledger record is left alone: its record was removed,
+    /// and recreating it would hide that.
+    async fn start_ledger(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let has_ledger = sqlx::query("SELECT id FROM ledger WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if !has_ledger {
+            let history: i64 = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM cases) + (SELECT COUNT(*) FROM events) AS n",
+            )
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+            if history == 0 {
+                sqlx::query(
+                    "INSERT INTO ledger (id, cases, digest, mac) VALUES (1, 0, $1, $2) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(EMPTY_DIGEST)
+                .bind(ledger_mac(&self.key, 0, EMPTY_DIGEST))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Folds one case's chain end into the ledger record (taking `old` out first), inside a
+    /// write transaction; refuses to write over a record that does not verify.
+    async fn advance_ledger(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        id: &CaseId,
+        old: Option<&ChainEnd>,
+        new: &ChainEnd,
+    ) -> Result<(), StoreError> {
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT cases, digest, mac FROM ledger WHERE id = 1{lock}"
+        )))
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Corrupt(
+                "the ledger record is missing: run `expedite verify` on this database".to_owned(),
+            )
+        })?;
+        let cases: i64 = row.try_get("cases")?;
+        let digest: String = row.try_get("digest")?;
+        let mac: String = row.try_get("mac")?;
+        if ledger_mac(&self.key, cases, &digest) != mac {
+            return Err(StoreError::Corrupt(
+                "the ledger record does not verify under this key: run `expedite verify`"
+                    .to_owned(),
+            ));
+        }
+        let mut folded = digest_bytes(&digest)?;
+        if let Some(old) = old {
+            xor_into(&mut folded, &case_term(&self.key, id, old));
+        }
+        xor_into(&mut folded, &case_term(&self.key, id, new));
+        let cases = cases + i64::from(old.is_none());
+        let digest = hex::encode(folded);
+        sqlx::query("UPDATE ledger SET cases = $1, digest = $2, mac = $3 WHERE id = 1")
+            .bind(cases)
+            .bind(&digest)
+            .bind(ledger_mac(&self.key, cases, &digest))
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// A stored case from its row, if the row's keyed digest holds and its state reads.
+    fn stored_from_case_row(&self, row: &CaseRow) -> Result<StoredCase, StoreError> {
+        let broken = || StoreError::BrokenCase(row.id.clone());
+        if row.mac(&self.key) != row.row_mac {
+            return Err(broken());
+        }
+        let case: Case = serde_json::from_str(&row.state).map_err(|_| broken())?;
+        Ok(self.stored(case, row.version))
+    }
+
+    /// The case row as the service writes it.
+    fn seal(
+        &self,
+        stored: &StoredCase,
+        head_hash: &str,
+        opened_on: String,
+        at: &jiff::Timestamp,
+    ) -> Result<(CaseRow, Projection), StoreError> {
+        let projection = Projection::of(&stored.case, &self.rules);
+        let mut row = CaseRow {
+            id: stored.case.id.as_str().to_owned(),
+            purchaser: projection.purchaser.clone(),
+            agency: projection.agency.clone(),
+            channel: projection.channel.clone(),
+            stage: projection.stage.clone(),
+            version: stored.version,
+            head_hash: head_hash.to_owned(),
+            samm_due: projection.samm_due.clone(),
+            search: projection.search.clone(),
+            state: serde_json::to_string(&stored.case).map_err(corrupt("case state"))?,
+            opened_on,
+            updated_at: at.to_string(),
+            row_mac: String::new(),
+        };
+        row.row_mac = row.mac(&self.key);
+        Ok((row, projection))
+    }
+
+    /// Reads what verification needs of one case, inside a snapshot.
+    async fn stored_history(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        id: &str,
+    ) -> Result<StoredHistory, StoreError> {
+        let events = event_rows(tx, id).await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|row| CaseRow::from_row(&row))
+        .transpose()?;
+        let lines = sqlx::query(
+            "SELECT position, item, quantity, unit_cents, mde, category, production_line \
+             FROM case_lines WHERE case_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(LineRow::from_row)
+        .collect::<Result<_, _>>()?;
+        Ok(StoredHistory { events, row, lines })
     }
 
     /// Which backend this is.
@@ -124,17 +310,48 @@ impl SqlStore {
             samm_due,
         }
     }
+}
 
-    fn stored_from_row(&self, row: &AnyRow) -> Result<StoredCase, StoreError> {
-        let state: String = row.try_get("state")?;
-        let version: i64 = row.try_get("version")?;
-        let case: Case = serde_json::from_str(&state)
-            .map_err(|error| StoreError::Corrupt(format!("case state does not read: {error}")))?;
-        Ok(self.stored(case, version))
+/// The ledger's share of one case: a keyed digest of its id and chain end.
+fn case_term(key: &HistoryKey, id: &CaseId, end: &ChainEnd) -> [u8; 32] {
+    let events = end.events.to_string();
+    key.mac_bytes(
+        "ledger-case",
+        &[
+            id.as_str().as_bytes(),
+            events.as_bytes(),
+            end.hash.as_bytes(),
+        ],
+    )
+}
+
+fn ledger_mac(key: &HistoryKey, cases: i64, digest: &str) -> String {
+    let cases = cases.to_string();
+    key.mac("ledger", &[cases.as_bytes(), digest.as_bytes()])
+}
+
+fn digest_bytes(digest: &str) -> Result<[u8; 32], StoreError> {
+    hex::decode(digest)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| StoreError::Corrupt("the ledger digest is not 64 hex digits".to_owned()))
+}
+
+fn xor_into(target: &mut [u8; 32], term: &[u8; 32]) {
+    for (byte, other) in target.iter_mut().zip(term) {
+        *byte ^= other;
     }
 }
 
-async fn open_sqlite(url: &str) -> Result<(AnyPool, AnyPool), StoreError> {
+async fn open_sqlite(url: &str, options: &OpenOptions) -> Result<(AnyPool, AnyPool), StoreError> {
+    if let Some(path) = sqlite_path(url)
+        && !path.exists()
+    {
+        if !options.create {
+            return Err(StoreError::NoDatabase(path));
+        }
+        create_private_file(&path)?;
+    }
     let url = if url.contains("mode=") {
         url.to_owned()
     } else if url.contains('?') {
@@ -168,12 +385,55 @@ fn sqlite_pool(connections: u32) -> AnyPoolOptions {
         })
 }
 
-async fn open_postgres(url: &str) -> Result<(AnyPool, AnyPool), StoreError> {
-    let pool = AnyPoolOptions::new()
+/// Whether the database a URL names already holds a case history (without creating a
+/// SQLite file or running migrations): a new key may be made only for one that does not.
+///
+/// # Errors
+/// [`StoreError::Unreachable`] or [`StoreError::Database`] when it cannot be reached.
+pub async fn holds_history(url: &str, connect_timeout: Duration) -> Result<bool, StoreError> {
+    sqlx::any::install_default_drivers();
+    Backend::of_url(url)?;
+    if let Some(path) = sqlite_path(url)
+        && !path.exists()
+    {
+        return Ok(false);
+    }
+    let connect = <sqlx::AnyConnection as sqlx::Connection>::connect(url);
+    let mut connection = tokio::time::timeout(connect_timeout, connect)
+        .await
+        .map_err(|_| StoreError::Unreachable(connect_timeout))??;
+    let events = sqlx::query("SELECT COUNT(*) AS n FROM events")
+        .fetch_one(&mut connection)
+        .await;
+    let _ = sqlx::Connection::close(connection).await;
+    Ok(events.is_ok_and(|row| row.try_get::<i64, _>("n").is_ok_and(|n| n > 0)))
+}
+
+/// Creates an empty database file readable by its owner only (SQLite gives its WAL and
+/// shared-memory files the same mode).
+fn create_private_file(path: &std::path::Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StoreError::Database(sqlx::Error::Io(error))),
+    }
+}
+
+async fn open_postgres(
+    url: &str,
+    connect_timeout: Duration,
+) -> Result<(AnyPool, AnyPool), StoreError> {
+    let connect = AnyPoolOptions::new()
         .max_connections(POSTGRES_CONNECTIONS)
-        .acquire_timeout(Duration::from_secs(30))
-        .connect(url)
-        .await?;
+        .acquire_timeout(connect_timeout)
+        .connect(url);
+    let pool = tokio::time::timeout(connect_timeout, connect)
+        .await
+        .map_err(|_| StoreError::Unreachable(connect_timeout))??;
     POSTGRES_MIGRATIONS.run(&pool).await?;
     Ok((pool.clone(), pool))
 }
@@ -184,21 +444,6 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 
 fn corrupt(what: &str) -> impl FnOnce(serde_json::Error) -> StoreError + '_ {
     move |error| StoreError::Corrupt(format!("{what}: {error}"))
-}
-
-/// Lower-case text the `text` filter searches: id, purchaser code and name, agency, items.
-fn search_text(case: &Case) -> String {
-    let mut parts = vec![
-        case.id.as_str().to_owned(),
-        case.purchaser.iso3().to_owned(),
-        case.purchaser.name().to_owned(),
-        case.agency.as_str().to_owned(),
-    ];
-    for line in &case.lines {
-        parts.push(line.item.clone());
-        parts.extend(line.production_line.clone());
-    }
-    parts.join(" | ").to_lowercase()
 }
 
 /// `text` as a LIKE pattern that matches it literally anywhere.
@@ -273,11 +518,12 @@ fn token_from_row(row: &AnyRow) -> Result<TokenInfo, StoreError> {
         country,
         agency,
         created_at: timestamp(text("created_at")?)?,
+        expires_at: optional("expires_at")?.map(timestamp).transpose()?,
         revoked_at: optional("revoked_at")?.map(timestamp).transpose()?,
     })
 }
 
-const TOKEN_COLUMNS: &str = "id, name, role, country, agency, created_at, revoked_at";
+const TOKEN_COLUMNS: &str = "id, name, role, country, agency, created_at, expires_at, revoked_at";
 
 #[async_trait]
 impl Store for SqlStore {
@@ -291,84 +537,81 @@ impl Store for SqlStore {
             change: Change::Opened(new),
         };
         let encoded = chain::encode_body(&body).map_err(corrupt("event body"))?;
-        let hash = chain::link_hash(GENESIS, &encoded);
-        let state = serde_json::to_string(&case).map_err(corrupt("case state"))?;
+        let hash = chain::link_hash(&self.key, GENESIS, &encoded);
         let stored = self.stored(case, 1);
-        let case = &stored.case;
+        let (row, projection) =
+            self.seal(&stored, &hash, stored.case.last_event.to_string(), &by.at)?;
+        let id = stored.case.id.clone();
         let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO cases (id, purchaser, agency, channel, stage, version, head_hash, samm_due, \
-             search, state, opened_on, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(case.id.as_str())
-        .bind(case.purchaser.iso3())
-        .bind(case.agency.as_str())
-        .bind(case.channel.as_str())
-        .bind(case.stage.as_str())
-        .bind(&hash)
-        .bind(stored.samm_due.map(|day| day.to_string()))
-        .bind(search_text(case))
-        .bind(&state)
-        .bind(case.last_event.to_string())
-        .bind(by.at.to_string())
-        .execute(&mut *tx)
-        .await;
+        let inserted = insert_case_row(&mut tx, &row).await;
         match inserted {
-            Err(error) if is_unique_violation(&error) => {
-                return Err(StoreError::CaseExists(case.id.clone()));
+            Err(StoreError::Database(error)) if is_unique_violation(&error) => {
+                return Err(StoreError::CaseExists(id));
             }
             other => other?,
         };
-        for (position, line) in case.lines.iter().enumerate() {
+        for line in &projection.lines {
             sqlx::query(
                 "INSERT INTO case_lines (case_id, position, item, quantity, unit_cents, mde, category, \
                  production_line) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
-            .bind(case.id.as_str())
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(id.as_str())
+            .bind(line.position)
             .bind(&line.item)
-            .bind(i64::from(line.quantity))
-            .bind(line.unit_usd.cents().to_string())
-            .bind(i64::from(line.mde))
-            .bind(serde_json::to_value(line.category).map_err(corrupt("category"))?.as_str().unwrap_or("article"))
+            .bind(line.quantity)
+            .bind(&line.unit_cents)
+            .bind(line.mde)
+            .bind(&line.category)
             .bind(line.production_line.clone())
             .execute(&mut *tx)
             .await?;
         }
-        insert_event(&mut tx, case.id.as_str(), 0, by, &encoded, GENESIS, &hash).await?;
+        insert_event(&mut tx, id.as_str(), 0, by, &encoded, GENESIS, &hash).await?;
+        let end = ChainEnd { events: 1, hash };
+        self.advance_ledger(&mut tx, &id, None, &end).await?;
         tx.commit().await?;
         Ok(stored)
     }
 
     async fn case(&self, id: &CaseId) -> Result<Option<StoredCase>, StoreError> {
-        let row = sqlx::query("SELECT state, version FROM cases WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.reader)
-            .await?;
-        row.map(|row| self.stored_from_row(&row)).transpose()
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let row =
+            CaseRow::from_row(&row).map_err(|_| StoreError::BrokenCase(id.as_str().to_owned()))?;
+        self.stored_from_case_row(&row).map(Some)
     }
 
     async fn list_cases(&self, filter: &CaseFilter) -> Result<CasePage, StoreError> {
+        // Every matching row is read and its keyed digest checked before it is counted or
+        // shown: a row edited behind the service's back (its purchaser, say) must not widen
+        // anyone's view, nor even change a count. Broken rows are left out and logged.
         let (clause, params) = filter_clause(filter);
-        let page_sql = format!(
-            "SELECT state, version FROM cases{clause} ORDER BY id LIMIT {} OFFSET {}",
-            filter.limit, filter.offset
-        );
-        let count_sql = format!("SELECT COUNT(*) AS total FROM cases{clause}");
-        let mut tx = self.begin_snapshot().await?;
-        let mut page = sqlx::query(AssertSqlSafe(page_sql));
-        let mut count = sqlx::query(AssertSqlSafe(count_sql));
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases{clause} ORDER BY id");
+        let mut query = sqlx::query(AssertSqlSafe(sql));
         for param in &params {
-            page = page.bind(param.as_str());
-            count = count.bind(param.as_str());
+            query = query.bind(param.as_str());
         }
-        let rows = page.fetch_all(&mut *tx).await?;
-        let total: i64 = count.fetch_one(&mut *tx).await?.try_get("total")?;
-        tx.commit().await?;
-        let cases = rows
-            .iter()
-            .map(|row| self.stored_from_row(row))
-            .collect::<Result<_, _>>()?;
+        let rows = query.fetch_all(&self.reader).await?;
+        let mut matching = Vec::new();
+        for row in &rows {
+            let read = CaseRow::from_row(row).and_then(|row| self.stored_from_case_row(&row));
+            match read {
+                Ok(stored) if filter.scope.covers(&stored.case) => matching.push(stored),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "a broken case row is left out of a list"),
+            }
+        }
+        let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+        let cases = matching
+            .into_iter()
+            .skip(filter.offset as usize)
+            .take(filter.limit as usize)
+            .collect();
         Ok(CasePage { cases, total })
     }
 
@@ -380,13 +623,17 @@ impl Store for SqlStore {
         by: &Author,
     ) -> Result<StoredCase, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT state, version, head_hash FROM cases WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::CaseNotFound(id.clone()))?;
-        let current = self.stored_from_row(&row)?;
-        let head_hash: String = row.try_get("head_hash")?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::CaseNotFound(id.clone()))?;
+        let row =
+            CaseRow::from_row(&row).map_err(|_| StoreError::BrokenCase(id.as_str().to_owned()))?;
+        // A row that does not verify is never built upon: that would seal its tampering.
+        let current = self.stored_from_case_row(&row)?;
         let conflict = |actual| StoreError::Conflict {
             case: id.clone(),
             expected: expected_version,
@@ -405,19 +652,21 @@ impl Store for SqlStore {
             change: Change::Event(event),
         };
         let encoded = chain::encode_body(&body).map_err(corrupt("event body"))?;
-        let hash = chain::link_hash(&head_hash, &encoded);
+        let hash = chain::link_hash(&self.key, &row.head_hash, &encoded);
         let stored = self.stored(next, seq + 1);
-        let state = serde_json::to_string(&stored.case).map_err(corrupt("case state"))?;
+        let (sealed, _) = self.seal(&stored, &hash, row.opened_on.clone(), &by.at)?;
         let updated = sqlx::query(
             "UPDATE cases SET version = $1, head_hash = $2, stage = $3, samm_due = $4, state = $5, \
-             updated_at = $6 WHERE id = $7 AND version = $8",
+             updated_at = $6, search = $7, row_mac = $8 WHERE id = $9 AND version = $10",
         )
-        .bind(seq + 1)
-        .bind(&hash)
-        .bind(stored.case.stage.as_str())
-        .bind(stored.samm_due.map(|day| day.to_string()))
-        .bind(&state)
-        .bind(by.at.to_string())
+        .bind(sealed.version)
+        .bind(&sealed.head_hash)
+        .bind(&sealed.stage)
+        .bind(sealed.samm_due.clone())
+        .bind(&sealed.state)
+        .bind(&sealed.updated_at)
+        .bind(&sealed.search)
+        .bind(&sealed.row_mac)
         .bind(id.as_str())
         .bind(expected_version)
         .execute(&mut *tx)
@@ -425,36 +674,147 @@ impl Store for SqlStore {
         if updated.rows_affected() != 1 {
             return Err(conflict(expected_version + 1));
         }
-        match insert_event(&mut tx, id.as_str(), seq, by, &encoded, &head_hash, &hash).await {
+        match insert_event(
+            &mut tx,
+            id.as_str(),
+            seq,
+            by,
+            &encoded,
+            &row.head_hash,
+            &hash,
+        )
+        .await
+        {
             Err(StoreError::Database(error)) if is_unique_violation(&error) => {
                 return Err(conflict(expected_version + 1));
             }
             other => other?,
         }
+        let old = ChainEnd {
+            events: seq,
+            hash: row.head_hash.clone(),
+        };
+        let new = ChainEnd {
+            events: seq + 1,
+            hash,
+        };
+        self.advance_ledger(&mut tx, id, Some(&old), &new).await?;
         tx.commit().await?;
         Ok(stored)
     }
 
     async fn events(&self, id: &CaseId) -> Result<Vec<EventRecord>, StoreError> {
         let mut tx = self.begin_snapshot().await?;
-        let rows = event_rows(&mut tx, id).await?;
-        if rows.is_empty() && case_head(&mut tx, id).await?.is_none() {
+        let rows = event_rows(&mut tx, id.as_str()).await?;
+        tx.commit().await?;
+        if rows.is_empty() {
             return Err(StoreError::CaseNotFound(id.clone()));
         }
-        tx.commit().await?;
         rows.iter()
-            .map(|row| chain::decode_row(row).map_err(corrupt("event body")))
+            .map(|row| {
+                chain::decode_row(row).map_err(|_| StoreError::BrokenCase(id.as_str().to_owned()))
+            })
             .collect()
     }
 
     async fn verify(&self, id: &CaseId) -> Result<Verification, StoreError> {
         let mut tx = self.begin_snapshot().await?;
-        let head = case_head(&mut tx, id)
-            .await?
-            .ok_or_else(|| StoreError::CaseNotFound(id.clone()))?;
-        let rows = event_rows(&mut tx, id).await?;
+        let stored = SqlStore::stored_history(&mut tx, id.as_str()).await;
         tx.commit().await?;
-        Ok(chain::verify_chain(id, &rows, &head, &self.rules))
+        let stored = match stored {
+            Ok(stored) => stored,
+            Err(StoreError::Database(error))
+                if !matches!(
+                    error,
+                    sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+                ) =>
+            {
+                return Ok(unreadable(id, &error.to_string()));
+            }
+            Err(error) => return Err(error),
+        };
+        if stored.row.is_none() && stored.events.is_empty() {
+            return Err(StoreError::CaseNotFound(id.clone()));
+        }
+        Ok(chain::verify_case(id, &stored, &self.rules, &self.key).0)
+    }
+
+    async fn verify_all(&self) -> Result<DatabaseVerification, StoreError> {
+        let mut tx = self.begin_snapshot().await?;
+        let mut report = DatabaseVerification::default();
+        let ids =
+            sqlx::query("SELECT id FROM cases UNION SELECT case_id AS id FROM events ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await;
+        let ids: Vec<String> = match ids {
+            Ok(rows) => rows
+                .iter()
+                .filter_map(|row| row.try_get("id").ok())
+                .collect(),
+            Err(error) => {
+                report.problems.push(format!(
+                    "the cases or events table cannot be read (dropped?): {error}"
+                ));
+                Vec::new()
+            }
+        };
+        let mut folded = [0u8; 32];
+        let mut counted = 0_i64;
+        for text in &ids {
+            let Ok(id) = CaseId::parse(text) else {
+                report
+                    .problems
+                    .push(format!("a stored case id '{text}' is not a case id"));
+                continue;
+            };
+            match SqlStore::stored_history(&mut tx, text).await {
+                Ok(stored) => {
+                    let (verification, end) =
+                        chain::verify_case(&id, &stored, &self.rules, &self.key);
+                    if end.events > 0 {
+                        xor_into(&mut folded, &case_term(&self.key, &id, &end));
+                        counted += 1;
+                    }
+                    report.cases.push(verification);
+                }
+                Err(error) => report.cases.push(unreadable(&id, &error.to_string())),
+            }
+        }
+        let ledger = sqlx::query("SELECT cases, digest, mac FROM ledger WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await;
+        tx.commit().await?;
+        let digest = hex::encode(folded);
+        report.head = LedgerHead {
+            cases: counted,
+            digest: digest.clone(),
+        };
+        match ledger {
+            Err(error) => report.problems.push(format!(
+                "the ledger table cannot be read (dropped?): {error}"
+            )),
+            Ok(None) if counted > 0 || !ids.is_empty() => report
+                .problems
+                .push("the ledger record is missing although the database holds cases".to_owned()),
+            Ok(None) => {}
+            Ok(Some(row)) => {
+                let stored_cases: i64 = row.try_get("cases")?;
+                let stored_digest: String = row.try_get("digest")?;
+                let mac: String = row.try_get("mac")?;
+                if ledger_mac(&self.key, stored_cases, &stored_digest) != mac {
+                    report.problems.push(
+                        "the ledger record does not verify under this key (edited, or another key)"
+                            .to_owned(),
+                    );
+                } else if stored_cases != counted || stored_digest != digest {
+                    report.problems.push(format!(
+                        "the ledger records {stored_cases} case(s) but {counted} case history(ies) remain, or their ends differ: a case was deleted, rolled back or emptied"
+                    ));
+                }
+            }
+        }
+        report.valid = report.problems.is_empty() && report.cases.iter().all(|case| case.valid);
+        Ok(report)
     }
 
     async fn create_token(
@@ -463,21 +823,10 @@ impl Store for SqlStore {
         at: jiff::Timestamp,
     ) -> Result<IssuedToken, StoreError> {
         let (secret, id) = token::generate();
-        let name = new
-            .name()
-            .map_or_else(|| format!("{}-{id}", new.role()), str::to_owned);
-        let info = TokenInfo {
-            id,
-            name,
-            role: new.role(),
-            country: new.country(),
-            agency: new.agency(),
-            created_at: at,
-            revoked_at: None,
-        };
+        let info = new_token_info(&new, id, at);
         let inserted = sqlx::query(
-            "INSERT INTO tokens (id, name, secret_hash, role, country, agency, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO tokens (id, name, secret_hash, role, country, agency, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&info.id)
         .bind(&info.name)
@@ -486,6 +835,7 @@ impl Store for SqlStore {
         .bind(info.country.map(|country| country.iso3().to_owned()))
         .bind(info.agency.map(|agency| agency.as_str().to_owned()))
         .bind(at.to_string())
+        .bind(info.expires_at.map(|at| at.to_string()))
         .execute(&self.writer)
         .await;
         match inserted {
@@ -496,6 +846,47 @@ impl Store for SqlStore {
                 info,
             }),
         }
+    }
+
+    async fn replace_token(
+        &self,
+        new: NewToken,
+        at: jiff::Timestamp,
+    ) -> Result<IssuedToken, StoreError> {
+        let Some(name) = new.name().map(str::to_owned) else {
+            return self.create_token(new, at).await;
+        };
+        let mut tx = self.begin_write().await?;
+        let existing: Option<String> = sqlx::query("SELECT id FROM tokens WHERE name = $1")
+            .bind(&name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get("id"))
+            .transpose()?;
+        let Some(id) = existing else {
+            tx.commit().await?;
+            return self.create_token(new, at).await;
+        };
+        let (secret, _) = token::generate();
+        let info = new_token_info(&new, id, at);
+        sqlx::query(
+            "UPDATE tokens SET secret_hash = $1, role = $2, country = $3, agency = $4, \
+             created_at = $5, expires_at = $6, revoked_at = NULL WHERE id = $7",
+        )
+        .bind(token::hash_secret(&secret))
+        .bind(info.role.as_str())
+        .bind(info.country.map(|country| country.iso3().to_owned()))
+        .bind(info.agency.map(|agency| agency.as_str().to_owned()))
+        .bind(at.to_string())
+        .bind(info.expires_at.map(|at| at.to_string()))
+        .bind(&info.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(IssuedToken {
+            token: secret,
+            info,
+        })
     }
 
     async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
@@ -511,17 +902,30 @@ impl Store for SqlStore {
         id_or_name: &str,
         at: jiff::Timestamp,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let matching = sqlx::query("SELECT id, name FROM tokens WHERE id = $1 OR name = $1")
+            .bind(id_or_name)
+            .fetch_all(&mut *tx)
+            .await?;
+        if matching.len() > 1 {
+            return Err(StoreError::AmbiguousToken(id_or_name.to_owned()));
+        }
         let revoked = sqlx::query(
             "UPDATE tokens SET revoked_at = $1 WHERE (id = $2 OR name = $2) AND revoked_at IS NULL",
         )
         .bind(at.to_string())
         .bind(id_or_name)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(revoked.rows_affected() > 0)
     }
 
-    async fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>, StoreError> {
+    async fn authenticate(
+        &self,
+        secret: &str,
+        at: jiff::Timestamp,
+    ) -> Result<Option<TokenInfo>, StoreError> {
         let sql = format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens WHERE secret_hash = $1 AND revoked_at IS NULL"
         );
@@ -529,13 +933,70 @@ impl Store for SqlStore {
             .bind(token::hash_secret(secret))
             .fetch_optional(&self.reader)
             .await?;
-        row.as_ref().map(token_from_row).transpose()
+        let token = row.as_ref().map(token_from_row).transpose()?;
+        Ok(token.filter(|token| token.expires_at.is_none_or(|expiry| at < expiry)))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
     }
+}
+
+fn new_token_info(new: &NewToken, id: String, at: jiff::Timestamp) -> TokenInfo {
+    let name = new
+        .name()
+        .map_or_else(|| format!("{}-{id}", new.role()), str::to_owned);
+    TokenInfo {
+        id,
+        name,
+        role: new.role(),
+        country: new.country(),
+        agency: new.agency(),
+        created_at: at,
+        expires_at: new.expires_at(),
+        revoked_at: None,
+    }
+}
+
+/// A case whose rows cannot even be read.
+fn unreadable(id: &CaseId, error: &str) -> Verification {
+    Verification {
+        case: id.clone(),
+        events: 0,
+        valid: false,
+        broken: Some(chain::BrokenLink {
+            seq: 0,
+            reason: format!("its rows cannot be read: {error}"),
+        }),
+    }
+}
+
+async fn insert_case_row(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    row: &CaseRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO cases (id, purchaser, agency, channel, stage, version, head_hash, samm_due, \
+         search, state, opened_on, updated_at, row_mac) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&row.id)
+    .bind(&row.purchaser)
+    .bind(&row.agency)
+    .bind(&row.channel)
+    .bind(&row.stage)
+    .bind(row.version)
+    .bind(&row.head_hash)
+    .bind(row.samm_due.clone())
+    .bind(&row.search)
+    .bind(&row.state)
+    .bind(&row.opened_on)
+    .bind(&row.updated_at)
+    .bind(&row.row_mac)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn insert_event(
@@ -565,12 +1026,12 @@ async fn insert_event(
 
 async fn event_rows(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    id: &CaseId,
+    id: &str,
 ) -> Result<Vec<EventRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT seq, actor, recorded_at, body, prev_hash, hash FROM events WHERE case_id = $1 ORDER BY seq",
     )
-    .bind(id.as_str())
+    .bind(id)
     .fetch_all(&mut **tx)
     .await?;
     rows.iter()
@@ -585,24 +1046,6 @@ async fn event_rows(
             })
         })
         .collect()
-}
-
-async fn case_head(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    id: &CaseId,
-) -> Result<Option<ChainHead>, StoreError> {
-    let row = sqlx::query("SELECT version, head_hash, state FROM cases WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.map(|row| {
-        Ok(ChainHead {
-            version: row.try_get("version")?,
-            head_hash: row.try_get("head_hash")?,
-            state: row.try_get("state")?,
-        })
-    })
-    .transpose()
 }
 
 #[cfg(test)]

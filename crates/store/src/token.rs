@@ -78,6 +78,7 @@ pub struct NewToken {
     country: Option<Country>,
     agency: Option<Agency>,
     name: Option<String>,
+    expires_at: Option<jiff::Timestamp>,
 }
 
 impl NewToken {
@@ -119,7 +120,21 @@ impl NewToken {
             country,
             agency,
             name,
+            expires_at: None,
         })
+    }
+
+    /// The same token, no longer accepted from `at` on.
+    pub fn expiring(self, at: jiff::Timestamp) -> NewToken {
+        NewToken {
+            expires_at: Some(at),
+            ..self
+        }
+    }
+
+    /// When it stops being accepted, if ever.
+    pub fn expires_at(&self) -> Option<jiff::Timestamp> {
+        self.expires_at
     }
 
     /// The role.
@@ -160,6 +175,9 @@ pub struct TokenInfo {
     pub agency: Option<Agency>,
     /// When it was created.
     pub created_at: jiff::Timestamp,
+    /// When it stops being accepted, if ever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<jiff::Timestamp>,
     /// When it was revoked, if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<jiff::Timestamp>,

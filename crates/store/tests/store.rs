@@ -395,7 +395,7 @@ async fn tokens_are_stored_as_hashes_and_can_be_revoked() {
             "Debug must not show the secret"
         );
         let found = store
-            .authenticate(&issued.token)
+            .authenticate(&issued.token, now)
             .await
             .expect("auth")
             .expect("live token");
@@ -405,7 +405,7 @@ async fn tokens_are_stored_as_hashes_and_can_be_revoked() {
         );
         assert!(
             store
-                .authenticate("exp_not-a-token")
+                .authenticate("exp_not-a-token", now)
                 .await
                 .expect("auth")
                 .is_none()
@@ -427,7 +427,7 @@ async fn tokens_are_stored_as_hashes_and_can_be_revoked() {
         );
         assert!(
             store
-                .authenticate(&issued.token)
+                .authenticate(&issued.token, now)
                 .await
                 .expect("auth")
                 .is_none()

@@ -4,7 +4,9 @@
 //! Purchasers read their own cases and their forecasts, nothing else: they may run a
 //! forecast only when every case in the scenario is theirs, and see no analytics.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -40,6 +42,7 @@ pub async fn nato_status(
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<SpendingStatus>, ApiError> {
     analysts_only(&caller)?;
+    crate::input::refuse_nul_params(&params)?;
     let mut checks = Checks::default();
     let mut year = None;
     let mut target = Percent::from_hundredths(200);
@@ -49,7 +52,12 @@ pub async fn nato_status(
                 Ok(parsed) => year = Some(parsed),
                 Err(_) => checks.fail(key.clone(), "must be a year"),
             },
-            "target" => match value.parse::<f64>().ok().and_then(Percent::from_f64) {
+            "target" => match value
+                .parse::<f64>()
+                .ok()
+                .filter(|target| (0.0..=100.0).contains(target))
+                .and_then(Percent::from_f64)
+            {
                 Some(parsed) => target = parsed,
                 None => checks.fail(key.clone(), "must be a percentage of GDP such as 2 or 3.5"),
             },
@@ -90,6 +98,7 @@ pub async fn sipri_leadtimes(
     let Some(register) = state.sipri.as_deref() else {
         return Err(ApiError::NotFound);
     };
+    crate::input::refuse_nul_params(&params)?;
     let mut checks = Checks::default();
     let mut filter = DealFilter::default();
     let mut by = GroupBy::Supplier;
@@ -145,14 +154,22 @@ fn unknown_parameter(name: &str, expected: &str) -> ApiError {
 
 /// `POST /api/v1/forecast`: `{"scenario": TOML text or the same as a JSON object,
 /// "trials"?, "seed"?, "policies"?}`; answers with the JSON of `expedite forecast`.
+///
+/// Cost is bounded three ways: the work a request asks for ([`forecast_work`]) must fit
+/// [`MAX_FORECAST_WORK`] (else 422 naming the budget); a token runs at most
+/// [`MAX_ANALYSES_PER_TOKEN`] at once (else 429); and a run stops between blocks of trials
+/// once nobody waits for it (the client hung up, or the request's time ran out).
 pub async fn forecast(
-    State(_state): State<AppState>,
+    State(state): State<AppState>,
     caller: Caller,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Report>, ApiError> {
     reject_unknown(&body, &["scenario", "trials", "seed", "policies"], "")?;
     let mut checks = Checks::default();
     let trials = checks.optional::<u32>(&body, "", "trials");
+    if trials == Some(0) {
+        checks.fail("trials".to_owned(), "must be at least 1");
+    }
     let seed = checks.optional::<u64>(&body, "", "seed");
     let policies = checks.optional::<Vec<String>>(&body, "", "policies");
     let scenario = scenario_of(&body, &mut checks);
@@ -170,22 +187,148 @@ pub async fn forecast(
             format!("at most {MAX_TRIALS} trials per request, not {effective}"),
         ));
     }
+    if let Some(names) = &policies
+        && let Some(unknown) = names
+            .iter()
+            .find(|name| !scenario.policies.iter().any(|policy| &policy.name == *name))
+    {
+        return Err(ApiError::invalid(
+            "policies",
+            format!("unknown policy '{unknown}': not in the scenario"),
+        ));
+    }
+    let work = forecast_work(&scenario, effective, policies.as_deref());
+    if work > MAX_FORECAST_WORK {
+        return Err(ApiError::OverBudget {
+            message: format!(
+                "this forecast asks for {work} line-trials (trials × runs × (case lines + rate steps)); the budget per request is {MAX_FORECAST_WORK}: use fewer trials, policies or cases"
+            ),
+        });
+    }
+    // The slot is held by the run itself, so it is free again only once the work stops.
+    let slot = state.analyses.enter(caller.token_id())?;
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let _cancel_when_dropped = CancelOnDrop(cancelled.clone());
     let scenario = Arc::new(scenario);
-    let report = tokio::task::spawn_blocking(move || {
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        let progress = move |_done: u64, _total: u64| {
+            if cancelled.load(Ordering::Relaxed) {
+                // Unwinds out of the run between two blocks of trials (without invoking
+                // the panic hook), caught just below: the forecast crate knows nothing of
+                // requests, and nothing it holds is left half-updated at a block boundary.
+                std::panic::resume_unwind(Box::new(Cancelled));
+            }
+        };
         let options = RunOptions {
             trials,
             seed,
             policies: policies.as_deref(),
-            progress: None,
+            progress: Some(&progress),
             band_parts: false,
         };
-        expedite_forecast::run(&scenario, &options)
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            expedite_forecast::run(&scenario, &options)
+        }))
     })
     .await
     .map_err(|error| ApiError::Internal(format!("forecast task: {error}")))?;
-    report
-        .map(Json)
-        .map_err(|error| ApiError::invalid("policies", error.to_string()))
+    match outcome {
+        Ok(Ok(report)) => Ok(Json(report)),
+        Ok(Err(error)) => Err(ApiError::invalid("policies", error.to_string())),
+        Err(payload) if payload.is::<Cancelled>() => {
+            Err(ApiError::Timeout("the forecast was cancelled"))
+        }
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// The work budget of one forecast request, in line-trials (see [`forecast_work`]): about
+/// ten seconds of one core for the largest request that fits it.
+pub const MAX_FORECAST_WORK: u64 = 4_000_000;
+
+/// Longest scenario text.
+pub const MAX_SCENARIO_CHARS: usize = 60_000;
+
+/// Forecasts one token may run at once.
+pub const MAX_ANALYSES_PER_TOKEN: usize = 2;
+
+/// What a forecast costs, in line-trials: trials × runs (the base and each policy) × (the
+/// scenario's case lines + its production-rate steps), the things each trial walks.
+pub fn forecast_work(scenario: &Scenario, trials: u32, policies: Option<&[String]>) -> u64 {
+    let runs = 1 + policies.map_or(scenario.policies.len(), <[String]>::len) as u64;
+    let case_lines: usize = scenario
+        .cases
+        .iter()
+        .map(|case| case.lines.len().max(1))
+        .sum();
+    let rate_steps: usize = scenario.lines.iter().map(|line| line.rate.len()).sum();
+    u64::from(trials)
+        .saturating_mul(runs)
+        .saturating_mul((case_lines + rate_steps) as u64)
+}
+
+/// The payload a cancelled forecast unwinds with.
+struct Cancelled;
+
+/// Marks a forecast cancelled when the request handling it is dropped.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Analyses running per token.
+#[derive(Debug, Default)]
+pub struct AnalysisSlots {
+    running: Mutex<HashMap<String, usize>>,
+}
+
+impl AnalysisSlots {
+    /// Takes one of the token's slots until the returned guard is dropped.
+    ///
+    /// # Errors
+    /// [`ApiError::TooManyAnalyses`] when the token uses all of its slots.
+    pub fn enter(self: &Arc<Self>, token: &str) -> Result<AnalysisSlot, ApiError> {
+        let mut running = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = running.entry(token.to_owned()).or_default();
+        if *count >= MAX_ANALYSES_PER_TOKEN {
+            return Err(ApiError::TooManyAnalyses(MAX_ANALYSES_PER_TOKEN));
+        }
+        *count += 1;
+        Ok(AnalysisSlot {
+            slots: self.clone(),
+            token: token.to_owned(),
+        })
+    }
+}
+
+/// One running analysis of one token.
+#[derive(Debug)]
+pub struct AnalysisSlot {
+    slots: Arc<AnalysisSlots>,
+    token: String,
+}
+
+impl Drop for AnalysisSlot {
+    fn drop(&mut self) {
+        let mut running = self
+            .slots
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = running.get_mut(&self.token) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                running.remove(&self.token);
+            }
+        }
+    }
 }
 
 /// The scenario as TOML text, or a JSON object turned into the same TOML.
@@ -195,6 +338,13 @@ fn scenario_of(body: &Map<String, Value>, checks: &mut Checks) -> Option<Scenari
             checks.fail(
                 "scenario".to_owned(),
                 "is required: the scenario TOML as text, or as an object",
+            );
+            return None;
+        }
+        Some(Value::String(text)) if text.chars().count() > MAX_SCENARIO_CHARS => {
+            checks.fail(
+                "scenario".to_owned(),
+                format!("must be at most {MAX_SCENARIO_CHARS} characters"),
             );
             return None;
         }

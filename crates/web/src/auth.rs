@@ -30,6 +30,11 @@ impl Caller {
         &self.token.name
     }
 
+    /// The token's public id (for per-token limits).
+    pub fn token_id(&self) -> &str {
+        &self.token.id
+    }
+
     /// The role.
     pub fn role(&self) -> Role {
         self.token.role
@@ -83,7 +88,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthorized)?;
         let token = state
             .store
-            .authenticate(secret)
+            .authenticate(secret, crate::now())
             .await?
             .ok_or(ApiError::Unauthorized)?;
         Ok(Caller { token })

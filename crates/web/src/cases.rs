@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::input::{Checks, JsonObject, PathParam, reject_unknown};
+use crate::input::{Checks, JsonObject, MAX_YEAR, MIN_YEAR, PathParam, reject_unknown};
 use crate::{AppState, now, today};
 
 /// Longest item description accepted.
@@ -24,6 +24,12 @@ pub const MAX_ITEM_CHARS: usize = 200;
 pub const MAX_PRODUCTION_LINE_CHARS: usize = 100;
 /// Most lines in one case.
 pub const MAX_LINES: usize = 100;
+/// Most units in one line (or one delivery).
+pub const MAX_QUANTITY: u32 = 100_000;
+/// Longest offer validity, in days.
+pub const MAX_OFFER_DAYS: u32 = 3_650;
+/// Highest version a transition may name.
+pub const MAX_VERSION: i64 = 1_000_000_000;
 /// Largest page.
 pub const MAX_PAGE: u32 = 500;
 /// Page size when none is asked for.
@@ -122,6 +128,21 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     caller.may_write()?;
     let new = parse_new_case(&state, body)?;
+    // The identifier carries the implementing agency's letter (reference §0.1) and must
+    // agree with `agency`. So a case manager can only name ids of its own agency, and an id
+    // that is taken is always one of its own cases: "exists already" tells it nothing
+    // about another agency's cases.
+    if new.id.agency_letter() != new.agency.letter() {
+        return Err(ApiError::invalid(
+            "id",
+            format!(
+                "the identifier's agency letter is {}, but {} cases carry {}",
+                new.id.agency_letter(),
+                new.agency,
+                new.agency.letter()
+            ),
+        ));
+    }
     if let Scope::Agency(agency) = caller.scope()
         && agency != new.agency
     {
@@ -144,6 +165,7 @@ pub async fn list(
     caller: Caller,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
+    crate::input::refuse_nul_params(&params)?;
     let filter = parse_filter(caller.scope(), &params)?;
     let page = state.store.list_cases(&filter).await?;
     let today = today();
@@ -206,14 +228,27 @@ pub async fn verify(
     caller: Caller,
     PathParam(id): PathParam,
 ) -> Result<Json<Verification>, ApiError> {
+    // A caller who sees every case verifies a broken one too (that is what verify is for);
+    // a scoped caller only a case whose row still proves it is theirs.
+    if caller.scope() == Scope::All {
+        let id = CaseId::parse(&id).map_err(|_| ApiError::NotFound)?;
+        return Ok(Json(state.store.verify(&id).await?));
+    }
     let stored = visible_case(&state, &caller, &id).await?;
     Ok(Json(state.store.verify(&stored.case.id).await?))
 }
 
-/// The case, if it exists and the caller may see it; 404 alike otherwise.
+/// The case, if it exists and the caller may see it; 404 alike otherwise. A broken case
+/// (its row fails the keyed check) is a 409 for callers who see every case, and a 404 for
+/// the others: its purchaser and agency cannot be trusted to decide who may see it.
 async fn visible_case(state: &AppState, caller: &Caller, id: &str) -> Result<StoredCase, ApiError> {
     let id = CaseId::parse(id).map_err(|_| ApiError::NotFound)?;
-    let stored = state.store.case(&id).await?;
+    let stored = match state.store.case(&id).await {
+        Err(expedite_store::StoreError::BrokenCase(_)) if caller.scope() != Scope::All => {
+            return Err(ApiError::NotFound);
+        }
+        other => other?,
+    };
     stored
         .filter(|stored| caller.scope().covers(&stored.case))
         .ok_or(ApiError::NotFound)
@@ -228,7 +263,15 @@ fn parse_new_case(state: &AppState, body: Map<String, Value>) -> Result<NewCase,
     checks.required::<Agency>(&body, "", "agency");
     checks.optional::<Channel>(&body, "", "channel");
     checks.required::<Date>(&body, "", "lor_received");
-    checks.optional::<u32>(&body, "", "offer_expiration_days");
+    if checks
+        .optional::<u32>(&body, "", "offer_expiration_days")
+        .is_some_and(|days| days > MAX_OFFER_DAYS)
+    {
+        checks.fail(
+            "offer_expiration_days".to_owned(),
+            format!("must be at most {MAX_OFFER_DAYS}"),
+        );
+    }
     checks.optional::<bool>(&body, "", "emergency");
     let rule_set = checks.optional::<String>(&body, "", "rule_set");
     if let Some(rule_set) = rule_set
@@ -273,8 +316,13 @@ fn check_lines(body: &Map<String, Value>, checks: &mut Checks) -> Result<(), Api
         {
             checks.fail(format!("{path}.item"), "must not be empty");
         }
-        if checks.required::<u32>(line, &path, "quantity") == Some(0) {
-            checks.fail(format!("{path}.quantity"), "must be at least 1");
+        if let Some(quantity) = checks.required::<u32>(line, &path, "quantity")
+            && !(1..=MAX_QUANTITY).contains(&quantity)
+        {
+            checks.fail(
+                format!("{path}.quantity"),
+                format!("must be from 1 to {MAX_QUANTITY}"),
+            );
         }
         checks.required::<Usd>(line, &path, "unit_usd");
         checks.optional::<bool>(line, &path, "mde");
@@ -301,8 +349,11 @@ fn parse_event(body: &Map<String, Value>) -> Result<(i64, Event), ApiError> {
     reject_unknown(body, allowed, "")?;
     let mut checks = Checks::default();
     let version = checks.required::<i64>(body, "", "version");
-    if version.is_some_and(|version| version < 1) {
-        checks.fail("version".to_owned(), "must be at least 1");
+    if version.is_some_and(|version| !(1..=MAX_VERSION).contains(&version)) {
+        checks.fail(
+            "version".to_owned(),
+            format!("must be from 1 to {MAX_VERSION}"),
+        );
     }
     let date = checks.required::<Date>(body, "", "date");
     let kind = match kind {
@@ -311,7 +362,19 @@ fn parse_event(body: &Map<String, Value>) -> Result<(i64, Event), ApiError> {
             .map(|to| EventKind::Advance { to }),
         Some("deliver") => {
             let line = checks.required::<usize>(body, "", "line");
+            if line.is_some_and(|line| line >= MAX_LINES) {
+                checks.fail(
+                    "line".to_owned(),
+                    format!("must be from 0 to {}", MAX_LINES - 1),
+                );
+            }
             let quantity = checks.required::<u32>(body, "", "quantity");
+            if quantity.is_some_and(|quantity| !(1..=MAX_QUANTITY).contains(&quantity)) {
+                checks.fail(
+                    "quantity".to_owned(),
+                    format!("must be from 1 to {MAX_QUANTITY}"),
+                );
+            }
             line.zip(quantity)
                 .map(|(line, quantity)| EventKind::Deliver { line, quantity })
         }
@@ -339,13 +402,21 @@ fn parse_filter(scope: Scope, params: &[(String, String)]) -> Result<CaseFilter,
         match key.as_str() {
             "stage" => {
                 filter.stage = Stage::parse(value)
-                    .map_err(|error| fail(error.to_string()))
                     .ok()
+                    .filter(|stage| stage.as_str() == value)
+                    .or_else(|| {
+                        fail(format!("unknown stage '{value}'"));
+                        None
+                    })
             }
             "purchaser" => {
                 filter.purchaser = Country::from_iso3(value)
-                    .map_err(|error| fail(error.to_string()))
                     .ok()
+                    .filter(|country| country.iso3() == value)
+                    .or_else(|| {
+                        fail("must be an upper-case ISO 3166-1 alpha-3 code".to_owned());
+                        None
+                    })
             }
             "late" => {
                 late = value
@@ -356,8 +427,14 @@ fn parse_filter(scope: Scope, params: &[(String, String)]) -> Result<CaseFilter,
             "as_of" => {
                 as_of = value
                     .parse::<Date>()
-                    .map_err(|_| fail("must be a date YYYY-MM-DD".to_owned()))
                     .ok()
+                    .filter(|day| (MIN_YEAR..=MAX_YEAR).contains(&day.year()))
+                    .or_else(|| {
+                        fail(format!(
+                            "must be a date YYYY-MM-DD from {MIN_YEAR} to {MAX_YEAR}"
+                        ));
+                        None
+                    })
             }
             "text" => filter.text = Some(value.clone()).filter(|text| !text.trim().is_empty()),
             "limit" => match value.parse::<u32>() {

@@ -68,6 +68,32 @@ pub enum ApiError {
     /// The body is larger than the service accepts (413).
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
+    /// The body is not declared as JSON (415).
+    #[error("the body must be JSON: send Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// The request took longer than the service allows (408).
+    #[error("{0}")]
+    Timeout(&'static str),
+    /// Every connection slot is in use (503).
+    #[error("the service is at its connection limit: try again shortly")]
+    Busy,
+    /// HTTP that the server could not parse (400, 414 or 431; the status is hyper's).
+    #[error("{0}")]
+    Protocol(&'static str),
+    /// An analysis larger than a request may ask for (422, naming the budget).
+    #[error("{message}")]
+    OverBudget {
+        /// The budget and how far the request exceeds it.
+        message: String,
+    },
+    /// The caller already runs as many analyses as a token may at once (429).
+    #[error("this token already runs {0} analyses: wait for one to finish")]
+    TooManyAnalyses(usize),
+    /// The case's stored row fails its keyed check: changed behind the service's back (409).
+    #[error(
+        "case {0} is broken: its stored row does not match its history; an administrator should run `expedite verify`"
+    )]
+    BrokenCase(String),
     /// The store cannot be reached (503).
     #[error("the case store is unavailable")]
     Unavailable,
@@ -105,9 +131,24 @@ impl ApiError {
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
+            ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::Protocol(_) => (StatusCode::BAD_REQUEST, "protocol"),
+            ApiError::OverBudget { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "over_budget"),
+            ApiError::TooManyAnalyses(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_analyses"),
+            ApiError::BrokenCase(_) => (StatusCode::CONFLICT, "broken_case"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
+    }
+
+    /// The JSON error body this error is answered with.
+    pub fn json_body(&self) -> serde_json::Value {
+        let (_, code) = self.status_and_code();
+        self.body(code)
     }
 
     fn body(&self, code: &str) -> serde_json::Value {
@@ -118,6 +159,9 @@ impl ApiError {
                 field: Some(field), ..
             } => {
                 error["fields"] = json!([FieldError::new(field.clone(), "unknown field")]);
+            }
+            ApiError::OverBudget { .. } => {
+                error["fields"] = json!([FieldError::new("scenario", self.to_string())]);
             }
             ApiError::Transition(refusal) => {
                 error["stage"] = json!(refusal.stage);
@@ -151,6 +195,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
             StoreError::CaseNotFound(_) => ApiError::NotFound,
+            StoreError::BrokenCase(id) => ApiError::BrokenCase(id),
             StoreError::CaseExists(id) => ApiError::Conflict(format!("case {id} exists already")),
             StoreError::Conflict { .. } => ApiError::Conflict(error.to_string()),
             StoreError::Transition(refusal) => ApiError::Transition(refusal),

@@ -18,6 +18,7 @@ pub mod error;
 pub mod input;
 pub mod reporting;
 pub mod rules;
+pub mod server;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+pub use crate::server::Limits;
 
 /// The OpenAPI 3.1 document, written by hand and held to the router by a test.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -71,6 +73,8 @@ pub struct AppState {
     pub nato: Arc<NatoData>,
     /// The SIPRI trade register the server was given, if any.
     pub sipri: Option<Arc<TradeRegister>>,
+    /// Analyses running per token (the cost limit of `POST /forecast`).
+    pub analyses: Arc<analytics::AnalysisSlots>,
 }
 
 impl AppState {
@@ -85,6 +89,7 @@ impl AppState {
             rules: Arc::new(RuleBook::builtin()?),
             nato: Arc::new(NatoData::builtin()?),
             sipri: None,
+            analyses: Arc::default(),
         })
     }
 
@@ -108,8 +113,20 @@ pub enum StateError {
     Nato(#[from] expedite_data::DataError),
 }
 
-/// The whole service as an axum router.
+/// The whole service as an axum router, under the default [`Limits`].
 pub fn router(state: AppState) -> Router {
+    router_with(state, Limits::default())
+}
+
+/// The whole service as an axum router, its requests held to `limits` (total time, body
+/// read); the connection limits are [`server::serve`]'s.
+pub fn router_with(state: AppState, limits: Limits) -> Router {
+    routes(state).layer(axum::middleware::from_fn(move |request, next| {
+        server::request_limits(limits, request, next)
+    }))
+}
+
+fn routes(state: AppState) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(openapi))
         .route("/cases", get(cases::list).post(cases::create))
@@ -143,8 +160,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then lets requests in flight
-/// finish before returning.
+/// Serves the API on `listener` under the default [`Limits`] until `shutdown` completes,
+/// then lets requests in flight finish (within the shutdown deadline) before returning.
 ///
 /// # Errors
 /// The listener's I/O errors.
@@ -153,9 +170,20 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, Limits::default(), shutdown).await
+}
+
+/// [`serve`] under chosen limits ([`server`] says what each one bounds).
+///
+/// # Errors
+/// The listener's I/O errors.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::serve(listener, router_with(state, limits), limits, shutdown).await
 }
 
 /// The current time, for recording writes.

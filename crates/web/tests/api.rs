@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use expedite_store::Store;
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Connection};
-use support::{advance, letter, spawn_app};
+use support::{advance, backends, letter, spawn_app, spawn_app_on};
 
 #[tokio::test]
 async fn health_and_readiness_answer_without_a_token() {
@@ -421,53 +421,56 @@ fn bad_inputs() -> Vec<Bad> {
 
 #[tokio::test]
 async fn bad_input_gets_its_documented_status_and_error_body_and_changes_nothing() {
-    let app = spawn_app().await;
-    app.open(&letter("PL-B-ZAB", "POL", "army")).await;
-    for bad in bad_inputs() {
-        let reply = app
-            .send("POST", bad.path, Some(&app.admin), Some(bad.body))
+    for backend in backends() {
+        let app = spawn_app_on(backend).await;
+        app.open(&letter("PL-B-ZAB", "POL", "army")).await;
+        for bad in bad_inputs() {
+            let reply = app
+                .send("POST", bad.path, Some(&app.admin), Some(bad.body))
+                .await;
+            assert_eq!(
+                (reply.status, reply.code()),
+                (bad.status, bad.code),
+                "{backend:?} {}: {}",
+                bad.what,
+                reply.body
+            );
+            assert!(
+                reply.body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{}",
+                bad.what
+            );
+            assert_eq!(reply.fields(), bad.fields, "{}: {}", bad.what, reply.body);
+        }
+        let dated = app
+            .post(
+                "/api/v1/cases/PL-B-ZAB/events",
+                &app.admin,
+                &advance(1, "2024-12-31", "lor_actionable"),
+            )
             .await;
         assert_eq!(
-            (reply.status, reply.code()),
-            (bad.status, bad.code),
-            "{}: {}",
-            bad.what,
-            reply.body
+            dated.body["error"]["rule"]["rule"],
+            "date_before_last_event"
         );
-        assert!(
-            reply.body["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
-            "{}",
-            bad.what
-        );
-        assert_eq!(reply.fields(), bad.fields, "{}: {}", bad.what, reply.body);
-    }
-    let dated = app
-        .post(
-            "/api/v1/cases/PL-B-ZAB/events",
-            &app.admin,
-            &advance(1, "2024-12-31", "lor_actionable"),
-        )
-        .await;
-    assert_eq!(
-        dated.body["error"]["rule"]["rule"],
-        "date_before_last_event"
-    );
-    assert_eq!(dated.body["error"]["stage"], "lor_received");
+        assert_eq!(dated.body["error"]["stage"], "lor_received");
 
-    let everything = app.get("/api/v1/cases", &app.admin).await;
-    assert_eq!(everything.body["total"], 1, "no bad case was stored");
-    let history = app.get("/api/v1/cases/PL-B-ZAB/events", &app.admin).await;
-    assert_eq!(
-        history.body["events"].as_array().map(Vec::len),
-        Some(1),
-        "no bad event was stored"
-    );
-    assert_eq!(
-        app.get("/api/v1/cases/PL-B-ZAB", &app.admin).await.body["version"],
-        1
-    );
+        let everything = app.get("/api/v1/cases", &app.admin).await;
+        assert_eq!(everything.body["total"], 1, "no bad case was stored");
+        let history = app.get("/api/v1/cases/PL-B-ZAB/events", &app.admin).await;
+        assert_eq!(
+            history.body["events"].as_array().map(Vec::len),
+            Some(1),
+            "no bad event was stored"
+        );
+        assert_eq!(
+            app.get("/api/v1/cases/PL-B-ZAB", &app.admin).await.body["version"],
+            1
+        );
+        app.finish().await;
+    }
 }
 
 #[tokio::test]

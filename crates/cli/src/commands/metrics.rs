@@ -18,7 +18,7 @@ use expedite_store::history::{self, MetricsQuery, MetricsReport};
 use expedite_store::{Scope, SqlStore};
 use serde::Serialize;
 
-use super::serve::redact_url;
+use super::database::{Access, DbArgs};
 use crate::output::{self, Format};
 
 /// Arguments of `metrics`.
@@ -87,16 +87,23 @@ pub fn store_source(db: &str, newest: Option<Date>) -> Option<Source> {
             "case store (events and their own dates)",
             day,
             "day the newest event was recorded",
-            redact_url(db),
+            expedite_store::redact::redact(db),
         )
     })
 }
 
 /// Opens the case store for reading (`metrics` and `alerts` write nothing).
+/// They read an existing database only: never create one, and need no history key.
 pub async fn open_store(db: &str) -> anyhow::Result<SqlStore> {
-    SqlStore::open(db)
+    let database = DbArgs {
+        db: db.to_owned(),
+        key_file: None,
+        connect_timeout: std::time::Duration::from_secs(5),
+    };
+    database
+        .open(Access::Existing { needs_key: false })
         .await
-        .with_context(|| format!("--db: cannot open {}", redact_url(db)))
+        .with_context(|| "--db: cannot open the case database".to_owned())
 }
 
 /// Runs `metrics`.

@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod backtest;
+pub mod database;
 pub mod demo;
 pub mod dsca;
 pub mod forecast;
@@ -12,3 +13,4 @@ pub mod serve;
 pub mod sipri;
 pub mod sources;
 pub mod token;
+pub mod verify;

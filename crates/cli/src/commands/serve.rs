@@ -1,26 +1,29 @@
 //! `expedite serve`: the case service over HTTP until Ctrl-C or SIGTERM.
 //!
-//! On a signal the server stops accepting, lets requests in flight finish, and closes the
-//! database; every write it acknowledged was committed (and, on SQLite, synced) before the
-//! acknowledgement went out.
+//! On a signal the server stops accepting, closes idle connections, lets requests in
+//! flight finish within the shutdown deadline, and closes the database; every write it
+//! acknowledged was committed (and, on SQLite, synced) before the acknowledgement went out.
+//! Every connection is held to the limits of `expedite_web::server`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 use expedite_core::{CaseId, Event, EventKind, NewCase, Stage};
 use expedite_store::{Author, NewToken, Role, SqlStore, Store, StoreError};
-use expedite_web::AppState;
+use expedite_web::{AppState, Limits};
 use serde_json::json;
+
+use super::database::{Access, DbArgs, parse_duration};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 /// Arguments of `serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Database URL: sqlite://PATH (created on first start) or postgres://…
-    #[arg(long, env = "EXPEDITE_DB", default_value = "sqlite://expedite.db")]
-    db: String,
+    #[command(flatten)]
+    db: DbArgs,
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, env = "EXPEDITE_ADDR", default_value = "127.0.0.1:8080")]
     addr: String,
@@ -30,6 +33,34 @@ pub struct ServeArgs {
     /// A SIPRI trade register (CSV as exported by SIPRI) to serve lead times from.
     #[arg(long, env = "EXPEDITE_SIPRI", value_name = "PATH")]
     sipri: Option<std::path::PathBuf>,
+    /// Longest wait for a request head, and for the next one on an idle kept-alive
+    /// connection.
+    #[arg(long, env = "EXPEDITE_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// Longest time to receive a request body.
+    #[arg(long, env = "EXPEDITE_BODY_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
+    body_timeout: Duration,
+    /// Longest time from a request head to its response.
+    #[arg(long, env = "EXPEDITE_REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    request_timeout: Duration,
+    /// Most connections open at once; past it the oldest idle ones are closed.
+    #[arg(long, env = "EXPEDITE_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    max_connections: u32,
+    /// How long requests in flight may run on after SIGTERM or Ctrl-C.
+    #[arg(long, env = "EXPEDITE_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    shutdown_timeout: Duration,
+}
+
+impl ServeArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            header_read: self.header_timeout,
+            body_read: self.body_timeout,
+            request_total: self.request_timeout,
+            max_connections: self.max_connections as usize,
+            shutdown: self.shutdown_timeout,
+        }
+    }
 }
 
 /// Runs the service until a signal stops it.
@@ -49,10 +80,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let shown_db = redact_url(&args.db);
-    let store = expedite_store::open(&args.db)
-        .await
-        .with_context(|| format!("opening the database {shown_db}"))?;
+    let shown_db = args.db.shown();
+    let store = args.db.open(Access::Create).await?;
     if args.demo {
         load_demo(&store).await?;
     }
@@ -69,7 +98,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("--sipri {}", path.display()))?;
         state = state.with_sipri(register);
     }
-    expedite_web::serve(listener, state, shutdown).await?;
+    expedite_web::serve_with(listener, state, args.limits(), shutdown).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -97,21 +126,6 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down: finishing requests in flight");
         })
-    }
-}
-
-/// A database URL with any password replaced by `***`, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rsplit_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
-        }
-        _ => url.to_owned(),
     }
 }
 
@@ -199,7 +213,11 @@ fn demo_cases() -> Vec<DemoCase> {
     ]
 }
 
-/// Loads the demo cases that are not there yet, then prints a new admin token.
+/// The name of the one admin token `--demo` keeps: each start gives it a new secret.
+const DEMO_ADMIN: &str = "demo-admin";
+
+/// Loads the demo cases that are not there yet, then gives the demo admin token a new
+/// secret (one token however often the demo starts; the previous secret stops working).
 async fn load_demo(store: &SqlStore) -> anyhow::Result<()> {
     let author = Author {
         name: "demo".to_owned(),
@@ -225,29 +243,11 @@ async fn load_demo(store: &SqlStore) -> anyhow::Result<()> {
         }
         loaded += 1;
     }
-    let admin = NewToken::new(Role::Admin, None, None, None)?;
-    let issued = store.create_token(admin, jiff::Timestamp::now()).await?;
+    let admin = NewToken::new(Role::Admin, None, None, Some(DEMO_ADMIN.to_owned()))?;
+    let issued = store.replace_token(admin, jiff::Timestamp::now()).await?;
     tracing::info!(loaded, "demo cases loaded");
     crate::output::print_text(&format!(
         "demo: {loaded} case(s) loaded; admin token '{}' (shown once): {}",
         issued.info.name, issued.token
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_never_reach_messages() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/expedite"),
-            "postgres://app:***@db:5432/expedite"
-        );
-        assert_eq!(
-            redact_url("postgres://postgres@127.0.0.1/x"),
-            "postgres://postgres@127.0.0.1/x"
-        );
-        assert_eq!(redact_url("sqlite://expedite.db"), "sqlite://expedite.db");
-    }
 }

@@ -6,8 +6,10 @@
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use expedite_core::{Agency, Country};
-use expedite_store::{NewToken, Role, SqlStore, Store, TokenInfo};
+use expedite_store::{NewToken, Role, Store, TokenInfo};
+use serde_json::json;
 
+use super::database::{Access, DbArgs, parse_duration};
 use crate::output::{self, Format};
 
 /// The `token` subcommands.
@@ -21,19 +23,11 @@ pub enum TokenCommand {
     Revoke(RevokeArgs),
 }
 
-/// Where the tokens are.
-#[derive(Debug, Args)]
-pub struct DbArg {
-    /// Database URL: sqlite://PATH or postgres://…
-    #[arg(long, env = "EXPEDITE_DB", default_value = "sqlite://expedite.db")]
-    db: String,
-}
-
 /// Arguments of `token create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     #[command(flatten)]
-    db: DbArg,
+    db: DbArgs,
     /// admin, case_manager (needs --agency), purchaser (needs --country) or analyst.
     #[arg(long)]
     role: String,
@@ -46,6 +40,9 @@ pub struct CreateArgs {
     /// Name recorded in every event the token writes (default: role and id).
     #[arg(long)]
     name: Option<String>,
+    /// The token stops working this long after it is made, e.g. 90d, 12h (default: never).
+    #[arg(long, value_parser = parse_duration)]
+    expires: Option<std::time::Duration>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -55,7 +52,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
-    db: DbArg,
+    db: DbArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -65,9 +62,12 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
     #[command(flatten)]
-    db: DbArg,
-    /// The token's id or name.
+    db: DbArgs,
+    /// The token's id or name (refused if it is one token's id and another's name).
     token: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 /// Runs a `token` subcommand.
@@ -84,10 +84,9 @@ pub fn run(command: TokenCommand) -> anyhow::Result<()> {
     })
 }
 
-async fn open(db: &DbArg) -> anyhow::Result<SqlStore> {
-    expedite_store::open(&db.db)
-        .await
-        .with_context(|| format!("opening the database {}", super::serve::redact_url(&db.db)))
+/// The `sources` entry of JSON output: the database read, and when.
+fn source(db: &DbArgs) -> serde_json::Value {
+    json!([{ "name": db.shown(), "date": jiff::Timestamp::now() }])
 }
 
 async fn create(args: CreateArgs) -> anyhow::Result<()> {
@@ -104,13 +103,49 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
         .map(Agency::parse)
         .transpose()
         .context("--agency")?;
-    let new = NewToken::new(role, country, agency, args.name)?;
-    let store = open(&args.db).await?;
-    let issued = store.create_token(new, jiff::Timestamp::now()).await?;
+    let mut new = NewToken::new(role, country, agency, args.name)?;
+    let now = jiff::Timestamp::now();
+    if let Some(expires) = args.expires {
+        let lifetime = jiff::SignedDuration::try_from(expires).context("--expires")?;
+        new = new.expiring(
+            now.checked_add(lifetime)
+                .context("--expires is too far away")?,
+        );
+    }
+    let store = args.db.open(Access::Create).await?;
+    let issued = store.create_token(new, now).await;
     store.close().await;
+    let issued = issued?;
     match args.format {
         Format::Json => output::print_json(&issued),
-        Format::Table | Format::Csv => {
+        Format::Csv => output::print_csv(
+            &[
+                "token", "id", "name", "role", "country", "agency", "created", "expires",
+            ],
+            vec![vec![
+                issued.token.clone(),
+                issued.info.id.clone(),
+                issued.info.name.clone(),
+                issued.info.role.to_string(),
+                issued
+                    .info
+                    .country
+                    .map(|c| c.iso3().to_owned())
+                    .unwrap_or_default(),
+                issued
+                    .info
+                    .agency
+                    .map(|a| a.to_string())
+                    .unwrap_or_default(),
+                issued.info.created_at.to_string(),
+                issued
+                    .info
+                    .expires_at
+                    .map(|at| at.to_string())
+                    .unwrap_or_default(),
+            ]],
+        ),
+        Format::Table => {
             output::print_text(&issued.token)?;
             eprintln!(
                 "token '{}' ({}) created; this is the only time its secret is shown",
@@ -122,11 +157,14 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
 }
 
 async fn list(args: ListArgs) -> anyhow::Result<()> {
-    let store = open(&args.db).await?;
-    let tokens = store.tokens().await?;
+    let store = args.db.open(Access::Existing { needs_key: false }).await?;
+    let tokens = store.tokens().await;
     store.close().await;
+    let tokens = tokens?;
     match args.format {
-        Format::Json => output::print_json(&tokens),
+        Format::Json => {
+            output::print_json(&json!({ "tokens": tokens, "sources": source(&args.db) }))
+        }
         Format::Csv => output::print_csv(&TOKEN_COLUMNS, tokens.iter().map(row).collect()),
         Format::Table => {
             let mut table = output::table(&TOKEN_COLUMNS);
@@ -138,8 +176,8 @@ async fn list(args: ListArgs) -> anyhow::Result<()> {
     }
 }
 
-const TOKEN_COLUMNS: [&str; 7] = [
-    "id", "name", "role", "country", "agency", "created", "revoked",
+const TOKEN_COLUMNS: [&str; 8] = [
+    "id", "name", "role", "country", "agency", "created", "expires", "revoked",
 ];
 
 fn row(token: &TokenInfo) -> Vec<String> {
@@ -157,6 +195,10 @@ fn row(token: &TokenInfo) -> Vec<String> {
             .unwrap_or_default(),
         token.created_at.to_string(),
         token
+            .expires_at
+            .map(|at| at.to_string())
+            .unwrap_or_default(),
+        token
             .revoked_at
             .map(|at| at.to_string())
             .unwrap_or_default(),
@@ -164,13 +206,19 @@ fn row(token: &TokenInfo) -> Vec<String> {
 }
 
 async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
-    let store = open(&args.db).await?;
+    let store = args.db.open(Access::Existing { needs_key: false }).await?;
     let revoked = store
         .revoke_token(&args.token, jiff::Timestamp::now())
-        .await?;
+        .await;
     store.close().await;
-    if !revoked {
+    if !revoked? {
         bail!("no live token with id or name '{}'", args.token);
     }
-    output::print_text(&format!("revoked {}", args.token))
+    match args.format {
+        Format::Json => {
+            output::print_json(&json!({ "revoked": args.token, "sources": source(&args.db) }))
+        }
+        Format::Csv => output::print_csv(&["revoked"], vec![vec![args.token.clone()]]),
+        Format::Table => output::print_text(&format!("revoked {}", args.token)),
+    }
 }

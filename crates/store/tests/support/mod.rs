@@ -1,16 +1,22 @@
 //! Fresh databases for the store tests, one per test and backend.
 
+// Shared by several test binaries, each of which uses only part of it.
+#![allow(dead_code)]
+
 use std::future::Future;
 
 use expedite_core::NewCase;
-use expedite_store::{Author, SqlStore, StoreError};
+use expedite_store::{Author, HistoryKey, OpenOptions, SqlStore, StoreError};
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
 /// A fresh store, and what a test needs to reach under it.
 pub struct TestDb {
     /// The store under test.
     pub store: SqlStore,
-    url: String,
+    /// The database URL.
+    pub url: String,
+    /// How the store was opened (its key), to open it again.
+    pub options: OpenOptions,
 }
 
 impl TestDb {
@@ -30,6 +36,11 @@ impl TestDb {
             .await
             .expect("tamper");
         connection.close().await.expect("close");
+    }
+
+    /// Whether this is the SQLite run.
+    pub fn is_sqlite(&self) -> bool {
+        self.url.starts_with("sqlite:")
     }
 
     /// Whether any text column of a table holds `needle`.
@@ -84,20 +95,24 @@ where
 {
     let folder = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", folder.path().join("test.db").display());
-    let store = SqlStore::open(&url).await.expect("open sqlite");
+    let options = OpenOptions::new(HistoryKey::generate());
+    let store = SqlStore::open(&url, &options).await.expect("open sqlite");
     test(TestDb {
         store: store.clone(),
         url,
+        options,
     })
     .await;
     store.close().await;
 
     if let Some(base) = postgres_base_url() {
         let (url, name) = fresh_postgres_database(&base).await;
-        let store = SqlStore::open(&url).await.expect("open postgres");
+        let options = OpenOptions::new(HistoryKey::generate());
+        let store = SqlStore::open(&url, &options).await.expect("open postgres");
         test(TestDb {
             store: store.clone(),
             url,
+            options,
         })
         .await;
         store.close().await;

@@ -1,12 +1,60 @@
-//! `spawn_app`: the API on port 0 over a fresh SQLite database, with one token per role.
+//! `spawn_app`: the API on port 0 over a fresh SQLite database, with one token per role;
+//! `spawn_app_on` the same over a fresh PostgreSQL database when `EXPEDITE_TEST_PG_URL` is
+//! set (with `CI=true`, its absence fails the test instead of skipping PostgreSQL).
+
+// Shared by several test binaries, each of which uses only part of it.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 
 use expedite_core::{Agency, Country};
-use expedite_store::{NewToken, Role, SqlStore, Store};
+use expedite_store::{HistoryKey, NewToken, OpenOptions, Role, SqlStore, Store};
 use expedite_web::AppState;
 use serde_json::{Value, json};
+use sqlx::{AssertSqlSafe, Connection, Executor};
 use tokio::sync::oneshot;
+
+/// Which database a test app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temporary folder.
+    Sqlite,
+    /// A fresh database on the server `EXPEDITE_TEST_PG_URL` names.
+    Postgres,
+}
+
+/// The backends to run on: SQLite, and PostgreSQL when `EXPEDITE_TEST_PG_URL` is set.
+pub fn backends() -> Vec<Backend> {
+    let in_ci = std::env::var("CI").is_ok_and(|value| value == "true");
+    match std::env::var("EXPEDITE_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => vec![Backend::Sqlite, Backend::Postgres],
+        _ if in_ci => panic!("CI=true but EXPEDITE_TEST_PG_URL is not set"),
+        _ => {
+            eprintln!("skipping PostgreSQL: EXPEDITE_TEST_PG_URL is not set");
+            vec![Backend::Sqlite]
+        }
+    }
+}
+
+/// A fresh PostgreSQL database: its URL, and the admin URL and name to drop it with.
+async fn fresh_postgres() -> (String, String, String) {
+    let base = std::env::var("EXPEDITE_TEST_PG_URL").expect("EXPEDITE_TEST_PG_URL");
+    sqlx::any::install_default_drivers();
+    let mut admin = sqlx::AnyConnection::connect(&base)
+        .await
+        .expect("EXPEDITE_TEST_PG_URL is set but PostgreSQL is unreachable");
+    let stamp = jiff::Timestamp::now().as_nanosecond();
+    let name = format!("expedite_web_{}_{stamp}", std::process::id());
+    admin
+        .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create database");
+    admin.close().await.expect("close");
+    let server = base
+        .rsplit_once('/')
+        .map_or(base.as_str(), |(server, _)| server);
+    (format!("{server}/{name}"), base.clone(), name)
+}
 
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
@@ -27,6 +75,8 @@ pub struct TestApp {
     pub analyst: String,
     _shutdown: oneshot::Sender<()>,
     _folder: tempfile::TempDir,
+    /// The PostgreSQL database to drop at the end (admin URL, name).
+    postgres: Option<(String, String)>,
 }
 
 /// Starts the API; logs go to the test output only with `TEST_LOG=1`.
@@ -36,14 +86,34 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the API with changes to its state (e.g. a SIPRI register).
 pub async fn spawn_app_with(configure: impl FnOnce(AppState) -> AppState) -> TestApp {
+    spawn(Backend::Sqlite, configure).await
+}
+
+/// Starts the API on a backend.
+pub async fn spawn_app_on(backend: Backend) -> TestApp {
+    spawn(backend, |state| state).await
+}
+
+async fn spawn(backend: Backend, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("debug")
             .try_init();
     }
     let folder = tempfile::tempdir().expect("temp dir");
-    let db_url = format!("sqlite://{}", folder.path().join("api.db").display());
-    let store = SqlStore::open(&db_url).await.expect("open store");
+    let (db_url, postgres) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", folder.path().join("api.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let (url, base, name) = fresh_postgres().await;
+            (url, Some((base, name)))
+        }
+    };
+    let store = SqlStore::open(&db_url, &OpenOptions::new(HistoryKey::generate()))
+        .await
+        .expect("open store");
     let token = |role, country: Option<&str>, agency, name: &str| {
         let country = country.map(|code| Country::from_iso3(code).expect("test country"));
         NewToken::new(role, country, agency, Some(name.to_owned())).expect("test token")
@@ -90,6 +160,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(AppState) -> AppState) -> Tes
         analyst: next(),
         _shutdown: shutdown,
         _folder: folder,
+        postgres,
     }
 }
 
@@ -122,6 +193,51 @@ impl Reply {
 }
 
 impl TestApp {
+    /// Stops using the database and drops it if it was a PostgreSQL one.
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some((base, name)) = &self.postgres
+            && let Ok(mut admin) = sqlx::AnyConnection::connect(base).await
+        {
+            let _ = admin
+                .execute(AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .await;
+        }
+    }
+
+    /// Sends a request with any method, content type and raw body.
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Option<String>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        Reply {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
     /// Sends a request with a token and an optional raw body.
     pub async fn send(
         &self,
