@@ -353,6 +353,15 @@ fn generated(cases: usize, lines: usize) -> Scenario {
 }
 
 fn json_on_threads(scenario: &Scenario, threads: usize, trials: u32) -> String {
+    json_on_threads_with(scenario, threads, trials, false)
+}
+
+fn json_on_threads_with(
+    scenario: &Scenario,
+    threads: usize,
+    trials: u32,
+    band_parts: bool,
+) -> String {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -363,12 +372,23 @@ fn json_on_threads(scenario: &Scenario, threads: usize, trials: u32) -> String {
                 scenario,
                 &RunOptions {
                     trials: Some(trials),
+                    band_parts,
                     ..RunOptions::default()
                 },
             )
         })
         .expect("the scenario runs");
     serde_json::to_string_pretty(&report).expect("the report serialises")
+}
+
+#[test]
+fn band_parts_are_the_same_on_one_thread_and_on_many() {
+    // The generated portfolio has every source of issue 8; 300 trials span two blocks.
+    let s = generated(40, 4);
+    let one = json_on_threads_with(&s, 1, 300, true);
+    let many = json_on_threads_with(&s, 3, 300, true);
+    assert!(one == many, "the band parts differ between 1 and 3 threads");
+    assert!(one.contains("\"band_parts\""));
 }
 
 #[test]
