@@ -2,8 +2,6 @@
 //! whose phase durations are known, on SQLite and (with `EXPEDITE_TEST_PG_URL`)
 //! PostgreSQL.
 
-// The shared helpers serve the main story too; this file uses only some of them.
-#[allow(dead_code)]
 mod support;
 
 use expedite_core::metrics::{Phase, PhaseMetrics, Quarter};

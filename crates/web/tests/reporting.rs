@@ -1,8 +1,6 @@
 //! `/api/v1/metrics` and `/api/v1/alerts` over HTTP: what each token sees, and the feed's
 //! shape against JSON Feed 1.1.
 
-// The shared helpers serve the main API story too; this file uses only some of them.
-#[allow(dead_code)]
 mod support;
 
 use serde_json::{Value, json};

@@ -2,10 +2,6 @@
 //! sales territory, Category I firearms and upgrades (update §1), and the error naming the
 //! field (422, like every invalid value) for an input the channel does not know.
 
-#[allow(
-    dead_code,
-    reason = "this file uses only part of the shared test support"
-)]
 mod support;
 
 use serde_json::json;
