@@ -423,7 +423,7 @@ enum Draws {
     Median,
 }
 
-fn median_days(dist: &RawDist) -> Option<f64> {
+pub(crate) fn median_days(dist: &RawDist) -> Option<f64> {
     let built = match *dist {
         RawDist::Fixed { days } => DurationDist::fixed(days),
         RawDist::Uniform { min, max } => DurationDist::uniform(min, max),

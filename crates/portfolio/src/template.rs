@@ -223,12 +223,22 @@ impl Template {
             place(format!("lines.{id}.first_delivery_delay"), &mut slot);
             line.first_delivery_delay = slot;
         }
-        for parameter in ["uncertainty.rate_multiplier", "uncertainty.ramp_slip"] {
+        pin_spread_held_by_the_delay(&mut template, params, &mut origins);
+        // The calibration file states the production uncertainty with its sources; the
+        // back-test scored it, so the demo takes the same values rather than the template's.
+        template.uncertainty.rate_multiplier = params.line_defaults.rate_multiplier.clone();
+        template.uncertainty.ramp_slip = params.line_defaults.ramp_slip.clone();
+        for parameter in ["rate_multiplier", "ramp_slip"] {
+            let source = params
+                .assumptions
+                .iter()
+                .find(|assumption| assumption.parameter == format!("line_defaults.{parameter}"))
+                .map_or_else(String::new, |assumption| assumption.why.clone());
             origins.push(ParameterOrigin {
-                parameter: parameter.to_owned(),
+                parameter: format!("uncertainty.{parameter}"),
                 origin: "assumed",
                 n: None,
-                method: "the template's value (the timelines do not identify it)".to_owned(),
+                method: format!("the calibration file's stated assumption: {source}"),
             });
         }
         (template, origins)
@@ -572,5 +582,48 @@ fn template_error(file: &str, field: &str, problem: String) -> PortfolioError {
         file: file.to_owned(),
         field: field.to_owned(),
         problem,
+    }
+}
+
+/// The fitted first-delivery delay is a residual measured with LOA → contract and transport
+/// at their medians (docs/backtest.md), so it already holds their spread. Where a channel
+/// has a fitted delay, those two are held at their medians, as the back-test holds them, so
+/// that their spread is not counted twice.
+fn pin_spread_held_by_the_delay(
+    template: &mut Template,
+    params: &crate::calibrate::Params,
+    origins: &mut Vec<ParameterOrigin>,
+) {
+    for (channel, stages) in &mut template.channels {
+        if !params
+            .channels
+            .get(channel)
+            .is_some_and(|fitted| fitted.contains_key("first_delivery_delay"))
+        {
+            continue;
+        }
+        for key in ["implemented", "transport"] {
+            let Some(days) = stages.get(key).and_then(crate::backtest::median_days) else {
+                continue;
+            };
+            let days = days.round();
+            stages.insert(key.to_owned(), RawDist::Fixed { days });
+            let parameter = format!("channels.{channel}.{key}");
+            let earlier = origins
+                .iter()
+                .position(|origin| origin.parameter == parameter);
+            let (was, n) = earlier.map_or(("assumed", None), |index| {
+                let origin = origins.remove(index);
+                (origin.origin, origin.n)
+            });
+            origins.push(ParameterOrigin {
+                parameter,
+                origin: "median",
+                n,
+                method: format!(
+                    "{was}, held at its median ({days:.0} days): the fitted first-delivery delay already holds its spread"
+                ),
+            });
+        }
     }
 }

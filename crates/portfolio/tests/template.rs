@@ -152,9 +152,23 @@ fn shipped_calibration_replaces_the_fitted_distributions_and_says_so() {
         calibrated.channels["fms"]["offered"],
         expedite_forecast::scenario::RawDist::Lognormal { .. }
     ));
-    // Transport is not fitted: it stays the template's assumption.
-    assert_eq!(origin("channels.fms.transport").origin, "assumed");
-    assert_eq!(origin("uncertainty.rate_multiplier").origin, "assumed");
+    // The fitted delay is a residual measured with LOA -> contract and transport at their
+    // medians, so both are held there rather than drawn a second time.
+    for held in ["channels.fms.transport", "channels.fms.implemented"] {
+        assert_eq!(origin(held).origin, "median", "{held}");
+    }
+    assert!(matches!(
+        calibrated.channels["fms"]["transport"],
+        expedite_forecast::scenario::RawDist::Fixed { .. }
+    ));
+    // Production uncertainty is the calibration file's stated assumption, with its source.
+    let rate = origin("uncertainty.rate_multiplier");
+    assert_eq!(rate.origin, "assumed");
+    assert!(rate.method.contains("calibration file"), "{}", rate.method);
+    assert_eq!(
+        calibrated.uncertainty.rate_multiplier,
+        params.line_defaults.rate_multiplier
+    );
     // Without calibration every distribution is the template's.
     assert!(
         template
