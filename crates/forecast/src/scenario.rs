@@ -62,7 +62,9 @@ pub struct Line {
     pub name: String,
     /// Units queued ahead of every case (priority tier 0), as of [`Line::backlog_as_of`];
     /// with `includes_cases`, the units of this scenario's cases it already held have been
-    /// taken out (they queue under their own order dates).
+    /// taken out (they queue under their own order dates), and the rest are other
+    /// customers' orders dated over the time the line needed to build them before
+    /// `backlog_as_of` (the engine's `backlog_orders`), not a block ahead of every case.
     pub backlog: u32,
     /// The date the backlog is stated as of; `None` for the plain integer form, which
     /// states it as of the scenario start.
@@ -520,7 +522,9 @@ pub struct RawDatedBacklog {
     /// The date it is stated as of.
     pub as_of: RawDate,
     /// The stated units already hold the undelivered units of this scenario's cases whose
-    /// order date is on or before `as_of` (default false).
+    /// order date is on or before `as_of` (default false). The rest are then taken as other
+    /// customers' orders spread evenly before `as_of` at the planned rate, so each held case
+    /// queues by its own order date among them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub includes_cases: bool,
 }
