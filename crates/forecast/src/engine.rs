@@ -506,9 +506,8 @@ impl Model {
     /// needing one unit of work at the piecewise-constant rate, on the line's own clock from
     /// its book date; at each release the line takes the waiting unit with the smallest
     /// (tier, order time, id, line index, unit index), the backlog block (a backlog that
-    /// does not hold the cases) before all; with
-    /// nothing waiting it idles and the capacity is lost. Returns the last release time
-    /// (line clock) and the number of units built.
+    /// does not hold the cases) before all; with nothing waiting it idles and the capacity
+    /// is lost. Returns the last release time (line clock) and the number of units built.
     fn run_line(&self, line: &LineModel, plan: &[(f64, f64)], scratch: &mut Scratch) -> (f64, u64) {
         let flat_lines = self.case_line_owner.len();
         let origin = f64::from(line.origin);
