@@ -208,14 +208,16 @@ class Model:
                     units -= case_line["quantity"] - by_then
             # The rest are other customers' orders, dated evenly at the planned rate over
             # the time the line needs to build them before as_of (their dates are not
-            # published), at the default tier, ahead of explicit orders of the same day.
+            # published), at the backlog's tier (default 1), ahead of explicit orders of the
+            # same day.
             units = max(units, 0)
             steps = [((day(s["from"]) - self.start).days, s["per_year"]) for s in line["rate"]]
             planned = next((r for t, r in reversed(steps) if t <= as_of), 0.0)
             if planned <= 0:
                 planned = next((r for t, r in steps if t > as_of and r > 0), 0.0)
             spacing = 365.0 / planned if planned > 0 else 0.0
-            orders = [(as_of - (units - k) * spacing, 1, 1, -1) for k in range(units)] + [
+            tier = backlog.get("tier", 1)
+            orders = [(as_of - (units - k) * spacing, tier, 1, -1) for k in range(units)] + [
                 (t, tier, n, k) for k, (t, tier, n) in enumerate(orders)]
             units = 0
         else:

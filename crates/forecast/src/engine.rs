@@ -897,10 +897,6 @@ fn compile_line(
     }
 }
 
-/// Priority tier of the other customers' orders inside a stated backlog: the tier a case
-/// gets when its file does not say (theirs are not published either).
-const BACKLOG_ORDER_TIER: u32 = 1;
-
 /// The other customers' units of a backlog that held this scenario's cases (issue 8 §1,
 /// `includes_cases = true`), as dated orders on the line clock `(time, queue key, units)`.
 ///
@@ -908,10 +904,11 @@ const BACKLOG_ORDER_TIER: u32 = 1;
 /// once the cases are taken out are taken as ordered evenly over the time the line needs to
 /// build them at its planned rate on `as_of`: unit `k` of `n` (from 0) on
 /// `as_of − (n − k) / rate`, the oldest first, the newest one unit's build time before
-/// `as_of`. This is what a line working off its book in order looks like, and it lets a
-/// case ordered early inside the backlog go before the later part of it, as its contract
-/// date says (tier, then order date, then id: DESIGN.md), while a case ordered after
-/// `as_of` waits behind all of it. Where the line builds nothing on `as_of`, the first
+/// `as_of`, at the backlog's tier (default 1, a case's default; a portfolio whose cases
+/// sit at another tier states it). This is what a line working off its book in order looks
+/// like, and it lets a case of that tier ordered early inside the backlog go before the
+/// later part of it, as its contract date says (tier, then order date, then id:
+/// DESIGN.md), while a case ordered after `as_of` waits behind all of it. Where the line builds nothing on `as_of`, the first
 /// positive planned rate after it spaces the orders.
 ///
 /// Units whose order times no other entry of the queue falls between are served back to
@@ -978,7 +975,7 @@ fn backlog_orders(
     cuts.windows(2)
         .map(|part| {
             let time = unit_time(part[0]);
-            let key = Waiting::key(BACKLOG_ORDER_TIER, time, *order_rank);
+            let key = Waiting::key(line.backlog_tier, time, *order_rank);
             *order_rank = order_rank.saturating_add(1);
             (time, key, part[1] - part[0])
         })

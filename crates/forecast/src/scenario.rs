@@ -72,6 +72,10 @@ pub struct Line {
     /// Whether the stated backlog held the undelivered units of this scenario's cases
     /// ordered by `backlog_as_of` (already subtracted from [`Line::backlog`]).
     pub backlog_includes_cases: bool,
+    /// With `backlog_includes_cases`, the priority tier of the other customers' orders the
+    /// rest of the backlog becomes: the tier the held cases compete at (default 1, a case's
+    /// default).
+    pub backlog_tier: u32,
     /// Other customers' dated orders.
     pub orders: Vec<Order>,
     /// Days from a unit's release to its completion.
@@ -527,6 +531,10 @@ pub struct RawDatedBacklog {
     /// queues by its own order date among them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub includes_cases: bool,
+    /// With `includes_cases`, the priority tier of the other customers' orders in it
+    /// (default 1): the tier of the cases that should queue among them by date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<i64>,
 }
 
 /// Another customer's order as written.
@@ -935,6 +943,24 @@ fn validate_lines(raw: &[RawLine]) -> Result<Vec<Line>, ScenarioError> {
                     dated.includes_cases,
                 ),
             };
+            let backlog_tier = match &line.backlog {
+                RawBacklog::Dated(RawDatedBacklog {
+                    tier: Some(tier),
+                    includes_cases,
+                    ..
+                }) => {
+                    let tier_path = format!("{path}.backlog.tier");
+                    if !includes_cases {
+                        return Err(invalid(
+                            tier_path,
+                            "a tier applies only to a backlog that includes the cases \
+                             (includes_cases = true); any other backlog is served first",
+                        ));
+                    }
+                    count(&tier_path, *tier, 0)?
+                }
+                _ => 1,
+            };
             let orders = line
                 .orders
                 .iter()
@@ -962,6 +988,7 @@ fn validate_lines(raw: &[RawLine]) -> Result<Vec<Line>, ScenarioError> {
                 backlog,
                 backlog_as_of,
                 backlog_includes_cases,
+                backlog_tier,
                 orders,
                 lead_time_days: finite_at_least(
                     &format!("{path}.lead_time_days"),

@@ -864,6 +864,29 @@ fn a_case_ordered_after_the_backlogs_date_waits_behind_all_of_it() {
 }
 
 #[test]
+fn the_backlogs_orders_compete_at_its_stated_tier() {
+    // The cases at tier 2: by default the others' orders are at tier 1, a case's default,
+    // and go first (PL-B-AAA built t = 21..30: 2025-01-12 to 2025-01-21); stated at the
+    // cases' tier they compete by date as at tier 1 (2025-01-03 to 2025-01-12).
+    let at_tier_two = backlog_holding_a_case().replace(
+        "purchaser = \"POL\"\n",
+        "purchaser = \"POL\"\ntier = 2\n",
+    );
+    let report = forecast(&scenario(&at_tier_two));
+    exactly(case(&report, "PL-B-AAA").first_delivery, "2025-01-12");
+    exactly(case(&report, "PL-B-AAA").final_delivery, "2025-01-21");
+    let stated = at_tier_two.replace("includes_cases = true", "includes_cases = true, tier = 2");
+    let report = forecast(&scenario(&stated));
+    exactly(case(&report, "PL-B-AAA").first_delivery, "2025-01-03");
+    exactly(case(&report, "PL-B-AAA").final_delivery, "2025-01-12");
+    let message = error_of(&stated.replace("includes_cases = true, ", ""));
+    assert!(
+        message.starts_with("lines[0].backlog.tier: a tier applies only to a backlog that"),
+        "{message}"
+    );
+}
+
+#[test]
 fn the_backlogs_orders_are_spread_at_the_planned_rate_on_its_date() {
     // Two a day on 2025-01-01: the 20 other units are dated every half day on
     // t = -10..-0.5. The case (4 units, ordered 2024-12-27, t = -5) follows the 11 dated

@@ -405,6 +405,8 @@ fn known_book(line: &CatalogLine, day: Date, purchaser: &str) -> (RawBacklog, Ve
             units: i64::from(backlog.units),
             as_of: RawDate(backlog.as_of.to_string()),
             includes_cases: backlog.all_customers,
+            // The sale's tier (a case's default), so that it queues among them by date.
+            tier: None,
         })
     });
     (backlog, orders)

@@ -730,6 +730,12 @@ fn raw_line(template: &Template, catalog: &Catalog, line: &DemoLine) -> RawLine 
             units: i64::from(line.backlog.units),
             as_of: raw_date(line.backlog.as_of),
             includes_cases: line.backlog.includes_cases,
+            // The other customers' orders in a backlog that holds the cases compete with
+            // them at the cases' tier, so that each case queues among them by date.
+            tier: line
+                .backlog
+                .includes_cases
+                .then(|| i64::from(template.portfolio.base_tier)),
         }),
         orders: Vec::new(),
         lead_time_days: line.lead_time_days,
