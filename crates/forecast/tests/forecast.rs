@@ -868,10 +868,8 @@ fn the_backlogs_orders_compete_at_its_stated_tier() {
     // The cases at tier 2: by default the others' orders are at tier 1, a case's default,
     // and go first (PL-B-AAA built t = 21..30: 2025-01-12 to 2025-01-21); stated at the
     // cases' tier they compete by date as at tier 1 (2025-01-03 to 2025-01-12).
-    let at_tier_two = backlog_holding_a_case().replace(
-        "purchaser = \"POL\"\n",
-        "purchaser = \"POL\"\ntier = 2\n",
-    );
+    let at_tier_two = backlog_holding_a_case()
+        .replace("purchaser = \"POL\"\n", "purchaser = \"POL\"\ntier = 2\n");
     let report = forecast(&scenario(&at_tier_two));
     exactly(case(&report, "PL-B-AAA").first_delivery, "2025-01-12");
     exactly(case(&report, "PL-B-AAA").final_delivery, "2025-01-21");
