@@ -206,6 +206,22 @@ class Model:
                         and k == next(i for i, l in enumerate(case["lines"])
                                       if l["line"] == line["id"]))
                     units -= case_line["quantity"] - by_then
+            # The rest are other customers' orders, dated evenly at the planned rate over
+            # the time the line needs to build them before as_of (their dates are not
+            # published), at the backlog's tier (default 1), ahead of explicit orders of the
+            # same day.
+            units = max(units, 0)
+            steps = [((day(s["from"]) - self.start).days, s["per_year"]) for s in line["rate"]]
+            planned = next((r for t, r in reversed(steps) if t <= as_of), 0.0)
+            if planned <= 0:
+                planned = next((r for t, r in steps if t > as_of and r > 0), 0.0)
+            spacing = 365.0 / planned if planned > 0 else 0.0
+            tier = backlog.get("tier", 1)
+            orders = [(as_of - (units - k) * spacing, tier, 1, -1) for k in range(units)] + [
+                (t, tier, n, k) for k, (t, tier, n) in enumerate(orders)]
+            units = 0
+        else:
+            orders = [(t, tier, n, k) for k, (t, tier, n) in enumerate(orders)]
         # A dated backlog opens the book on its date (earlier orders and cases queue then);
         # dated orders alone open it on the earliest order or case order date; else the start.
         book = 0
@@ -264,7 +280,7 @@ class Model:
         """Puts the backlog block and the orders in the queue at their dates."""
         book, units, as_of, orders = self.books[index]
         arrivals = [(max(as_of, book), (-1, 0, 0, 0, 0, 0), units)] if units else []
-        arrivals += [(t, (tier, t, 0, k, 0, 0), n) for k, (t, tier, n) in enumerate(orders)]
+        arrivals += [(t, (tier, t, 0, k, 0, 0), n) for t, tier, n, k in orders]
         for t, key, n in sorted(arrivals, key=lambda a: a[0]):
             if t > env.now:
                 yield env.timeout(t - env.now)

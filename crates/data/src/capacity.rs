@@ -68,6 +68,9 @@ pub struct Backlog {
     pub as_published: String,
     /// Source keys.
     pub sources: Vec<String>,
+    /// Whether the count is the whole line's order book: every customer's undelivered
+    /// units, so also those of any sale ordered by `as_of` (the catalog's `all_customers`).
+    pub all_customers: bool,
 }
 
 /// A dated order on a line.
@@ -422,6 +425,8 @@ struct BacklogEntry {
     as_published: String,
     #[serde(deserialize_with = "source_keys")]
     sources: Vec<String>,
+    #[serde(default)]
+    all_customers: bool,
 }
 
 #[derive(Deserialize)]
@@ -524,6 +529,7 @@ impl LineEntry {
                 stated: date_of(&id, "backlog stated", &backlog.stated)?,
                 as_published: backlog.as_published,
                 sources: backlog.sources,
+                all_customers: backlog.all_customers,
             });
         }
         backlogs.sort_by_key(|backlog| backlog.as_of);

@@ -505,9 +505,9 @@ impl Model {
     /// One line's order book (issue 3, "Production"; issue 8 §1): one unit at a time, each
     /// needing one unit of work at the piecewise-constant rate, on the line's own clock from
     /// its book date; at each release the line takes the waiting unit with the smallest
-    /// (tier, order time, id, line index, unit index), the backlog block before all; with
-    /// nothing waiting it idles and the capacity is lost. Returns the last release time
-    /// (line clock) and the number of units built.
+    /// (tier, order time, id, line index, unit index), the backlog block (a backlog that
+    /// does not hold the cases) before all; with nothing waiting it idles and the capacity
+    /// is lost. Returns the last release time (line clock) and the number of units built.
     fn run_line(&self, line: &LineModel, plan: &[(f64, f64)], scratch: &mut Scratch) -> (f64, u64) {
         let flat_lines = self.case_line_owner.len();
         let origin = f64::from(line.origin);
@@ -861,20 +861,26 @@ fn compile_line(
     });
     let mut segments = Vec::new();
     line_segments(&steps, &changes, 0.0, 1.0, &mut segments);
-    let orders = line
-        .orders
-        .iter()
-        .map(|order| {
-            let time = on_clock(order.date);
-            let key = Waiting::key(order.tier, time, *order_rank);
-            *order_rank = order_rank.saturating_add(1);
-            (time, key, order.units)
-        })
-        .collect();
+    // A backlog that held this scenario's cases becomes other customers' dated orders, so
+    // that each held case keeps its place by its own order date; any other backlog stays
+    // one block ahead of every case.
+    let (backlog, mut orders) = match line.backlog_as_of {
+        Some(as_of) if line.backlog_includes_cases && line.backlog > 0 => (
+            0,
+            backlog_orders(scenario, index, line, as_of, &on_clock, order_rank),
+        ),
+        _ => (line.backlog, Vec::new()),
+    };
+    orders.extend(line.orders.iter().map(|order| {
+        let time = on_clock(order.date);
+        let key = Waiting::key(order.tier, time, *order_rank);
+        *order_rank = order_rank.saturating_add(1);
+        (time, key, order.units)
+    }));
     LineModel {
         origin,
         lead_time: line.lead_time_days,
-        backlog: line.backlog,
+        backlog,
         backlog_at: on_clock(line.backlog_as_of.unwrap_or(start)),
         orders,
         steps,
@@ -891,13 +897,99 @@ fn compile_line(
     }
 }
 
+/// The other customers' units of a backlog that held this scenario's cases (issue 8 §1,
+/// `includes_cases = true`), as dated orders on the line clock `(time, queue key, units)`.
+///
+/// The dates of the orders inside a stated backlog are not published, so the units left
+/// once the cases are taken out are taken as ordered evenly over the time the line needs to
+/// build them at its planned rate on `as_of`: unit `k` of `n` (from 0) on
+/// `as_of − (n − k) / rate`, the oldest first, the newest one unit's build time before
+/// `as_of`, at the backlog's tier (default 1, a case's default; a portfolio whose cases
+/// sit at another tier states it). This is what a line working off its book in order looks
+/// like, and it lets a case of that tier ordered early inside the backlog go before the
+/// later part of it, as its contract date says (tier, then order date, then id:
+/// DESIGN.md), while a case ordered after `as_of` waits behind all of it. Where the line builds nothing on `as_of`, the first
+/// positive planned rate after it spaces the orders.
+///
+/// Units whose order times no other entry of the queue falls between are served back to
+/// back anyway, so they are kept as one order, cut only at the order dates of the line's
+/// cases and orders: the queue grows by a few entries, not by one per unit. Each part is
+/// keyed by its oldest unit, and the parts rank before the line's own orders and every
+/// case, so a unit ordered on the day of a case or an order still goes first.
+fn backlog_orders(
+    scenario: &Scenario,
+    index: usize,
+    line: &Line,
+    as_of: Date,
+    on_clock: &dyn Fn(Date) -> f64,
+    order_rank: &mut u32,
+) -> Vec<(f64, u128, u32)> {
+    let units = line.backlog;
+    let planned = line
+        .rate
+        .iter()
+        .rev()
+        .find(|step| step.from <= as_of)
+        .map_or(0.0, |step| step.per_year);
+    let per_year = if planned > 0.0 {
+        planned
+    } else {
+        line.rate
+            .iter()
+            .find(|step| step.from > as_of && step.per_year > 0.0)
+            .map_or(0.0, |step| step.per_year)
+    };
+    let days_per_unit = if per_year > 0.0 {
+        365.0 / per_year
+    } else {
+        0.0
+    };
+    let end = on_clock(as_of);
+    let unit_time = |unit: u32| end - f64::from(units - unit) * days_per_unit;
+    // How many of the units are ordered at or before `time`.
+    let ordered_by = |time: f64| {
+        let (mut low, mut high) = (0_u32, units);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if unit_time(middle) <= time {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        low
+    };
+    let case_dates = scenario
+        .cases
+        .iter()
+        .filter(|case| case.lines.iter().any(|case_line| case_line.line == index))
+        .filter_map(|case| case.order_date);
+    let order_dates = line.orders.iter().map(|order| order.date);
+    let mut cuts: Vec<u32> = case_dates
+        .chain(order_dates)
+        .map(|date| ordered_by(on_clock(date)))
+        .chain([0, units])
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .map(|part| {
+            let time = unit_time(part[0]);
+            let key = Waiting::key(line.backlog_tier, time, *order_rank);
+            *order_rank = order_rank.saturating_add(1);
+            (time, key, part[1] - part[0])
+        })
+        .collect()
+}
+
 /// The day a line's order book opens (issue 8 §1), so that production between then and
 /// the start drains the queue before the forecast begins:
 ///
 /// - a backlog stated as of a date opens it on that date: the statement is what the queue
 ///   held then, so nothing before it is simulated, and orders and cases dated earlier join
 ///   the queue on that date, in their order, behind the backlog (building them earlier
-///   would deliver units the facts do not record);
+///   would deliver units the facts do not record); when the backlog holds the cases, it is
+///   itself dated orders, and the cases dated earlier take their places among them;
 /// - a line with dated orders and no dated backlog opens on the earliest of its orders'
 ///   and its cases' order dates;
 /// - a line with neither (the plain integer backlog, which states the queue on the start)

@@ -170,6 +170,7 @@ fn line(index: usize, rng: &mut ChaCha8Rng) -> RawLine {
             units: i64::from(rng.random_range(0_u32..=1000)),
             as_of: BACKLOG_AS_OF.into(),
             includes_cases: true,
+            tier: None,
         }),
         orders,
         lead_time_days: f64::from(rng.random_range(90_u32..=540)),

@@ -62,7 +62,9 @@ pub struct Line {
     pub name: String,
     /// Units queued ahead of every case (priority tier 0), as of [`Line::backlog_as_of`];
     /// with `includes_cases`, the units of this scenario's cases it already held have been
-    /// taken out (they queue under their own order dates).
+    /// taken out (they queue under their own order dates), and the rest are other
+    /// customers' orders dated over the time the line needed to build them before
+    /// `backlog_as_of` (the engine's `backlog_orders`), not a block ahead of every case.
     pub backlog: u32,
     /// The date the backlog is stated as of; `None` for the plain integer form, which
     /// states it as of the scenario start.
@@ -70,6 +72,10 @@ pub struct Line {
     /// Whether the stated backlog held the undelivered units of this scenario's cases
     /// ordered by `backlog_as_of` (already subtracted from [`Line::backlog`]).
     pub backlog_includes_cases: bool,
+    /// With `backlog_includes_cases`, the priority tier of the other customers' orders the
+    /// rest of the backlog becomes: the tier the held cases compete at (default 1, a case's
+    /// default).
+    pub backlog_tier: u32,
     /// Other customers' dated orders.
     pub orders: Vec<Order>,
     /// Days from a unit's release to its completion.
@@ -520,9 +526,15 @@ pub struct RawDatedBacklog {
     /// The date it is stated as of.
     pub as_of: RawDate,
     /// The stated units already hold the undelivered units of this scenario's cases whose
-    /// order date is on or before `as_of` (default false).
+    /// order date is on or before `as_of` (default false). The rest are then taken as other
+    /// customers' orders spread evenly before `as_of` at the planned rate, so each held case
+    /// queues by its own order date among them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub includes_cases: bool,
+    /// With `includes_cases`, the priority tier of the other customers' orders in it
+    /// (default 1): the tier of the cases that should queue among them by date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<i64>,
 }
 
 /// Another customer's order as written.
@@ -931,6 +943,24 @@ fn validate_lines(raw: &[RawLine]) -> Result<Vec<Line>, ScenarioError> {
                     dated.includes_cases,
                 ),
             };
+            let backlog_tier = match &line.backlog {
+                RawBacklog::Dated(RawDatedBacklog {
+                    tier: Some(tier),
+                    includes_cases,
+                    ..
+                }) => {
+                    let tier_path = format!("{path}.backlog.tier");
+                    if !includes_cases {
+                        return Err(invalid(
+                            tier_path,
+                            "a tier applies only to a backlog that includes the cases \
+                             (includes_cases = true); any other backlog is served first",
+                        ));
+                    }
+                    count(&tier_path, *tier, 0)?
+                }
+                _ => 1,
+            };
             let orders = line
                 .orders
                 .iter()
@@ -958,6 +988,7 @@ fn validate_lines(raw: &[RawLine]) -> Result<Vec<Line>, ScenarioError> {
                 backlog,
                 backlog_as_of,
                 backlog_includes_cases,
+                backlog_tier,
                 orders,
                 lead_time_days: finite_at_least(
                     &format!("{path}.lead_time_days"),

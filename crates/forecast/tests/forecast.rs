@@ -806,9 +806,11 @@ lines = [ {{ line = "l", quantity = 5, unit_usd = 1000 }} ]
 
 #[test]
 fn a_backlog_that_includes_the_cases_is_not_counted_twice() {
-    // 30 units stated on 2024-12-22 include the case's 10 (ordered 2024-12-01): the block
-    // keeps 20 (t = 1..20 from 2024-12-22) and the case follows with t = 21..30, ending
-    // 2025-01-21. Counted twice it would end ten days later.
+    // 30 units stated on 2024-12-22 include the case's 10 (ordered 2024-12-01): the other
+    // customers keep 20, dated one a day over 2024-12-02..21 (the line's rate), so the case,
+    // ordered before all of them, is built first (t = 1..10 from 2024-12-22, 2025-01-01)
+    // and the line clears after 30 units (2025-01-21). Counted twice it would clear ten
+    // days later.
     let body = |includes: bool| {
         format!(
             r#"
@@ -825,12 +827,104 @@ lines = [ {{ line = "l", quantity = 10, unit_usd = 1000 }} ]
         )
     };
     let report = forecast(&scenario(&body(true)));
-    exactly(case(&report, "PL-B-AAA").final_delivery, "2025-01-21");
+    exactly(case(&report, "PL-B-AAA").final_delivery, "2025-01-01");
+    exactly(report.runs[0].lines[0].clears, "2025-01-21");
     let message = error_of(&body(true).replace("units = 30", "units = 8"));
     assert!(
         message.starts_with("lines[0].backlog.units: the backlog of 8 units as of 2024-12-22"),
         "{message}"
     );
+}
+
+/// A line of one unit a day whose 30 units stated on 2024-12-22 include the 10 of
+/// PL-B-AAA (contract 2024-12-12), and PL-B-BBB's 5 units ordered after that date.
+fn backlog_holding_a_case() -> String {
+    format!(
+        r#"
+[[lines]]
+id = "l"
+backlog = {{ units = 30, as_of = "2024-12-22", includes_cases = true }}
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+milestones = {{ contract = "2024-12-12" }}
+lines = [ {{ line = "l", quantity = 10, unit_usd = 1000 }} ]
+[[cases]]
+id = "PL-B-BBB"
+purchaser = "POL"
+milestones = {{ contract = "2024-12-28" }}
+lines = [ {{ line = "l", quantity = 5, unit_usd = 1000 }} ]
+"#
+    )
+}
+
+#[test]
+fn a_case_ordered_inside_a_stated_backlog_is_served_before_its_later_part() {
+    // The other customers' 20 units are dated one a day (the planned rate on 2024-12-22)
+    // on t = -20..-1 from 2024-12-22, i.e. 2024-12-02..21. PL-B-AAA, ordered on t = -10,
+    // goes after the 11 dated t = -20..-10 (the unit ordered on its own day first) and
+    // before the 9 dated t = -9..-1: built t = 12..21, delivered 2025-01-03 to 2025-01-12.
+    // Queued behind the whole backlog (the plain form) it would end on 2025-01-21.
+    let report = forecast(&scenario(&backlog_holding_a_case()));
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.first_delivery, "2025-01-03");
+    exactly(forecast.final_delivery, "2025-01-12");
+}
+
+#[test]
+fn a_case_ordered_after_the_backlogs_date_waits_behind_all_of_it() {
+    // PL-B-BBB (ordered 2024-12-28, t = 6) is not in the 30 stated units: it follows all
+    // of them, 11 + PL-B-AAA's 10 + 9, built t = 31..35: 2025-01-22 to 2025-01-26.
+    let report = forecast(&scenario(&backlog_holding_a_case()));
+    let forecast = case(&report, "PL-B-BBB");
+    exactly(forecast.first_delivery, "2025-01-22");
+    exactly(forecast.final_delivery, "2025-01-26");
+    exactly(report.runs[0].lines[0].clears, "2025-01-26");
+}
+
+#[test]
+fn the_backlogs_orders_compete_at_its_stated_tier() {
+    // The cases at tier 2: by default the others' orders are at tier 1, a case's default,
+    // and go first (PL-B-AAA built t = 21..30: 2025-01-12 to 2025-01-21); stated at the
+    // cases' tier they compete by date as at tier 1 (2025-01-03 to 2025-01-12).
+    let at_tier_two = backlog_holding_a_case()
+        .replace("purchaser = \"POL\"\n", "purchaser = \"POL\"\ntier = 2\n");
+    let report = forecast(&scenario(&at_tier_two));
+    exactly(case(&report, "PL-B-AAA").first_delivery, "2025-01-12");
+    exactly(case(&report, "PL-B-AAA").final_delivery, "2025-01-21");
+    let stated = at_tier_two.replace("includes_cases = true", "includes_cases = true, tier = 2");
+    let report = forecast(&scenario(&stated));
+    exactly(case(&report, "PL-B-AAA").first_delivery, "2025-01-03");
+    exactly(case(&report, "PL-B-AAA").final_delivery, "2025-01-12");
+    let message = error_of(&stated.replace("includes_cases = true, ", ""));
+    assert!(
+        message.starts_with("lines[0].backlog.tier: a tier applies only to a backlog that"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_backlogs_orders_are_spread_at_the_planned_rate_on_its_date() {
+    // Two a day on 2025-01-01: the 20 other units are dated every half day on
+    // t = -10..-0.5. The case (4 units, ordered 2024-12-27, t = -5) follows the 11 dated
+    // up to t = -5, built by t = 5.5, and is built on t = 6..7.5: first delivery
+    // 2025-01-07, final ceil(7.5) = 8, 2025-01-09.
+    let body = r#"
+[[lines]]
+id = "l"
+backlog = { units = 24, as_of = "2025-01-01", includes_cases = true }
+rate = [ { from = "2024-01-01", per_year = 730 } ]
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+milestones = { contract = "2024-12-27" }
+lines = [ { line = "l", quantity = 4, unit_usd = 1000 } ]
+"#;
+    let report = forecast(&scenario(body));
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.first_delivery, "2025-01-07");
+    exactly(forecast.final_delivery, "2025-01-09");
 }
 
 #[test]
@@ -1180,6 +1274,8 @@ struct BookSpec {
     transport: u32,
     implemented: u32,
     backlog: (u32, i64),
+    /// The backlog also holds the cases on contract by its date (`includes_cases`).
+    includes_cases: bool,
     order: (i64, u32, u32),
     /// (days after 2024-01-01 of the contract or LOA, on contract?, units, tier)
     cases: Vec<(i64, bool, u32, u32)>,
@@ -1192,19 +1288,33 @@ fn base_day(offset: i64) -> expedite_core::Date {
 }
 
 fn book_scenario(spec: &BookSpec, start: expedite_core::Date) -> Scenario {
+    // Units of the cases on contract by the backlog's date, which a backlog that includes
+    // the cases holds besides the others' units.
+    let held: u32 = spec
+        .cases
+        .iter()
+        .filter(|&&(day, on_contract, _, _)| on_contract && day <= spec.backlog.1)
+        .map(|case| case.2)
+        .sum();
+    let stated = if spec.includes_cases {
+        spec.backlog.0 + held
+    } else {
+        spec.backlog.0
+    };
     let mut text = format!(
         "name = \"book\"\nstart = \"{start}\"\ntrials = 3\nseed = 5\n\
          [channels.fms]\nimplemented = {{ dist = \"fixed\", days = {} }}\n\
          transport = {{ dist = \"fixed\", days = {} }}\n\
          [[lines]]\nid = \"l\"\nlead_time_days = {}\n\
-         backlog = {{ units = {}, as_of = \"{}\" }}\n\
+         backlog = {{ units = {}, as_of = \"{}\", includes_cases = {} }}\n\
          orders = [ {{ date = \"{}\", units = {}, tier = {} }} ]\n\
          rate = [ {{ from = \"2023-01-01\", per_year = {} }} ]\n",
         spec.implemented,
         spec.transport,
         spec.lead_time,
-        spec.backlog.0,
+        stated,
         base_day(spec.backlog.1),
+        spec.includes_cases,
         base_day(spec.order.0),
         spec.order.1,
         spec.order.2,
@@ -1230,16 +1340,27 @@ fn book_spec() -> impl proptest::strategy::Strategy<Value = BookSpec> {
         0_u32..40,
         100_u32..400,
         (0_u32..80, 0_i64..300),
+        any::<bool>(),
         (0_i64..600, 1_u32..30, 0_u32..3),
         proptest::collection::vec((0_i64..300, any::<bool>(), 1_u32..25, 0_u32..3), 1..5),
     )
         .prop_map(
-            |(per_year, lead_time, transport, implemented, backlog, order, cases)| BookSpec {
+            |(
                 per_year,
                 lead_time,
                 transport,
                 implemented,
                 backlog,
+                includes_cases,
+                order,
+                cases,
+            )| BookSpec {
+                per_year,
+                lead_time,
+                transport,
+                implemented,
+                backlog,
+                includes_cases,
                 order,
                 cases,
             },

@@ -376,8 +376,9 @@ pub fn known_rates(line: &CatalogLine, day: Date) -> (Vec<RawRateStep>, bool) {
     (raw, backdated)
 }
 
-/// The line's order book as known on `day`: its latest backlog stated before `day` (which
-/// counts every undelivered unit, this sale's too when ordered by then), and the dated
+/// The line's order book as known on `day`: its latest backlog stated before `day` (a
+/// backlog marked `all_customers` counts every undelivered unit, this sale's too when
+/// ordered by then, which then queues by its contract date inside it), and the dated
 /// orders of other customers stated before `day` and placed after that backlog's date (an
 /// earlier order is inside the backlog). An order naming the buyer is left out: it may be
 /// this very sale.
@@ -403,7 +404,9 @@ fn known_book(line: &CatalogLine, day: Date, purchaser: &str) -> (RawBacklog, Ve
         RawBacklog::Dated(RawDatedBacklog {
             units: i64::from(backlog.units),
             as_of: RawDate(backlog.as_of.to_string()),
-            includes_cases: true,
+            includes_cases: backlog.all_customers,
+            // The sale's tier (a case's default), so that it queues among them by date.
+            tier: None,
         })
     });
     (backlog, orders)

@@ -139,8 +139,10 @@ pub struct LineBacklog {
     pub units: u32,
     /// The day they are counted on.
     pub as_of: Date,
-    /// Whether the count holds the undelivered units of the cases ordered by then (a stated
-    /// order book does; the template's assumption counts only others' orders).
+    /// Whether the count holds the undelivered units of the cases ordered by then (a
+    /// catalog backlog marked `all_customers` does: the rest are then other customers'
+    /// orders dated before `as_of`, among which each such case queues by its contract date;
+    /// the template's assumption counts only others' orders, queued ahead of every case).
     pub includes_cases: bool,
     /// Fact (the catalog states it) or assumed (the template's years of production).
     pub provenance: Provenance,
@@ -509,7 +511,7 @@ fn portfolio_lines(
                 Some(stated) => LineBacklog {
                     units: stated.units,
                     as_of: stated.as_of,
-                    includes_cases: true,
+                    includes_cases: stated.all_customers,
                     provenance: Provenance::Fact,
                     basis: format!("{} [{}]", stated.as_published, stated.sources.join("][")),
                 },
@@ -728,6 +730,12 @@ fn raw_line(template: &Template, catalog: &Catalog, line: &DemoLine) -> RawLine 
             units: i64::from(line.backlog.units),
             as_of: raw_date(line.backlog.as_of),
             includes_cases: line.backlog.includes_cases,
+            // The other customers' orders in a backlog that holds the cases compete with
+            // them at the cases' tier, so that each case queues among them by date.
+            tier: line
+                .backlog
+                .includes_cases
+                .then(|| i64::from(template.portfolio.base_tier)),
         }),
         orders: Vec::new(),
         lead_time_days: line.lead_time_days,

@@ -150,6 +150,9 @@ fn update_4_facts_are_in_the_catalog_with_their_dates() {
         f16.backlog_on(date(2025, 12, 1)).map(|b| b.units),
         Some(117)
     );
+    // Each counts the whole line's book, every customer's undelivered units.
+    assert!(backlog.all_customers);
+    assert!(f16.backlogs.iter().all(|backlog| backlog.all_customers));
     let apache = catalog.line("ah64e").expect("Apache");
     let poland = apache.orders.first().expect("the Nov 2025 FMS contract");
     assert_eq!(poland.units, Some(96));
