@@ -15,7 +15,9 @@ pub mod analytics;
 pub mod auth;
 pub mod cases;
 pub mod error;
+pub mod forecasts;
 pub mod input;
+pub mod pages;
 pub mod rules;
 
 use std::future::Future;
@@ -68,6 +70,10 @@ pub struct AppState {
     pub nato: Arc<NatoData>,
     /// The SIPRI trade register the server was given, if any.
     pub sipri: Option<Arc<TradeRegister>>,
+    /// Dashboard: sessions and forecast runs started from the pages.
+    pub dashboard: Arc<pages::Dashboard>,
+    /// The last good forecast of every stored case.
+    pub forecasts: Arc<forecasts::CaseForecasts>,
 }
 
 impl AppState {
@@ -82,6 +88,8 @@ impl AppState {
             rules: Arc::new(RuleBook::builtin()?),
             nato: Arc::new(NatoData::builtin()?),
             sipri: None,
+            dashboard: Arc::default(),
+            forecasts: Arc::default(),
         })
     }
 
@@ -128,6 +136,8 @@ pub fn router(state: AppState) -> Router {
             get(analytics::sipri_leadtimes),
         );
     Router::new()
+        // The dashboard's pages (HTML, session cookies): see `pages`.
+        .merge(pages::router())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)
