@@ -39,6 +39,12 @@ enum Command {
     /// Delivery forecast: when each case is on contract and delivered, P10/P50/P90, under
     /// the production capacity of its lines, and what each policy in the scenario changes.
     Forecast(commands::forecast::ForecastArgs),
+    /// Fit stage durations and first-delivery delays to real case timelines, and write the
+    /// parameters file the forecasts use.
+    Calibrate(commands::backtest::CalibrateArgs),
+    /// Forecast real sales as of the day after their notification and their LOA, using only
+    /// what was known then, and score the forecasts against what happened.
+    Backtest(commands::backtest::BacktestArgs),
     /// The case service: JSON API over a SQLite or PostgreSQL case store.
     Serve(commands::serve::ServeArgs),
     /// Access tokens for the case service: create, list, revoke.
@@ -55,6 +61,8 @@ fn main() -> ExitCode {
         Command::Dsca(command) => commands::dsca::run(command),
         Command::Demo(args) => commands::demo::run(args),
         Command::Forecast(args) => commands::forecast::run(args),
+        Command::Calibrate(args) => commands::backtest::run_calibrate(args),
+        Command::Backtest(args) => commands::backtest::run_backtest(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Token(command) => commands::token::run(command),
     };

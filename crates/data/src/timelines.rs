@@ -1,1 +1,500 @@
-//! Real case timelines: see the crate documentation.
+//! Real case timelines: dated milestones of real arms sales, the ground truth that the
+//! forecast is calibrated on and back-tested against (`expedite calibrate`,
+//! `expedite backtest`).
+//!
+//! The shipped file is `data/cases/timelines.csv` (40 sales, 2015–2026, each with its
+//! sources; facts complete up to [`OBSERVED`]), compiled in: [`Timeline::builtin`] reads it.
+//! A user's file with the same columns goes through [`read`]. A milestone may be known to
+//! the day (`2022-12-02`) or only to the month (`2023-01`): a month-only date is read as the
+//! 15th, the middle of the month, and keeps [`Precision::Month`] so that reports can say so.
+//!
+//! ```
+//! use expedite_data::timelines::{Precision, Timeline};
+//! let rows = Timeline::builtin().expect("the shipped file parses");
+//! let estonia = rows.iter().find(|row| row.id == "EST-HIMARS-2022").expect("shipped");
+//! let first = estonia.milestones.first_delivery.expect("delivered");
+//! assert_eq!((first.date.to_string(), first.precision), ("2025-04-30".to_owned(), Precision::Day));
+//! ```
+
+use std::collections::HashSet;
+use std::io::Read;
+
+use expedite_core::{Channel, Country, Date, Usd};
+use serde::{Deserialize, Serialize};
+
+use crate::DataError;
+
+const TIMELINES_CSV: &str = include_str!("../data/cases/timelines.csv");
+const TIMELINES_FILE: &str = "cases/timelines.csv";
+
+/// The parameters `expedite calibrate` fitted on the shipped timelines
+/// (`data/calibration/params.toml`; its header names the command that wrote it). Read by
+/// `expedite_portfolio::calibrate::Params::shipped`.
+pub const CALIBRATION_TOML: &str = include_str!("../data/calibration/params.toml");
+
+/// The date up to which the shipped file's facts are complete: a milestone that is empty
+/// had not happened, or was not reported, by then (`data/cases/README.md`).
+pub const OBSERVED: &str = "2026-03-31";
+
+/// How precisely a milestone's date is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// The day is known.
+    Day,
+    /// Only the month is known; the date is the 15th of that month.
+    Month,
+}
+
+/// A dated milestone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Milestone {
+    /// The day (the 15th when only the month is known).
+    pub date: Date,
+    /// Whether the day is known or read as the middle of the month.
+    pub precision: Precision,
+}
+
+/// The milestones of a sale, in the file's order; `None` where the file leaves it empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Milestones {
+    /// Letter of Request or public selection.
+    pub request: Option<Milestone>,
+    /// DSCA public notification (US FMS).
+    pub notification: Option<Milestone>,
+    /// LOA signed, or for a non-FMS sale the contract signed.
+    pub loa: Option<Milestone>,
+    /// Production contract awarded to the maker.
+    pub production_contract: Option<Milestone>,
+    /// First hardware formally handed over.
+    pub first_delivery: Option<Milestone>,
+    /// Last delivery, where a source states completion.
+    pub final_delivery: Option<Milestone>,
+}
+
+/// Which milestone: the columns of the file in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MilestoneKind {
+    /// `request`
+    Request,
+    /// `notification`
+    Notification,
+    /// `loa_or_contract_signed`
+    Loa,
+    /// `production_contract`
+    ProductionContract,
+    /// `first_delivery`
+    FirstDelivery,
+    /// `final_delivery`
+    FinalDelivery,
+}
+
+impl MilestoneKind {
+    /// Every milestone, in the file's (and the usual) order.
+    pub const ALL: [MilestoneKind; 6] = [
+        MilestoneKind::Request,
+        MilestoneKind::Notification,
+        MilestoneKind::Loa,
+        MilestoneKind::ProductionContract,
+        MilestoneKind::FirstDelivery,
+        MilestoneKind::FinalDelivery,
+    ];
+
+    /// The column name.
+    pub fn column(self) -> &'static str {
+        match self {
+            MilestoneKind::Request => "request",
+            MilestoneKind::Notification => "notification",
+            MilestoneKind::Loa => "loa_or_contract_signed",
+            MilestoneKind::ProductionContract => "production_contract",
+            MilestoneKind::FirstDelivery => "first_delivery",
+            MilestoneKind::FinalDelivery => "final_delivery",
+        }
+    }
+}
+
+impl Milestones {
+    /// The milestone of this kind.
+    pub fn get(&self, kind: MilestoneKind) -> Option<Milestone> {
+        match kind {
+            MilestoneKind::Request => self.request,
+            MilestoneKind::Notification => self.notification,
+            MilestoneKind::Loa => self.loa,
+            MilestoneKind::ProductionContract => self.production_contract,
+            MilestoneKind::FirstDelivery => self.first_delivery,
+            MilestoneKind::FinalDelivery => self.final_delivery,
+        }
+    }
+
+    /// Only the milestones dated before `day`: what was known on `day`.
+    pub fn known_before(&self, day: Date) -> Milestones {
+        let keep = |milestone: Option<Milestone>| milestone.filter(|m| m.date < day);
+        Milestones {
+            request: keep(self.request),
+            notification: keep(self.notification),
+            loa: keep(self.loa),
+            production_contract: keep(self.production_contract),
+            first_delivery: keep(self.first_delivery),
+            final_delivery: keep(self.final_delivery),
+        }
+    }
+}
+
+/// One real sale.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeline {
+    /// `BUYER-SYSTEM-YEAR`, unique in the file.
+    pub id: String,
+    /// The buyer as the file names it.
+    pub buyer: String,
+    /// The purchasing country.
+    pub purchaser: Country,
+    /// The selling country.
+    pub supplier: Country,
+    /// FMS, DCS or government to government.
+    pub channel: Channel,
+    /// What was bought, in words.
+    pub system: String,
+    /// The production line of the capacity catalog that builds it, where one does.
+    pub line: Option<String>,
+    /// Units of the main item.
+    pub quantity: u32,
+    /// Notified ceiling (FMS) or signed value.
+    pub value_usd: Option<Usd>,
+    /// The dated milestones.
+    pub milestones: Milestones,
+    /// What each date is, disagreements between sources.
+    pub notes: String,
+    /// The addresses the row was read from.
+    pub sources: Vec<String>,
+    /// The physical line of the row in its file (1-based), for messages.
+    pub file_line: u64,
+}
+
+impl Timeline {
+    /// The timelines shipped with expedite (`data/cases/timelines.csv`), in file order.
+    ///
+    /// # Errors
+    /// Only if the shipped file were broken; a test reads it.
+    pub fn builtin() -> Result<Vec<Timeline>, DataError> {
+        read(TIMELINES_CSV.as_bytes(), TIMELINES_FILE)
+    }
+
+    /// Whether the seller is the United States.
+    pub fn is_us_sale(&self) -> bool {
+        self.supplier.iso3() == "USA"
+    }
+}
+
+/// Reads timelines in the shipped layout from `reader`; `name` names the input in errors.
+/// Lines starting with `#` at the top are notes. Columns are found by their header names, so their
+/// order does not matter; every column of the shipped file must be there.
+///
+/// # Errors
+/// [`DataError::Read`] when the reader fails, [`DataError::Csv`] for malformed CSV or a
+/// missing column, [`DataError::Field`] naming the line and the column of a bad value
+/// (unknown channel or country, a date that is neither `YYYY-MM-DD` nor `YYYY-MM`, a
+/// quantity that is not a whole number of one or more), [`DataError::Invalid`] for a
+/// repeated id.
+pub fn read<R: Read>(mut reader: R, name: &str) -> Result<Vec<Timeline>, DataError> {
+    let mut text = String::new();
+    reader
+        .read_to_string(&mut text)
+        .map_err(|source| DataError::Read {
+            input: name.to_owned(),
+            source,
+        })?;
+    // The notes at the top are cut off here rather than by the CSV reader, whose line
+    // numbers do not count comment lines: errors must name the line a person sees.
+    let mut notes = 0u64;
+    let mut body = text.as_str();
+    while body.starts_with('#') {
+        notes += 1;
+        body = body.split_once('\n').map_or("", |(_, rest)| rest);
+    }
+    let csv_error = |line: u64| {
+        move |source: csv::Error| DataError::Csv {
+            input: name.to_owned(),
+            line,
+            source,
+        }
+    };
+    let mut csv = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+    let headers = csv.headers().map_err(csv_error(notes + 1))?.clone();
+    let mut seen = HashSet::new();
+    let mut timelines = Vec::new();
+    let mut next_line = notes + 2;
+    for result in csv.records() {
+        let record = result.map_err(csv_error(next_line))?;
+        // Counted here, not taken from the record's position: csv 1.4 reports the position
+        // of the previous record for some inputs (seen on the shipped file). A record spans
+        // one line plus the line breaks inside its quoted fields.
+        let line = next_line;
+        next_line += 1 + record
+            .iter()
+            .map(|field| field.matches('\n').count() as u64)
+            .sum::<u64>();
+        let row: Row = record
+            .deserialize(Some(&headers))
+            .map_err(csv_error(line))?;
+        let timeline = row.into_timeline(name, line)?;
+        if !seen.insert(timeline.id.clone()) {
+            return Err(DataError::Invalid {
+                input: name.to_owned(),
+                problem: format!("line {line}: field 'id': '{}' appears twice", timeline.id),
+            });
+        }
+        timelines.push(timeline);
+    }
+    Ok(timelines)
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    buyer: String,
+    iso3: String,
+    supplier: String,
+    channel: String,
+    system: String,
+    line: String,
+    quantity: String,
+    value_usd: String,
+    request: String,
+    notification: String,
+    loa_or_contract_signed: String,
+    production_contract: String,
+    first_delivery: String,
+    final_delivery: String,
+    notes: String,
+    sources: String,
+}
+
+/// Reads `YYYY-MM-DD`, or `YYYY-MM` as the 15th of the month.
+fn parse_milestone(text: &str) -> Option<Milestone> {
+    let text = text.trim();
+    if let Ok(date) = text.parse::<Date>() {
+        return Some(Milestone {
+            date,
+            precision: Precision::Day,
+        });
+    }
+    let (year, month) = text.split_once('-')?;
+    if year.len() != 4 || month.len() != 2 {
+        return None;
+    }
+    let year: i16 = year.parse().ok()?;
+    let month: i8 = month.parse().ok()?;
+    let date = Date::new(year, month, 15).ok()?;
+    Some(Milestone {
+        date,
+        precision: Precision::Month,
+    })
+}
+
+impl Row {
+    fn into_timeline(self, input: &str, line: u64) -> Result<Timeline, DataError> {
+        let error = |field: &'static str, value: &str, problem: &'static str| DataError::Field {
+            input: input.to_owned(),
+            line,
+            field,
+            value: value.to_owned(),
+            problem,
+        };
+        let id = self.id.trim().to_owned();
+        if id.is_empty() {
+            return Err(error("id", &self.id, "the id is empty"));
+        }
+        let purchaser = Country::from_iso3(&self.iso3)
+            .map_err(|_| error("iso3", &self.iso3, "unknown ISO3 code"))?;
+        let supplier = Country::from_iso3(&self.supplier)
+            .map_err(|_| error("supplier", &self.supplier, "unknown ISO3 code"))?;
+        let channel = Channel::ALL
+            .into_iter()
+            .find(|channel| channel.as_str() == self.channel.trim())
+            .ok_or_else(|| error("channel", &self.channel, "expected fms, dcs or g2g"))?;
+        let quantity = self
+            .quantity
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&units| units >= 1)
+            .ok_or_else(|| {
+                error(
+                    "quantity",
+                    &self.quantity,
+                    "expected a whole number of units, 1 or more",
+                )
+            })?;
+        let value_usd = match self.value_usd.trim() {
+            "" => None,
+            text => Some(
+                Usd::parse(text).map_err(|_| error("value_usd", text, "expected whole dollars"))?,
+            ),
+        };
+        let date = |field: &'static str, text: &str| match text.trim() {
+            "" => Ok(None),
+            text => parse_milestone(text)
+                .map(Some)
+                .ok_or_else(|| error(field, text, "expected a date YYYY-MM-DD or a month YYYY-MM")),
+        };
+        let milestones = Milestones {
+            request: date("request", &self.request)?,
+            notification: date("notification", &self.notification)?,
+            loa: date("loa_or_contract_signed", &self.loa_or_contract_signed)?,
+            production_contract: date("production_contract", &self.production_contract)?,
+            first_delivery: date("first_delivery", &self.first_delivery)?,
+            final_delivery: date("final_delivery", &self.final_delivery)?,
+        };
+        if let (Some(first), Some(last)) = (milestones.first_delivery, milestones.final_delivery)
+            && last.date < first.date
+            && !(last.precision == Precision::Month || first.precision == Precision::Month)
+        {
+            return Err(error(
+                "final_delivery",
+                &self.final_delivery,
+                "the final delivery is before the first delivery",
+            ));
+        }
+        let line_id = self.line.trim();
+        Ok(Timeline {
+            id,
+            buyer: self.buyer.trim().to_owned(),
+            purchaser,
+            supplier,
+            channel,
+            system: self.system.trim().to_owned(),
+            line: (!line_id.is_empty()).then(|| line_id.to_owned()),
+            quantity,
+            value_usd,
+            milestones,
+            notes: self.notes,
+            sources: self
+                .sources
+                .split(" | ")
+                .map(str::trim)
+                .filter(|address| !address.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            file_line: line,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "id,buyer,iso3,supplier,channel,system,line,quantity,value_usd,request,\
+        notification,loa_or_contract_signed,production_contract,first_delivery,final_delivery,\
+        notes,sources\n";
+
+    fn one_row(row: &str) -> Result<Vec<Timeline>, DataError> {
+        read(format!("{HEADER}{row}\n").as_bytes(), "mine.csv")
+    }
+
+    #[test]
+    fn shipped_file_has_40_sales_29_of_them_from_the_us() {
+        let rows = Timeline::builtin().expect("the shipped file parses");
+        assert_eq!(rows.len(), 40);
+        assert_eq!(rows.iter().filter(|row| row.is_us_sale()).count(), 29);
+        assert!(rows.iter().all(|row| !row.sources.is_empty()));
+    }
+
+    #[test]
+    fn month_only_dates_are_the_middle_of_the_month_and_say_so() {
+        let rows = Timeline::builtin().expect("parses");
+        let taiwan = rows
+            .iter()
+            .find(|row| row.id == "TWN-HIMARS-2020")
+            .expect("shipped");
+        let loa = taiwan.milestones.loa.expect("signed June 2021");
+        assert_eq!(loa.date.to_string(), "2021-06-15");
+        assert_eq!(loa.precision, Precision::Month);
+        let notified = taiwan.milestones.notification.expect("notified");
+        assert_eq!(notified.precision, Precision::Day);
+    }
+
+    #[test]
+    fn row_numbers_count_the_note_lines_at_the_top() {
+        let rows = Timeline::builtin().expect("parses");
+        // Six '#' lines, the header on line 7, the first sale on line 8.
+        assert_eq!(rows[0].file_line, 8);
+        // The second sale is on line 9, the last of 40 on line 47.
+        assert_eq!(rows[1].file_line, 9);
+        assert_eq!(rows[39].file_line, 47);
+        assert_eq!(rows[0].id, "POL-M1A2SEPV3-2022");
+    }
+
+    #[test]
+    fn a_good_user_row_reads_with_its_line_and_milestones() {
+        let rows = one_row(
+            "X-HIMARS-2022,Xland,EST,USA,fms,HIMARS,himars,6,200000000,,2022-07-15,2022-12,,,,note,a | b",
+        )
+        .expect("valid row");
+        let row = &rows[0];
+        assert_eq!(row.line.as_deref(), Some("himars"));
+        assert_eq!(row.channel, Channel::Fms);
+        assert_eq!(row.sources, vec!["a", "b"]);
+        assert!(row.milestones.first_delivery.is_none());
+        assert_eq!(row.file_line, 2);
+    }
+
+    #[test]
+    fn a_bad_date_names_the_line_and_the_field() {
+        let error = one_row("X-1,Xland,EST,USA,fms,HIMARS,himars,6,,,2022-13-01,,,,,,")
+            .expect_err("month 13");
+        let message = error.to_string();
+        assert!(message.contains("mine.csv line 2"), "{message}");
+        assert!(message.contains("field 'notification'"), "{message}");
+        assert!(message.contains("2022-13-01"), "{message}");
+    }
+
+    #[test]
+    fn a_bad_channel_country_or_quantity_names_its_field() {
+        for (row, field) in [
+            ("X-1,Xland,EST,USA,loan,HIMARS,,6,,,,,,,,,", "channel"),
+            ("X-1,Xland,XXX,USA,fms,HIMARS,,6,,,,,,,,,", "iso3"),
+            ("X-1,Xland,EST,USA,fms,HIMARS,,0,,,,,,,,,", "quantity"),
+            ("X-1,Xland,EST,USA,fms,HIMARS,,six,,,,,,,,,", "quantity"),
+            ("X-1,Xland,EST,USA,fms,HIMARS,,6,lots,,,,,,,,", "value_usd"),
+        ] {
+            let message = one_row(row).expect_err(row).to_string();
+            assert!(message.contains(&format!("field '{field}'")), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_repeated_id_is_refused() {
+        let text = format!(
+            "{HEADER}X-1,Xland,EST,USA,fms,HIMARS,,6,,,,,,,,,\nX-1,Xland,EST,USA,fms,HIMARS,,6,,,,,,,,,\n"
+        );
+        let message = read(text.as_bytes(), "mine.csv")
+            .expect_err("twice")
+            .to_string();
+        assert!(
+            message.contains("line 3") && message.contains("'X-1'"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_missing_column_is_refused() {
+        let text = "id,buyer\nX-1,Xland\n";
+        assert!(read(text.as_bytes(), "mine.csv").is_err());
+    }
+
+    #[test]
+    fn known_before_keeps_only_earlier_milestones() {
+        let rows = Timeline::builtin().expect("parses");
+        let estonia = rows
+            .iter()
+            .find(|row| row.id == "EST-HIMARS-2022")
+            .expect("shipped");
+        let day_after_loa: Date = "2022-12-03".parse().expect("date");
+        let known = estonia.milestones.known_before(day_after_loa);
+        assert!(known.loa.is_some() && known.notification.is_some());
+        assert!(known.first_delivery.is_none() && known.final_delivery.is_none());
+    }
+}

@@ -323,6 +323,19 @@ impl Conditioned {
         let p = self.cdf_at_elapsed + u * (1.0 - self.cdf_at_elapsed);
         (dist.quantile(p) - self.elapsed).max(0.0)
     }
+
+    /// The median of the remaining days (what a band-parts run uses for a source held
+    /// still).
+    pub fn median(&self, dist: &DurationDist) -> f64 {
+        if self.elapsed <= 0.0 {
+            return dist.median();
+        }
+        if self.cdf_at_elapsed >= 1.0 {
+            return 0.0;
+        }
+        let p = self.cdf_at_elapsed + 0.5 * (1.0 - self.cdf_at_elapsed);
+        (dist.quantile(p) - self.elapsed).max(0.0)
+    }
 }
 
 fn ordered_triple(min: f64, mode: f64, max: f64) -> Result<(f64, f64, f64), DistError> {

@@ -1,8 +1,12 @@
-//! One Monte Carlo trial: paperwork, production queues, delivery (issue 3, "Semantics").
+//! One Monte Carlo trial: paperwork, production order books, delivery (issue 3,
+//! "Semantics", and issue 8).
 //!
 //! [`Model::compile`] turns a scenario and an optional policy into flat arrays, once per
 //! run; [`Model::simulate`] then plays one trial on its own random stream. Time is
-//! continuous, in days since the scenario start.
+//! continuous, in days since the scenario start; each line keeps its own clock in days
+//! since its book date (an integer number of days before the start, zero for a line
+//! without a dated book), and whole days are counted on that clock before being moved to
+//! the start's, so that moving the start does not move a date by a rounding.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -12,7 +16,51 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::dist::{Conditioned, DurationDist};
-use crate::scenario::{Case, Policy, Scenario, is_paperwork};
+use crate::scenario::{Case, Line, Policy, Scenario, is_paperwork};
+
+/// Which sources of uncertainty a trial draws; the others sit at their medians (band
+/// parts: the width a source causes alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sources {
+    /// Every case's remaining paperwork stages (and through the queue, other cases').
+    pub paperwork: bool,
+    /// Transport from completion to delivery.
+    pub transport: bool,
+    /// Each line's realised rate multiplier.
+    pub rate: bool,
+    /// Each line's ramp-up slip.
+    pub slip: bool,
+    /// Each case's first-delivery delay.
+    pub delay: bool,
+}
+
+impl Sources {
+    /// Every source random: a normal trial.
+    pub const ALL: Sources = Sources {
+        paperwork: true,
+        transport: true,
+        rate: true,
+        slip: true,
+        delay: true,
+    };
+    /// Every source at its median.
+    pub const NONE: Sources = Sources {
+        paperwork: false,
+        transport: false,
+        rate: false,
+        slip: false,
+        delay: false,
+    };
+}
+
+/// Word offsets in a trial's stream of the sources added by issue 8: each line's and each
+/// case's draw has its own fixed position far beyond what paperwork and transport use, so
+/// adding a source, or a draw that takes more words, moves no other draw.
+const RATE_WORDS: u128 = 1 << 64;
+const SLIP_WORDS: u128 = 2 << 64;
+const DELAY_WORDS: u128 = 3 << 64;
+/// Words reserved for one item's draw (a PERT draw may reject and draw again).
+const ITEM_WORDS_SHIFT: u32 = 16;
 
 /// What a case's time from the start to its final delivery is spent on, for bottleneck
 /// attribution: the paperwork stages, then the line (queue and build up to the last unit's
@@ -48,6 +96,8 @@ struct StageStep {
     component: usize,
     duration: StepDuration,
     scale: f64,
+    /// The median remaining days, for runs that hold paperwork still.
+    median: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -65,26 +115,46 @@ enum StepDuration {
 #[derive(Debug, Clone)]
 struct CaseModel {
     tier: u32,
-    /// Contract time when the case is already on contract (`since - start`, not positive).
+    /// Order (contract) time when the case is already on contract.
     known_contract: Option<f64>,
-    /// First delivery already happened (stage `delivering`) on this day.
+    /// First delivery already happened on this day.
     known_first_delivery: Option<f64>,
-    /// Nothing left to build (stage `delivered`).
-    delivered_at: Option<f64>,
+    /// Nothing left to build: its real contract, first and final days.
+    delivered: Option<[f64; 3]>,
     paperwork: Vec<StageStep>,
     transport: Option<DurationDist>,
+    transport_median: f64,
     transport_scale: f64,
+    /// The first-delivery delay, when one applies (new configuration, nothing delivered).
+    delay: Option<DurationDist>,
+    delay_median: f64,
     /// Offset of this case's lines in the flat per-case-line arrays.
     first_line: usize,
-    lines: Vec<(usize, u32)>,
+    /// Per case line: the production line, the units still to build, and the day of its
+    /// last delivery so far (days since the start).
+    lines: Vec<(usize, u32, Option<f64>)>,
 }
 
 #[derive(Debug, Clone)]
 struct LineModel {
-    backlog: u32,
+    /// The book date in days since the start (zero or less): the line's clock starts here.
+    origin: i32,
     lead_time: f64,
-    /// `(start, units per day)`, the first starting at 0, each until the next.
+    /// The tier-0 backlog block: units, and the time it joins the queue (line clock).
+    backlog: u32,
+    backlog_at: f64,
+    /// Other customers' orders: (time on the line clock, queue key, units).
+    orders: Vec<(f64, u128, u32)>,
+    /// The planned steps on the line clock: (from, units per year, raises the rate).
+    steps: Vec<(f64, f64, bool)>,
+    /// The policy's rate changes on the line clock: (from, factor).
+    changes: Vec<(f64, f64)>,
+    /// `(start, units per day)` on the line clock with no slip and a multiplier of one.
     segments: Vec<(f64, f64)>,
+    rate_multiplier: Option<DurationDist>,
+    rate_multiplier_median: f64,
+    ramp_slip: Option<DurationDist>,
+    ramp_slip_median: f64,
     /// Flat case-line indices of the case lines built here.
     case_lines: Vec<usize>,
 }
@@ -97,9 +167,9 @@ pub struct Model {
     lines: Vec<LineModel>,
     /// For each flat case line: (case index, index of the line within the case).
     case_line_owner: Vec<(usize, usize)>,
-    /// For each flat case line: its case's tier, its quantity, and its rank in (case id,
-    /// line index) order: what the queue needs, kept together so that a unit joining the
-    /// queue reads one small record.
+    /// For each flat case line: its case's tier, its units still to build, and its rank in
+    /// (case id, line index) order after every order's: what the queue needs, kept together
+    /// so that a unit joining the queue reads one small record.
     case_line_queue_facts: Vec<(u32, u32, u32)>,
     /// Whether the target was given, and its day.
     pub(crate) target_day: Option<i32>,
@@ -118,6 +188,10 @@ pub struct Scratch {
     last_release: Vec<f64>,
     arrivals: Vec<(f64, usize)>,
     waiting: BinaryHeap<Reverse<Waiting>>,
+    segments: Vec<(f64, f64)>,
+    multiplier: Vec<f64>,
+    slip: Vec<f64>,
+    delay: Vec<f64>,
 }
 
 /// What one trial produced, reduced to what the report needs.
@@ -131,7 +205,15 @@ pub struct TrialOutcome {
     pub line_utilisation: Vec<f64>,
     /// Mean days per component over the cases still to deliver.
     pub component_days: [f64; COMPONENTS.len()],
+    /// Per case: bit 0 set when the first delivery was forecast before the start and moved
+    /// to it, bit 1 the same for the final delivery.
+    pub clamped: Vec<u8>,
 }
+
+/// Bit of [`TrialOutcome::clamped`]: first delivery moved to the start.
+pub const CLAMPED_FIRST: u8 = 1;
+/// Bit of [`TrialOutcome::clamped`]: final delivery moved to the start.
+pub const CLAMPED_FINAL: u8 = 2;
 
 /// A case line waiting for the line. Its priority (tier, contract time, case id, line
 /// index) is packed into one integer so that the queue compares one number.
@@ -192,34 +274,40 @@ impl Model {
         let mut cases = Vec::with_capacity(scenario.cases.len());
         let mut overdue = Vec::with_capacity(scenario.cases.len());
         let mut case_line_owner = Vec::new();
-        let mut lines: Vec<LineModel> = scenario
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(index, line)| LineModel {
-                backlog: line.backlog,
-                lead_time: line.lead_time_days,
-                segments: rate_segments(scenario, index, policy),
-                case_lines: Vec::new(),
-            })
-            .collect();
+        let mut line_case_lines: Vec<Vec<usize>> = vec![Vec::new(); scenario.lines.len()];
         for (index, case) in scenario.cases.iter().enumerate() {
             let first_line = case_line_owner.len();
             for (line_in_case, line) in case.lines.iter().enumerate() {
-                lines[line.line].case_lines.push(case_line_owner.len());
+                line_case_lines[line.line].push(case_line_owner.len());
                 case_line_owner.push((index, line_in_case));
             }
             let (model, overrun) = compile_case(scenario, case, policy, first_line);
             cases.push(model);
             overdue.push(overrun);
         }
+        let mut order_rank = 0_u32;
+        let lines: Vec<LineModel> = scenario
+            .lines
+            .iter()
+            .enumerate()
+            .zip(line_case_lines)
+            .map(|((index, line), case_lines)| {
+                compile_line(scenario, index, line, policy, case_lines, &mut order_rank)
+            })
+            .collect();
         let target_day = scenario
             .target
             .map(|target| day_of(days_between(scenario.start, target)));
         let case_line_queue_facts = case_line_ranks(&case_line_owner, &id_ranks)
             .into_iter()
             .zip(&case_line_owner)
-            .map(|(rank, &(case, line))| (cases[case].tier, cases[case].lines[line].1, rank))
+            .map(|(rank, &(case, line))| {
+                (
+                    cases[case].tier,
+                    cases[case].lines[line].1,
+                    rank.saturating_add(order_rank),
+                )
+            })
             .collect();
         Model {
             seed,
@@ -242,27 +330,55 @@ impl Model {
         self.lines.len()
     }
 
+    /// Whether any line or case draws this issue-8 source (so a band-parts run for it is
+    /// worth making).
+    pub fn has_source(&self, sources: Sources) -> bool {
+        (sources.rate && self.lines.iter().any(|line| line.rate_multiplier.is_some()))
+            || (sources.slip && self.lines.iter().any(|line| line.ramp_slip.is_some()))
+            || (sources.delay && self.cases.iter().any(|case| case.delay.is_some()))
+            || (sources.transport && self.cases.iter().any(|case| case.transport.is_some()))
+            || (sources.paperwork && self.cases.iter().any(|case| !case.paperwork.is_empty()))
+    }
+
     /// Plays trial `trial` on its own stream: ChaCha8 seeded with the scenario seed, stream
     /// id = trial index (STYLE.md habit 8). Every run uses the same stream for the same trial,
     /// so policies are compared on common random numbers.
     pub fn simulate(&self, trial: u64, scratch: &mut Scratch) -> TrialOutcome {
+        self.simulate_with(trial, scratch, Sources::ALL)
+    }
+
+    /// [`Model::simulate`] with only `sources` random, the others at their medians.
+    pub fn simulate_with(
+        &self,
+        trial: u64,
+        scratch: &mut Scratch,
+        sources: Sources,
+    ) -> TrialOutcome {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(trial);
-        self.draw_paperwork_and_transport(&mut rng, scratch);
+        self.draw_paperwork_and_transport(&mut rng, scratch, sources);
+        self.draw_line_and_delay_sources(&mut rng, scratch, sources);
         let (line_clear_days, line_utilisation) = self.produce(scratch);
-        let (case_days, component_days) = self.deliver(scratch);
+        let (case_days, component_days, clamped) = self.deliver(scratch);
         TrialOutcome {
             case_days,
             line_clear_days,
             line_utilisation,
             component_days,
+            clamped,
         }
     }
 
     /// Draws, in case order, each remaining paperwork stage, then one transport time per
     /// case line and one for the first delivery. The order of draws does not depend on the
-    /// policy, which keeps the random numbers common.
-    fn draw_paperwork_and_transport(&self, rng: &mut ChaCha8Rng, scratch: &mut Scratch) {
+    /// policy, which keeps the random numbers common; a source held at its median still
+    /// takes its draw, so the other draws stay where they are.
+    fn draw_paperwork_and_transport(
+        &self,
+        rng: &mut ChaCha8Rng,
+        scratch: &mut Scratch,
+        sources: Sources,
+    ) {
         let flat_lines = self.case_line_owner.len();
         scratch.contract.clear();
         scratch.paperwork_days.clear();
@@ -273,9 +389,14 @@ impl Model {
             let mut days = [0.0; PRODUCTION];
             let mut contract = 0.0;
             for step in &case.paperwork {
-                let raw = match &step.duration {
+                let drawn = match &step.duration {
                     StepDuration::Drawn { dist, given } => given.sample(dist, rng),
                     StepDuration::Statutory { remaining } => *remaining,
+                };
+                let raw = if sources.paperwork {
+                    drawn
+                } else {
+                    step.median
                 };
                 // A stage scaled to nothing takes no time, even when its draw overflowed.
                 let spent = if step.scale == 0.0 {
@@ -291,8 +412,13 @@ impl Model {
                 .push(case.known_contract.unwrap_or(contract));
             scratch.paperwork_days.push(days);
             let mut transport = || match &case.transport {
-                Some(dist) if case.delivered_at.is_none() => {
-                    let days = dist.sample(rng);
+                Some(dist) if case.delivered.is_none() => {
+                    let drawn = dist.sample(rng);
+                    let days = if sources.transport {
+                        drawn
+                    } else {
+                        case.transport_median
+                    };
                     if case.transport_scale == 0.0 {
                         0.0
                     } else {
@@ -309,6 +435,42 @@ impl Model {
         }
     }
 
+    /// Draws each line's rate multiplier and ramp slip and each case's first-delivery
+    /// delay, each at its own fixed position of the trial's stream.
+    fn draw_line_and_delay_sources(
+        &self,
+        rng: &mut ChaCha8Rng,
+        scratch: &mut Scratch,
+        sources: Sources,
+    ) {
+        let mut draw_at = |words: u128, item: usize, dist: &DurationDist| {
+            rng.set_word_pos(words + ((item as u128) << ITEM_WORDS_SHIFT));
+            dist.sample(rng)
+        };
+        scratch.multiplier.clear();
+        scratch.slip.clear();
+        for (index, line) in self.lines.iter().enumerate() {
+            scratch.multiplier.push(match &line.rate_multiplier {
+                Some(dist) if sources.rate => draw_at(RATE_WORDS, index, dist),
+                Some(_) => line.rate_multiplier_median,
+                None => 1.0,
+            });
+            scratch.slip.push(match &line.ramp_slip {
+                Some(dist) if sources.slip => draw_at(SLIP_WORDS, index, dist),
+                Some(_) => line.ramp_slip_median,
+                None => 0.0,
+            });
+        }
+        scratch.delay.clear();
+        for (index, case) in self.cases.iter().enumerate() {
+            scratch.delay.push(match &case.delay {
+                Some(dist) if sources.delay => draw_at(DELAY_WORDS, index, dist),
+                Some(_) => case.delay_median,
+                None => 0.0,
+            });
+        }
+    }
+
     /// Runs every line's queue; returns each line's clear day and utilisation.
     fn produce(&self, scratch: &mut Scratch) -> (Vec<i32>, Vec<f64>) {
         let flat_lines = self.case_line_owner.len();
@@ -318,162 +480,217 @@ impl Model {
         scratch.last_release.resize(flat_lines, f64::NAN);
         let mut clear_days = Vec::with_capacity(self.lines.len());
         let mut utilisation = Vec::with_capacity(self.lines.len());
-        for line in &self.lines {
-            let (clear, built) = self.run_line(line, scratch);
-            clear_days.push(day_of(clear));
-            let offered = capacity_between(&line.segments, 0.0, clear);
+        let mut segments = std::mem::take(&mut scratch.segments);
+        for (index, line) in self.lines.iter().enumerate() {
+            let (multiplier, slip) = (scratch.multiplier[index], scratch.slip[index]);
+            let plan: &[(f64, f64)] = if multiplier == 1.0 && slip == 0.0 {
+                &line.segments
+            } else {
+                line_segments(&line.steps, &line.changes, slip, multiplier, &mut segments);
+                &segments
+            };
+            let (clear, built) = self.run_line(line, plan, scratch);
+            clear_days.push(day_of(clear).saturating_add(line.origin));
+            let offered = capacity_between(plan, 0.0, clear);
             utilisation.push(if offered > 0.0 {
                 built as f64 / offered
             } else {
                 0.0
             });
         }
+        scratch.segments = segments;
         (clear_days, utilisation)
     }
 
-    /// One line's queue (issue 3, "Production"): one unit at a time, each needing one unit of
-    /// work at the piecewise-constant rate; at each release the line takes the waiting unit
-    /// with the smallest (tier, contract time, case id, line index, unit index), backlog
-    /// first; with nothing waiting it idles and the capacity is lost. Returns the last
-    /// release time and the number of units built.
-    fn run_line(&self, line: &LineModel, scratch: &mut Scratch) -> (f64, u64) {
+    /// One line's order book (issue 3, "Production"; issue 8 §1): one unit at a time, each
+    /// needing one unit of work at the piecewise-constant rate, on the line's own clock from
+    /// its book date; at each release the line takes the waiting unit with the smallest
+    /// (tier, order time, id, line index, unit index), the backlog block before all; with
+    /// nothing waiting it idles and the capacity is lost. Returns the last release time
+    /// (line clock) and the number of units built.
+    fn run_line(&self, line: &LineModel, plan: &[(f64, f64)], scratch: &mut Scratch) -> (f64, u64) {
+        let flat_lines = self.case_line_owner.len();
+        let origin = f64::from(line.origin);
         scratch.arrivals.clear();
         for &case_line in &line.case_lines {
             let (case, _) = self.case_line_owner[case_line];
-            if self.cases[case].delivered_at.is_none() {
-                scratch.arrivals.push((scratch.contract[case], case_line));
+            if self.cases[case].delivered.is_none() && self.case_line_queue_facts[case_line].1 > 0 {
+                scratch
+                    .arrivals
+                    .push((scratch.contract[case] - origin, case_line));
             }
+        }
+        if line.backlog > 0 {
+            scratch.arrivals.push((line.backlog_at, flat_lines));
+        }
+        for (at, order) in line.orders.iter().enumerate() {
+            scratch.arrivals.push((order.0, flat_lines + 1 + at));
         }
         scratch
             .arrivals
             .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         scratch.waiting.clear();
         let mut clock = LineClock {
-            segments: &line.segments,
+            segments: plan,
             segment: 0,
             now: 0.0,
         };
-        let mut backlog = line.backlog;
         let mut next_arrival = 0;
         let mut built: u64 = 0;
         let mut last_release = 0.0;
-        // The case line being built is kept out of the heap, so that building a unit costs
-        // no heap operation; it goes back only when a new arrival may outrank it.
+        // The entry being built is kept out of the heap, so that building a unit costs no
+        // heap operation; it goes back only when a new arrival may outrank it.
         let mut current: Option<Waiting> = None;
         loop {
             // An arrival at the same instant as a release is considered for the next unit.
-            while let Some(&(contract, case_line)) = scratch.arrivals.get(next_arrival)
-                && contract <= clock.now
+            while let Some(&(time, entry)) = scratch.arrivals.get(next_arrival)
+                && time <= clock.now
             {
-                scratch
-                    .waiting
-                    .push(Reverse(self.waiting_for(case_line, contract)));
+                let waiting = self.waiting_for(line, entry, time);
+                scratch.waiting.push(Reverse(waiting));
                 next_arrival += 1;
             }
-            let from_backlog = backlog > 0;
-            if !from_backlog {
-                let outranked = current.as_ref().is_some_and(|head| {
-                    scratch
-                        .waiting
-                        .peek()
-                        .is_some_and(|Reverse(top)| top.key < head.key)
-                });
-                if outranked && let Some(head) = current.take() {
-                    scratch.waiting.push(Reverse(head));
-                }
-                if current.is_none() {
-                    current = scratch.waiting.pop().map(|Reverse(head)| head);
-                }
-                if current.is_none() {
-                    match scratch.arrivals.get(next_arrival) {
-                        Some(&(contract, _)) => {
-                            clock.idle_until(contract);
-                            continue;
-                        }
-                        None => break,
-                    }
-                }
+            let outranked = current.as_ref().is_some_and(|head| {
+                scratch
+                    .waiting
+                    .peek()
+                    .is_some_and(|Reverse(top)| top.key < head.key)
+            });
+            if outranked && let Some(head) = current.take() {
+                scratch.waiting.push(Reverse(head));
             }
-            // Build the head's units back to back while no arrival can outrank them: the
-            // backlog is never outranked; a case line only by arrivals from the next one on.
-            let next_time = scratch
-                .arrivals
-                .get(next_arrival)
-                .map_or(f64::INFINITY, |arrival| arrival.0);
-            let (wanted, start_before) = match (&current, from_backlog) {
-                (_, true) => (backlog, f64::INFINITY),
-                (Some(unit), false) => (unit.remaining, next_time),
-                (None, false) => (0, next_time),
+            if current.is_none() {
+                current = scratch.waiting.pop().map(|Reverse(head)| head);
+            }
+            let Some(unit) = current.as_mut() else {
+                match scratch.arrivals.get(next_arrival) {
+                    Some(&(time, _)) => {
+                        clock.idle_until(time);
+                        continue;
+                    }
+                    None => break,
+                }
             };
-            let run = clock.build_units(wanted, start_before);
+            // Build the head's units back to back while no arrival can outrank them: the
+            // backlog block (key 0) is never outranked; anything else only by arrivals from
+            // the next one on.
+            let start_before = if unit.key == BACKLOG_KEY {
+                f64::INFINITY
+            } else {
+                scratch
+                    .arrivals
+                    .get(next_arrival)
+                    .map_or(f64::INFINITY, |arrival| arrival.0)
+            };
+            let run = clock.build_units(unit.remaining, start_before);
             built += u64::from(run.units);
             last_release = run.last_release;
-            if from_backlog {
-                backlog -= run.units;
-                continue;
+            if unit.case_line < flat_lines && scratch.first_release[unit.case_line].is_nan() {
+                scratch.first_release[unit.case_line] = run.first_release;
             }
-            if let Some(unit) = current.as_mut() {
-                if scratch.first_release[unit.case_line].is_nan() {
-                    scratch.first_release[unit.case_line] = run.first_release;
-                }
-                unit.remaining -= run.units;
-                if unit.remaining == 0 {
+            unit.remaining -= run.units;
+            if unit.remaining == 0 {
+                if unit.case_line < flat_lines {
                     scratch.last_release[unit.case_line] = run.last_release;
-                    current = None;
                 }
+                current = None;
             }
         }
         (last_release, built)
     }
 
-    fn waiting_for(&self, case_line: usize, contract: f64) -> Waiting {
-        let (tier, quantity, rank) = self.case_line_queue_facts[case_line];
+    /// The queue entry for an arrival: a case line (`entry` below the number of flat case
+    /// lines), the backlog block (`entry` equal to it), or an order (above).
+    fn waiting_for(&self, line: &LineModel, entry: usize, time: f64) -> Waiting {
+        let flat_lines = self.case_line_owner.len();
+        if entry < flat_lines {
+            let (tier, remaining, rank) = self.case_line_queue_facts[entry];
+            return Waiting {
+                key: Waiting::key(tier, time, rank),
+                case_line: entry,
+                remaining,
+            };
+        }
+        if entry == flat_lines {
+            return Waiting {
+                key: BACKLOG_KEY,
+                case_line: entry,
+                remaining: line.backlog,
+            };
+        }
+        let (_, key, units) = line.orders[entry - flat_lines - 1];
         Waiting {
-            key: Waiting::key(tier, contract, rank),
-            case_line,
-            remaining: quantity,
+            key,
+            case_line: entry,
+            remaining: units,
         }
     }
 
-    /// Delivery (issue 3): a case line is delivered at its last unit's completion plus its
-    /// transport; the case's final delivery is the latest line; its first delivery the
-    /// earliest unit completion plus one more transport draw.
-    fn deliver(&self, scratch: &Scratch) -> (Vec<[i32; 3]>, [f64; COMPONENTS.len()]) {
+    /// Delivery (issue 3; issue 8 §2–3): a case line is delivered at its last unit's
+    /// completion plus its transport (and not before its last recorded delivery); the
+    /// case's final delivery is the latest line. Its first delivery is a fact when one is
+    /// recorded, else the earliest unit completion plus one more transport draw plus the
+    /// first-delivery delay, and then units completed during the delay are handed over at
+    /// its end. A date the facts say has not happened yet is never before the start.
+    fn deliver(&self, scratch: &Scratch) -> (Vec<[i32; 3]>, [f64; COMPONENTS.len()], Vec<u8>) {
         let mut case_days = Vec::with_capacity(self.cases.len());
+        let mut clamped = vec![0_u8; self.cases.len()];
         let mut sums = [0.0; COMPONENTS.len()];
         let mut open_cases = 0_u32;
         for (index, case) in self.cases.iter().enumerate() {
             let contract = scratch.contract[index];
-            if let Some(done) = case.delivered_at {
-                let day = day_of(done);
-                case_days.push([day, day, day]);
+            if let Some([ordered, first, last]) = case.delivered {
+                case_days.push([day_of(ordered), day_of(first), day_of(last)]);
                 continue;
             }
-            let mut first_completion = f64::INFINITY;
+            let delay = scratch.delay[index];
+            let mut first_day = i32::MAX;
+            let mut final_day = i32::MIN;
             let mut final_delivery = f64::NEG_INFINITY;
             let mut final_parts = (0.0, 0.0, 0.0);
-            for (offset, &(line, _)) in case.lines.iter().enumerate() {
+            for (offset, &(line, remaining, last_recorded)) in case.lines.iter().enumerate() {
                 let flat = case.first_line + offset;
-                let lead = self.lines[line].lead_time;
-                first_completion = first_completion.min(scratch.first_release[flat] + lead);
-                let delivered = scratch.last_release[flat] + lead + scratch.line_transport[flat];
+                if let Some(recorded) = last_recorded {
+                    final_day = final_day.max(day_of(recorded));
+                }
+                if remaining == 0 {
+                    continue;
+                }
+                let line = &self.lines[line];
+                let lead = line.lead_time;
+                let first_local =
+                    scratch.first_release[flat] + lead + scratch.first_transport[index] + delay;
+                first_day = first_day.min(day_of(first_local).saturating_add(line.origin));
+                let delivered_local =
+                    scratch.last_release[flat] + lead + scratch.line_transport[flat];
+                final_day = final_day.max(day_of(delivered_local).saturating_add(line.origin));
+                let delivered = delivered_local + f64::from(line.origin);
                 if delivered > final_delivery {
                     final_delivery = delivered;
                     final_parts = (
-                        scratch.last_release[flat] - contract.max(0.0),
+                        (scratch.last_release[flat] + f64::from(line.origin) - contract.max(0.0))
+                            .max(0.0),
                         lead,
                         scratch.line_transport[flat],
                     );
                 }
             }
-            let first_delivery = case
-                .known_first_delivery
-                .unwrap_or(first_completion + scratch.first_transport[index]);
-            case_days.push([
-                day_of(contract),
-                day_of(first_delivery),
-                day_of(final_delivery),
-            ]);
+            if let Some(known) = case.known_first_delivery {
+                first_day = day_of(known);
+            } else {
+                if case.delay.is_some() {
+                    final_day = final_day.max(first_day);
+                }
+                if first_day < 0 {
+                    first_day = 0;
+                    clamped[index] |= CLAMPED_FIRST;
+                }
+            }
+            if final_day < 0 {
+                final_day = 0;
+                clamped[index] |= CLAMPED_FINAL;
+            }
+            case_days.push([day_of(contract), first_day, final_day]);
             open_cases += 1;
             for (component, days) in scratch.paperwork_days[index].iter().enumerate() {
                 sums[component] += days;
@@ -487,9 +704,12 @@ impl Model {
                 *sum /= f64::from(open_cases);
             }
         }
-        (case_days, sums)
+        (case_days, sums, clamped)
     }
 }
+
+/// The backlog block's queue key: below every other, so it is never outranked.
+const BACKLOG_KEY: u128 = 0;
 
 /// Units built back to back by [`LineClock::build_units`].
 struct UnitRun {
@@ -607,49 +827,140 @@ fn capacity_between(segments: &[(f64, f64)], from: f64, to: f64) -> f64 {
     total
 }
 
-/// The rate schedule from the start on, as `(start, units per day)` segments, with a
-/// policy's multipliers applied from their dates. Before the first step the line builds
-/// nothing.
-fn rate_segments(scenario: &Scenario, line: usize, policy: Option<&Policy>) -> Vec<(f64, f64)> {
-    let steps = &scenario.lines[line].rate;
-    let changes: Vec<_> = policy.map_or(Vec::new(), |policy| {
+/// A line compiled for one run: its book date, backlog block, orders, rate plan and
+/// sources of uncertainty. `order_rank` numbers the orders of every line in turn: orders
+/// come before cases of the same tier and order time.
+fn compile_line(
+    scenario: &Scenario,
+    index: usize,
+    line: &Line,
+    policy: Option<&Policy>,
+    case_lines: Vec<usize>,
+    order_rank: &mut u32,
+) -> LineModel {
+    let start = scenario.start;
+    let book = book_date(scenario, index, line);
+    let origin = i32::try_from(days_between(start, book) as i64).unwrap_or(i32::MIN);
+    let on_clock = |date: Date| days_between(book, date);
+    let steps: Vec<(f64, f64, bool)> = line
+        .rate
+        .iter()
+        .enumerate()
+        .map(|(at, step)| {
+            let raises = at > 0 && step.per_year > line.rate[at - 1].per_year;
+            (on_clock(step.from), step.per_year, raises)
+        })
+        .collect();
+    let changes: Vec<(f64, f64)> = policy.map_or(Vec::new(), |policy| {
         policy
             .rate
             .iter()
-            .filter(|change| change.line == line)
-            .copied()
+            .filter(|change| change.line == index)
+            .map(|change| (on_clock(change.from), change.multiplier))
             .collect()
     });
+    let mut segments = Vec::new();
+    line_segments(&steps, &changes, 0.0, 1.0, &mut segments);
+    let orders = line
+        .orders
+        .iter()
+        .map(|order| {
+            let time = on_clock(order.date);
+            let key = Waiting::key(order.tier, time, *order_rank);
+            *order_rank = order_rank.saturating_add(1);
+            (time, key, order.units)
+        })
+        .collect();
+    LineModel {
+        origin,
+        lead_time: line.lead_time_days,
+        backlog: line.backlog,
+        backlog_at: on_clock(line.backlog_as_of.unwrap_or(start)),
+        orders,
+        steps,
+        changes,
+        segments,
+        rate_multiplier_median: line
+            .rate_multiplier
+            .as_ref()
+            .map_or(1.0, DurationDist::median),
+        rate_multiplier: line.rate_multiplier.clone(),
+        ramp_slip_median: line.ramp_slip.as_ref().map_or(0.0, DurationDist::median),
+        ramp_slip: line.ramp_slip.clone(),
+        case_lines,
+    }
+}
+
+/// The day a line's order book opens (issue 8 §1). A line with a dated book (a dated
+/// backlog or dated orders) opens at the earliest of the backlog's date, its orders' dates
+/// and its cases' order dates, so production between then and the start drains the queue
+/// before the forecast begins; cases that a backlog with `includes_cases` already holds do
+/// not open it earlier than the backlog's date. A line without one (the plain integer
+/// backlog, which states the queue on the start) opens on the start.
+fn book_date(scenario: &Scenario, index: usize, line: &Line) -> Date {
+    let start = scenario.start;
+    if !line.has_dated_book() {
+        return start;
+    }
+    let mut earliest = start;
+    if let Some(as_of) = line.backlog_as_of {
+        earliest = earliest.min(as_of);
+    }
+    for order in &line.orders {
+        earliest = earliest.min(order.date);
+    }
+    for case in &scenario.cases {
+        let Some(ordered) = case.order_date else {
+            continue;
+        };
+        let builds_here = case
+            .lines
+            .iter()
+            .any(|case_line| case_line.line == index && case_line.delivered < case_line.quantity);
+        let held_by_backlog =
+            line.backlog_includes_cases && line.backlog_as_of.is_some_and(|as_of| ordered <= as_of);
+        if builds_here && !held_by_backlog && !case.is_delivered() {
+            earliest = earliest.min(ordered);
+        }
+    }
+    earliest
+}
+
+/// The rate plan on the line's clock as `(start, units per day)` segments from the book
+/// date on: each planned step from its date (a step that raises the rate `slip` days
+/// later), a policy's factors from theirs, the whole times the realised `multiplier`.
+/// Before the first step the line builds nothing; where slipped steps cross, the later
+/// step in the plan wins.
+fn line_segments(
+    steps: &[(f64, f64, bool)],
+    changes: &[(f64, f64)],
+    slip: f64,
+    multiplier: f64,
+    segments: &mut Vec<(f64, f64)>,
+) {
+    let effective = |&(from, _, raises): &(f64, f64, bool)| {
+        if raises { from + slip } else { from }
+    };
     let mut breakpoints: Vec<f64> = vec![0.0];
-    breakpoints.extend(
-        steps
-            .iter()
-            .map(|step| days_between(scenario.start, step.from)),
-    );
-    breakpoints.extend(
-        changes
-            .iter()
-            .map(|change| days_between(scenario.start, change.from)),
-    );
+    breakpoints.extend(steps.iter().map(effective));
+    breakpoints.extend(changes.iter().map(|change| change.0));
     breakpoints.retain(|&time| time >= 0.0);
     breakpoints.sort_by(f64::total_cmp);
     breakpoints.dedup();
-    breakpoints
-        .into_iter()
-        .map(|time| {
-            let base = steps
-                .iter()
-                .rev()
-                .find(|step| days_between(scenario.start, step.from) <= time)
-                .map_or(0.0, |step| step.per_year);
-            let factor: f64 = changes
-                .iter()
-                .filter(|change| days_between(scenario.start, change.from) <= time)
-                .map(|change| change.multiplier)
-                .product();
-            (time, base * factor / 365.0)
-        })
-        .collect()
+    segments.clear();
+    segments.extend(breakpoints.into_iter().map(|time| {
+        let base = steps
+            .iter()
+            .rev()
+            .find(|step| effective(step) <= time)
+            .map_or(0.0, |step| step.1);
+        let factor: f64 = changes
+            .iter()
+            .filter(|change| change.0 <= time)
+            .map(|change| change.1)
+            .product();
+        (time, base * factor / 365.0 * multiplier)
+    }));
 }
 
 /// Each case line's rank in (case id, line index) order.
@@ -692,8 +1003,8 @@ fn compile_case(
     policy: Option<&Policy>,
     first_line: usize,
 ) -> (CaseModel, Option<Stage>) {
-    let elapsed = days_between(case.since, scenario.start);
-    let since = -elapsed;
+    let start = scenario.start;
+    let elapsed = days_between(case.since, start);
     let times = scenario.channel_times(case.channel);
     let scale_of = |stage: Stage| {
         policy
@@ -731,29 +1042,63 @@ fn compile_case(
                     None => StepDuration::Statutory { remaining: 0.0 },
                 }
             };
+            let median = match &duration {
+                StepDuration::Drawn { dist, given } => given.median(dist),
+                StepDuration::Statutory { remaining } => *remaining,
+            };
             paperwork.push(StageStep {
                 component: component_of(stage),
                 duration,
                 scale: scale_of(stage),
+                median,
             });
         }
     }
-    let on_contract = !is_paperwork(case.stage);
+    let day = |date: Date| days_between(start, date);
+    let delivered = case.is_delivered().then(|| {
+        let first = case.first_delivery().unwrap_or(case.since);
+        [
+            day(case.order_date.unwrap_or(first)),
+            day(first),
+            day(case.since),
+        ]
+    });
+    let known_first_delivery = case.first_delivery().map(day);
+    // The first-delivery delay: the first of the case's lines that sets one, else the
+    // channel's; only for a new configuration with nothing delivered yet.
+    let delay = if case.new_configuration && known_first_delivery.is_none() && delivered.is_none() {
+        case.lines
+            .iter()
+            .find_map(|line| scenario.lines[line.line].first_delivery_delay.clone())
+            .or_else(|| times.and_then(|times| times.first_delivery_delay.clone()))
+    } else {
+        None
+    };
+    let transport = times.and_then(|times| times.transport.clone());
     let model = CaseModel {
         tier: tier_of(case, policy),
-        known_contract: on_contract.then_some(since),
-        known_first_delivery: (case.stage == Stage::Delivering).then_some(since),
-        delivered_at: (case.stage == Stage::Delivered).then_some(since),
+        known_contract: case.order_date.map(day),
+        known_first_delivery,
+        delivered,
         paperwork,
-        transport: times.and_then(|times| times.transport.clone()),
+        transport_median: transport.as_ref().map_or(0.0, DurationDist::median),
+        transport,
         transport_scale: policy
             .and_then(|policy| policy.transport_scale)
             .unwrap_or(1.0),
+        delay_median: delay.as_ref().map_or(0.0, DurationDist::median),
+        delay,
         first_line,
         lines: case
             .lines
             .iter()
-            .map(|line| (line.line, line.quantity))
+            .map(|line| {
+                (
+                    line.line,
+                    line.quantity - line.delivered.min(line.quantity),
+                    line.last_delivery.map(day),
+                )
+            })
             .collect(),
     };
     (model, overdue)

@@ -140,18 +140,21 @@ fn line(index: usize, rng: &mut ChaCha8Rng) -> RawLine {
     RawLine {
         id: format!("line-{index:02}"),
         name: format!("Production line {index}"),
-        backlog: i64::from(rng.random_range(0_u32..=1000)),
+        backlog: i64::from(rng.random_range(0_u32..=1000)).into(),
         lead_time_days: f64::from(rng.random_range(90_u32..=540)),
         rate: vec![
             RawRateStep {
                 from: "2024-01-01".into(),
                 per_year,
+                announced: None,
             },
             RawRateStep {
                 from: RawDate(format!("{}-01-01", rng.random_range(2026_u32..=2029))),
                 per_year: (per_year * growth).round(),
+                announced: None,
             },
         ],
+        ..RawLine::default()
     }
 }
 
@@ -190,10 +193,11 @@ fn case(index: usize, lines: &[RawLine], rng: &mut ChaCha8Rng) -> RawCase {
         ),
         purchaser: purchaser.to_owned(),
         channel,
-        stage: stage.as_str().to_owned(),
-        since: RawDate(since.to_string()),
+        stage: Some(stage.as_str().to_owned()),
+        since: Some(RawDate(since.to_string())),
         tier: Some(i64::from(rng.random_range(1_u32..=3))),
         lines: case_lines,
+        ..RawCase::default()
     }
 }
 

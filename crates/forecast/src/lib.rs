@@ -50,8 +50,10 @@ pub mod scenario;
 use rayon::prelude::*;
 
 pub use dist::{DistError, DurationDist};
-pub use engine::{Model, Scratch, TrialOutcome};
-pub use report::{Bottleneck, CaseForecast, LineForecast, Percentiles, Report, Run};
+pub use engine::{Model, Scratch, Sources, TrialOutcome};
+pub use report::{
+    BandParts, Bottleneck, CaseForecast, LineForecast, Percentiles, Report, Run, SourceWidths,
+};
 pub use scenario::{Policy, Scenario, ScenarioError};
 
 use report::RunAccumulator;
@@ -71,6 +73,9 @@ pub struct RunOptions<'a> {
     pub policies: Option<&'a [String]>,
     /// Called after each block of trials with (trials done, trials in all runs).
     pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+    /// Also measure each case's band parts (issue 8 §5): one more pass of the trials per
+    /// source of uncertainty the scenario has, with only that source random.
+    pub band_parts: bool,
 }
 
 impl std::fmt::Debug for RunOptions<'_> {
@@ -80,6 +85,7 @@ impl std::fmt::Debug for RunOptions<'_> {
             .field("seed", &self.seed)
             .field("policies", &self.policies)
             .field("progress", &self.progress.is_some())
+            .field("band_parts", &self.band_parts)
             .finish()
     }
 }
@@ -117,19 +123,34 @@ pub fn run(scenario: &Scenario, options: &RunOptions<'_>) -> Result<Report, RunE
             .into_iter()
             .map(|policy| (policy.name.as_str(), Some(policy))),
     );
-    let total = u64::from(trials) * variants.len() as u64;
+    let passes = if options.band_parts {
+        1 + PART_SOURCES.len() as u64
+    } else {
+        1
+    };
+    let total = u64::from(trials) * variants.len() as u64 * passes;
     let mut done = 0;
+    let mut on_block = |block: u64| {
+        done += block;
+        if let Some(progress) = options.progress {
+            progress(done, total);
+        }
+    };
     let runs = variants
         .into_iter()
         .map(|(name, policy)| {
             let model = Model::compile(scenario, policy, seed);
-            let run = run_one(&model, trials, |block| {
-                done += block;
-                if let Some(progress) = options.progress {
-                    progress(done, total);
+            let accumulator = run_one(&model, trials, Sources::ALL, &mut on_block);
+            let parts = options
+                .band_parts
+                .then(|| band_parts(&model, trials, &mut on_block));
+            let mut run = accumulator.finish(name, &model, scenario);
+            if let Some(parts) = parts {
+                for (case, parts) in run.cases.iter_mut().zip(parts) {
+                    case.band_parts = Some(parts);
                 }
-            });
-            run.finish(name, &model, scenario)
+            }
+            run
         })
         .collect();
     Ok(Report {
@@ -173,8 +194,81 @@ fn selected_policies<'s>(
         .collect()
 }
 
+/// Where a band-parts pass writes its width.
+type WidthField = fn(&mut SourceWidths) -> &mut i32;
+
+/// The sources a band-parts pass makes random, one at a time, with the field of
+/// [`SourceWidths`] each fills.
+const PART_SOURCES: [(Sources, WidthField); 5] = [
+    (
+        Sources {
+            paperwork: true,
+            ..Sources::NONE
+        },
+        |widths| &mut widths.paperwork,
+    ),
+    (
+        Sources {
+            rate: true,
+            ..Sources::NONE
+        },
+        |widths| &mut widths.rate,
+    ),
+    (
+        Sources {
+            slip: true,
+            ..Sources::NONE
+        },
+        |widths| &mut widths.slip,
+    ),
+    (
+        Sources {
+            delay: true,
+            ..Sources::NONE
+        },
+        |widths| &mut widths.delay,
+    ),
+    (
+        Sources {
+            transport: true,
+            ..Sources::NONE
+        },
+        |widths| &mut widths.transport,
+    ),
+];
+
+/// Each case's band parts: for each source the scenario has, the P10–P90 widths of first
+/// and final delivery over the same trials with only that source random (zero for a
+/// source it does not have, without a pass).
+fn band_parts(model: &Model, trials: u32, on_block: &mut impl FnMut(u64)) -> Vec<BandParts> {
+    let mut parts = vec![
+        BandParts {
+            first_delivery: SourceWidths::default(),
+            final_delivery: SourceWidths::default(),
+        };
+        model.case_count()
+    ];
+    for (sources, field) in PART_SOURCES {
+        if !model.has_source(sources) {
+            on_block(u64::from(trials));
+            continue;
+        }
+        let widths = run_one(model, trials, sources, on_block).widths();
+        for (case, [first, last]) in parts.iter_mut().zip(widths) {
+            *field(&mut case.first_delivery) = first;
+            *field(&mut case.final_delivery) = last;
+        }
+    }
+    parts
+}
+
 /// Simulates `trials` trials in blocks: each block in parallel, folded in trial order.
-fn run_one(model: &Model, trials: u32, mut on_block: impl FnMut(u64)) -> RunAccumulator {
+fn run_one(
+    model: &Model,
+    trials: u32,
+    sources: Sources,
+    on_block: &mut impl FnMut(u64),
+) -> RunAccumulator {
     let mut accumulator = RunAccumulator::new(model);
     let trials = u64::from(trials);
     let mut next = 0;
@@ -183,7 +277,7 @@ fn run_one(model: &Model, trials: u32, mut on_block: impl FnMut(u64)) -> RunAccu
         let outcomes: Vec<TrialOutcome> = (next..end)
             .into_par_iter()
             .map_init(Scratch::default, |scratch, trial| {
-                model.simulate(trial, scratch)
+                model.simulate_with(trial, scratch, sources)
             })
             .collect();
         accumulator.add_block(&outcomes);

@@ -9,7 +9,8 @@ use expedite_core::{Date, Stage};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::{COMPONENTS, Model, TrialOutcome};
+use crate::engine::{CLAMPED_FINAL, CLAMPED_FIRST, COMPONENTS, Model, TrialOutcome};
+use crate::scenario::Milestones;
 
 /// The whole forecast: the base run and one run per policy (issue 3, "Command").
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -71,6 +72,50 @@ pub struct CaseForecast {
     /// allows, so it is taken to end at the start).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overdue_stage: Option<Stage>,
+    /// Every unit is delivered: the dates are the recorded ones (a zero-width band).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub delivered: bool,
+    /// In some trials the first delivery came out before the start although none is
+    /// recorded; those trials put it on the start (the facts say it has not happened).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub first_delivery_clamped: bool,
+    /// The same for the final delivery.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub final_delivery_clamped: bool,
+    /// The milestones the forecast took as facts, when the scenario gives any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub milestones: Option<Milestones>,
+    /// How much of the P10–P90 width each source of uncertainty makes alone (only when
+    /// asked for: [`crate::RunOptions::band_parts`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub band_parts: Option<BandParts>,
+}
+
+/// The parts of a case's P10–P90 widths, in days: each is the width when only that source
+/// is random and every other sits at its median, on the same random numbers. They do not
+/// add up to the width: sources interact through the queue, and widths do not add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BandParts {
+    /// Parts of the first delivery's band.
+    pub first_delivery: SourceWidths,
+    /// Parts of the final delivery's band.
+    pub final_delivery: SourceWidths,
+}
+
+/// P10–P90 width in days with one source random.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SourceWidths {
+    /// The paperwork stages of every case: this case's own, and other cases' reaching it
+    /// through the queue (the two are not separated).
+    pub paperwork: i32,
+    /// The lines' realised rate multipliers.
+    pub rate: i32,
+    /// The lines' ramp-up slips.
+    pub slip: i32,
+    /// The first-delivery delay.
+    pub delay: i32,
+    /// Transport.
+    pub transport: i32,
 }
 
 /// The forecast for one production line.
@@ -216,6 +261,7 @@ pub fn percentile_of(values: &mut [f64], p: f64) -> f64 {
 #[derive(Debug, Clone)]
 pub(crate) struct RunAccumulator {
     case_days: Vec<[DayHistogram; 3]>,
+    case_clamped: Vec<[u64; 2]>,
     line_clear: Vec<DayHistogram>,
     line_utilisation_sum: Vec<f64>,
     component_days: Vec<Vec<f64>>,
@@ -226,6 +272,7 @@ impl RunAccumulator {
     pub(crate) fn new(model: &Model) -> RunAccumulator {
         RunAccumulator {
             case_days: vec![Default::default(); model.case_count()],
+            case_clamped: vec![[0; 2]; model.case_count()],
             line_clear: vec![DayHistogram::default(); model.line_count()],
             line_utilisation_sum: vec![0.0; model.line_count()],
             component_days: vec![Vec::new(); COMPONENTS.len()],
@@ -239,12 +286,16 @@ impl RunAccumulator {
     pub(crate) fn add_block(&mut self, outcomes: &[TrialOutcome]) {
         self.case_days
             .par_iter_mut()
+            .zip(self.case_clamped.par_iter_mut())
             .enumerate()
-            .for_each(|(case, histograms)| {
+            .for_each(|(case, (histograms, clamped))| {
                 for outcome in outcomes {
                     for (histogram, &day) in histograms.iter_mut().zip(&outcome.case_days[case]) {
                         histogram.add(day);
                     }
+                    let flags = outcome.clamped[case];
+                    clamped[0] += u64::from(flags & CLAMPED_FIRST != 0);
+                    clamped[1] += u64::from(flags & CLAMPED_FINAL != 0);
                 }
             });
         for outcome in outcomes {
@@ -265,6 +316,20 @@ impl RunAccumulator {
         }
     }
 
+    /// Per case, the P10–P90 widths in days of first and final delivery.
+    pub(crate) fn widths(&self) -> Vec<[i32; 2]> {
+        self.case_days
+            .iter()
+            .map(|[_, first, last]| {
+                let width = |histogram: &DayHistogram| {
+                    let [p10, p90] = histogram.percentiles([0.10, 0.90]);
+                    p90.saturating_sub(p10)
+                };
+                [width(first), width(last)]
+            })
+            .collect()
+    }
+
     pub(crate) fn finish(mut self, policy: &str, model: &Model, scenario: &crate::Scenario) -> Run {
         let start = scenario.start;
         let percentiles = |histogram: &DayHistogram| {
@@ -280,14 +345,22 @@ impl RunAccumulator {
             .iter()
             .zip(&self.case_days)
             .zip(&model.overdue)
-            .map(|((case, [contract, first, last]), overdue)| CaseForecast {
-                id: case.id.clone(),
-                contract: percentiles(contract),
-                first_delivery: percentiles(first),
-                final_delivery: percentiles(last),
-                p_on_target: model.target_day.map(|day| last.share_at_or_before(day)),
-                overdue_stage: *overdue,
-            })
+            .zip(&self.case_clamped)
+            .map(
+                |(((case, [contract, first, last]), overdue), clamped)| CaseForecast {
+                    id: case.id.clone(),
+                    contract: percentiles(contract),
+                    first_delivery: percentiles(first),
+                    final_delivery: percentiles(last),
+                    p_on_target: model.target_day.map(|day| last.share_at_or_before(day)),
+                    overdue_stage: *overdue,
+                    delivered: case.is_delivered(),
+                    first_delivery_clamped: clamped[0] > 0,
+                    final_delivery_clamped: clamped[1] > 0,
+                    milestones: case.milestones.clone(),
+                    band_parts: None,
+                },
+            )
             .collect();
         let trials = self.trials.max(1) as f64;
         let lines = scenario

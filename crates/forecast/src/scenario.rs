@@ -48,6 +48,9 @@ pub struct ChannelTimes {
     pub stages: BTreeMap<Stage, DurationDist>,
     /// From a unit's completion to its delivery.
     pub transport: Option<DurationDist>,
+    /// Days added to a new configuration's first delivery (integration, first article,
+    /// testing), drawn per case per trial.
+    pub first_delivery_delay: Option<DurationDist>,
 }
 
 /// A production line.
@@ -57,13 +60,51 @@ pub struct Line {
     pub id: String,
     /// Name for people.
     pub name: String,
-    /// Units already queued ahead of every case (priority tier 0).
+    /// Units queued ahead of every case (priority tier 0), as of [`Line::backlog_as_of`];
+    /// with `includes_cases`, the units of this scenario's cases it already held have been
+    /// taken out (they queue under their own order dates).
     pub backlog: u32,
+    /// The date the backlog is stated as of; `None` for the plain integer form, which
+    /// states it as of the scenario start.
+    pub backlog_as_of: Option<Date>,
+    /// Whether the stated backlog held the undelivered units of this scenario's cases
+    /// ordered by `backlog_as_of` (already subtracted from [`Line::backlog`]).
+    pub backlog_includes_cases: bool,
+    /// Other customers' dated orders.
+    pub orders: Vec<Order>,
     /// Days from a unit's release to its completion.
     pub lead_time_days: f64,
     /// Rate steps, strictly increasing in date; before the first step the line builds
     /// nothing.
     pub rate: Vec<RateStep>,
+    /// Realised ÷ planned rate: one draw per trial, shared by every case on the line.
+    pub rate_multiplier: Option<DurationDist>,
+    /// Days by which each rate step that raises the rate (not the first) comes late: one
+    /// draw per trial.
+    pub ramp_slip: Option<DurationDist>,
+    /// The first-delivery delay of cases on this line, instead of their channel's.
+    pub first_delivery_delay: Option<DurationDist>,
+}
+
+impl Line {
+    /// Whether the line keeps a dated order book (a dated backlog or dated orders): it is
+    /// then simulated from its book date, not from the scenario start.
+    pub fn has_dated_book(&self) -> bool {
+        self.backlog_as_of.is_some() || !self.orders.is_empty()
+    }
+}
+
+/// Another customer's order on a line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// The day it joins the queue.
+    pub date: Date,
+    /// Units ordered.
+    pub units: u32,
+    /// Priority tier, lower first.
+    pub tier: u32,
+    /// Who ordered, for people.
+    pub customer: Option<String>,
 }
 
 /// A line builds `per_year` units a year from `from` until the next step.
@@ -73,6 +114,9 @@ pub struct RateStep {
     pub from: Date,
     /// Units per year.
     pub per_year: f64,
+    /// When the plan was made public (a back-test drops steps announced after its as-of
+    /// date; the engine itself does not use it).
+    pub announced: Option<Date>,
 }
 
 /// A case in the portfolio.
@@ -95,6 +139,75 @@ pub struct Case {
     /// Days of congressional review under AECA §36(b) (informal plus formal), from the
     /// core rules; zero when no notification is required or the channel is not FMS.
     pub congressional_review_days: u32,
+    /// The day its units join the line's queue, when known: the contract milestone, else
+    /// for a case on contract or later the LOA milestone, else `since`.
+    pub order_date: Option<Date>,
+    /// Whether a first-delivery delay applies (a new buyer or configuration).
+    pub new_configuration: bool,
+    /// The dated facts given in the file, if any.
+    pub milestones: Option<Milestones>,
+}
+
+impl Case {
+    /// Units delivered so far, over all lines.
+    pub fn delivered_units(&self) -> u64 {
+        self.lines
+            .iter()
+            .map(|line| u64::from(line.delivered))
+            .sum()
+    }
+
+    /// Whether every unit is delivered (stage `delivered`, or deliveries adding up to the
+    /// quantity).
+    pub fn is_delivered(&self) -> bool {
+        self.stage == Stage::Delivered
+    }
+
+    /// The first delivery, when it has happened: the earliest delivery milestone, or
+    /// `since` for a case in stage `delivering` or `delivered` without milestones.
+    pub fn first_delivery(&self) -> Option<Date> {
+        let recorded = self
+            .milestones
+            .as_ref()
+            .and_then(|milestones| milestones.deliveries.iter().map(|d| d.date).min());
+        recorded.or_else(|| {
+            matches!(self.stage, Stage::Delivering | Stage::Delivered).then_some(self.since)
+        })
+    }
+}
+
+/// A case's dated milestones: facts, never drawn again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Milestones {
+    /// Letter of Request (or public request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<Date>,
+    /// DSCA notification to Congress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Date>,
+    /// LOA signed (offer accepted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loa: Option<Date>,
+    /// Production contract awarded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract: Option<Date>,
+    /// Units delivered so far.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deliveries: Vec<Delivery>,
+}
+
+/// Units handed over on one day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    /// The day.
+    pub date: Date,
+    /// Units.
+    pub units: u32,
+    /// Index of the case line (within the case) they belong to.
+    #[serde(skip)]
+    pub case_line: usize,
+    /// The production line id.
+    pub line: String,
 }
 
 /// One line of a case.
@@ -102,8 +215,12 @@ pub struct Case {
 pub struct CaseLine {
     /// Index into [`Scenario::lines`].
     pub line: usize,
-    /// Units still to build.
+    /// Units bought (delivered ones included).
     pub quantity: u32,
+    /// Units already delivered (from the milestones).
+    pub delivered: u32,
+    /// The last delivery on this line, when any.
+    pub last_delivery: Option<Date>,
     /// Value of one unit.
     pub unit_usd: Usd,
     /// Whether the item is Major Defense Equipment.
@@ -309,7 +426,7 @@ pub enum RawDist {
 }
 
 /// A production line as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLine {
     /// Id.
@@ -317,28 +434,171 @@ pub struct RawLine {
     /// Name.
     #[serde(default)]
     pub name: String,
-    /// Backlog units.
+    /// Backlog: `1200` (units queued ahead of every case on the scenario start) or
+    /// `{ units = 1240, as_of = "2025-01-01" }`.
     #[serde(default)]
-    pub backlog: i64,
+    pub backlog: RawBacklog,
+    /// Other customers' dated orders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<RawOrder>,
     /// Lead time, days.
     #[serde(default)]
     pub lead_time_days: f64,
     /// Rate steps.
     pub rate: Vec<RawRateStep>,
+    /// Realised ÷ planned rate, one draw per trial for the line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_multiplier: Option<RawMultiplier>,
+    /// Days by which each raising rate step comes late, one draw per trial for the line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp_slip: Option<RawDist>,
+    /// First-delivery delay of cases on this line (instead of their channel's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_delivery_delay: Option<RawDist>,
+}
+
+/// A line's backlog as written: a plain number of units (as of the scenario start) or a
+/// table stating it as of a date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RawBacklog {
+    /// `backlog = 1200`: units queued ahead of every case on the scenario start.
+    Units(i64),
+    /// `backlog = { units = 1240, as_of = "2025-01-01" }`.
+    Dated(RawDatedBacklog),
+}
+
+impl Default for RawBacklog {
+    fn default() -> RawBacklog {
+        RawBacklog::Units(0)
+    }
+}
+
+impl From<i64> for RawBacklog {
+    fn from(units: i64) -> RawBacklog {
+        RawBacklog::Units(units)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawBacklog {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BacklogVisitor;
+        impl<'de> serde::de::Visitor<'de> for BacklogVisitor {
+            type Value = RawBacklog;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str(
+                    "a number of units, or a table { units = N, as_of = \"YYYY-MM-DD\" }",
+                )
+            }
+            fn visit_i64<E: serde::de::Error>(self, units: i64) -> Result<RawBacklog, E> {
+                Ok(RawBacklog::Units(units))
+            }
+            fn visit_u64<E: serde::de::Error>(self, units: u64) -> Result<RawBacklog, E> {
+                i64::try_from(units)
+                    .map(RawBacklog::Units)
+                    .map_err(|_| E::custom(format!("{units} is too large")))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RawBacklog, A::Error> {
+                RawDatedBacklog::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawBacklog::Dated)
+            }
+        }
+        deserializer.deserialize_any(BacklogVisitor)
+    }
+}
+
+/// A backlog stated as of a date.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatedBacklog {
+    /// Units in the queue on `as_of`.
+    pub units: i64,
+    /// The date it is stated as of.
+    pub as_of: RawDate,
+    /// The stated units already hold the undelivered units of this scenario's cases whose
+    /// order date is on or before `as_of` (default false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub includes_cases: bool,
+}
+
+/// Another customer's order as written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrder {
+    /// The day it joins the queue.
+    pub date: RawDate,
+    /// Units.
+    pub units: i64,
+    /// Priority tier (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<i64>,
+    /// Who ordered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
 }
 
 /// A rate step as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRateStep {
     /// From date.
     pub from: RawDate,
     /// Units per year.
     pub per_year: f64,
+    /// When the plan was made public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announced: Option<RawDate>,
+}
+
+/// A positive multiplier's distribution as written: the duration shapes with `value`
+/// instead of `days` for the fixed one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RawMultiplier {
+    /// `{ dist = "fixed", value }`
+    Fixed {
+        /// The multiplier.
+        value: f64,
+    },
+    /// `{ dist = "uniform", min, max }`
+    Uniform {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// `{ dist = "triangular", min, mode, max }`
+    Triangular {
+        /// Lower bound.
+        min: f64,
+        /// Most likely.
+        mode: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// `{ dist = "pert", min, mode, max }`
+    Pert {
+        /// Lower bound.
+        min: f64,
+        /// Most likely.
+        mode: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// `{ dist = "lognormal", median, p90 }`
+    Lognormal {
+        /// Median.
+        median: f64,
+        /// 90th percentile.
+        p90: f64,
+    },
 }
 
 /// A case as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCase {
     /// Id.
@@ -348,19 +608,61 @@ pub struct RawCase {
     /// `fms` (default), `dcs` or `g2g`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
-    /// Current stage.
-    pub stage: String,
-    /// Date it entered that stage.
-    pub since: RawDate,
+    /// Current stage; may be omitted when the milestones imply it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Date it entered that stage; may be omitted when the milestones imply it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<RawDate>,
     /// Priority tier (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<i64>,
+    /// A new buyer or configuration, so a first-delivery delay applies (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_configuration: Option<bool>,
+    /// Dated facts: stages passed and deliveries so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub milestones: Option<RawMilestones>,
     /// Lines.
     pub lines: Vec<RawCaseLine>,
 }
 
+/// A case's milestones as written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMilestones {
+    /// Letter of Request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RawDate>,
+    /// DSCA notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<RawDate>,
+    /// LOA signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loa: Option<RawDate>,
+    /// Production contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<RawDate>,
+    /// Deliveries so far.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deliveries: Vec<RawDelivery>,
+}
+
+/// A delivery as written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDelivery {
+    /// The day.
+    pub date: RawDate,
+    /// Units.
+    pub units: i64,
+    /// Production line id (optional when the case has one line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+}
+
 /// A case line as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCaseLine {
     /// Production line id.
@@ -542,7 +844,7 @@ fn validate(raw: RawScenario) -> Result<Scenario, ScenarioError> {
         .map(|text| parse_date("target", &text.0))
         .transpose()?;
     let channels = validate_channels(&raw.channels)?;
-    let lines = validate_lines(&raw.lines)?;
+    let mut lines = validate_lines(&raw.lines)?;
     let line_ids: HashMap<&str, usize> = lines
         .iter()
         .enumerate()
@@ -551,6 +853,8 @@ fn validate(raw: RawScenario) -> Result<Scenario, ScenarioError> {
     let rules = RuleBook::builtin().map_err(|error| invalid("cases", error.to_string()))?;
     let cases = validate_cases(&raw.cases, start, &line_ids, &rules)?;
     let policies = validate_policies(&raw.policies, &line_ids)?;
+    drop(line_ids);
+    check_book_dates(&mut lines, &cases, start)?;
     Ok(Scenario {
         name: raw.name,
         start,
@@ -576,6 +880,10 @@ fn validate_channels(
             let dist = dist_of(&path, raw_dist)?;
             if key == "transport" {
                 times.transport = Some(dist);
+                continue;
+            }
+            if key == "first_delivery_delay" {
+                times.first_delivery_delay = Some(dist);
                 continue;
             }
             let stage = paperwork_stage(&path, key)?;
@@ -609,6 +917,36 @@ fn validate_lines(raw: &[RawLine]) -> Result<Vec<Line>, ScenarioError> {
                 ));
             }
             let rate = validate_rate_steps(&path, &line.rate)?;
+            let (backlog, backlog_as_of, backlog_includes_cases) = match &line.backlog {
+                RawBacklog::Units(units) => {
+                    (count(&format!("{path}.backlog"), *units, 0)?, None, false)
+                }
+                RawBacklog::Dated(dated) => (
+                    count(&format!("{path}.backlog.units"), dated.units, 0)?,
+                    Some(parse_date(
+                        &format!("{path}.backlog.as_of"),
+                        &dated.as_of.0,
+                    )?),
+                    dated.includes_cases,
+                ),
+            };
+            let orders = line
+                .orders
+                .iter()
+                .enumerate()
+                .map(|(at, order)| {
+                    let order_path = format!("{path}.orders[{at}]");
+                    Ok(Order {
+                        date: parse_date(&format!("{order_path}.date"), &order.date.0)?,
+                        units: count(&format!("{order_path}.units"), order.units, 1)?,
+                        tier: match order.tier {
+                            Some(tier) => count(&format!("{order_path}.tier"), tier, 0)?,
+                            None => 1,
+                        },
+                        customer: order.customer.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, ScenarioError>>()?;
             Ok(Line {
                 id: line.id.clone(),
                 name: if line.name.is_empty() {
@@ -616,16 +954,120 @@ fn validate_lines(raw: &[RawLine]) -> Result<Vec<Line>, ScenarioError> {
                 } else {
                     line.name.clone()
                 },
-                backlog: count(&format!("{path}.backlog"), line.backlog, 0)?,
+                backlog,
+                backlog_as_of,
+                backlog_includes_cases,
+                orders,
                 lead_time_days: finite_at_least(
                     &format!("{path}.lead_time_days"),
                     line.lead_time_days,
                     0.0,
                 )?,
                 rate,
+                rate_multiplier: line
+                    .rate_multiplier
+                    .as_ref()
+                    .map(|raw| multiplier_of(&format!("{path}.rate_multiplier"), raw))
+                    .transpose()?,
+                ramp_slip: line
+                    .ramp_slip
+                    .as_ref()
+                    .map(|raw| dist_of(&format!("{path}.ramp_slip"), raw))
+                    .transpose()?,
+                first_delivery_delay: line
+                    .first_delivery_delay
+                    .as_ref()
+                    .map(|raw| dist_of(&format!("{path}.first_delivery_delay"), raw))
+                    .transpose()?,
             })
         })
         .collect()
+}
+
+/// A multiplier's distribution: the duration shapes, every value above zero.
+fn multiplier_of(path: &str, raw: &RawMultiplier) -> Result<DurationDist, ScenarioError> {
+    let (built, least) = match *raw {
+        RawMultiplier::Fixed { value } => (DurationDist::fixed(value), value),
+        RawMultiplier::Uniform { min, max } => (DurationDist::uniform(min, max), min),
+        RawMultiplier::Triangular { min, mode, max } => {
+            (DurationDist::triangular(min, mode, max), min)
+        }
+        RawMultiplier::Pert { min, mode, max } => (DurationDist::pert(min, mode, max), min),
+        RawMultiplier::Lognormal { median, p90 } => (DurationDist::lognormal(median, p90), median),
+    };
+    let dist = built.map_err(|error: DistError| {
+        invalid(path, error.to_string().replace("number of days", "number"))
+    })?;
+    if least <= 0.0 {
+        return Err(invalid(
+            path,
+            format!("a multiplier must be above zero ({least} is not): it scales the planned rate"),
+        ));
+    }
+    Ok(dist)
+}
+
+/// The order book's checks that need the start and the cases: a backlog is stated as of a
+/// day that has passed, and with `includes_cases` the units of the cases ordered by the
+/// backlog's date come out of the stated backlog.
+fn check_book_dates(lines: &mut [Line], cases: &[Case], start: Date) -> Result<(), ScenarioError> {
+    for (index, line) in lines.iter_mut().enumerate() {
+        let Some(as_of) = line.backlog_as_of else {
+            continue;
+        };
+        if as_of > start {
+            return Err(invalid(
+                format!("lines[{index}].backlog.as_of"),
+                format!(
+                    "{as_of} is after the scenario start {start}: a backlog is stated as of a \
+                     day that has passed (list later orders in `orders`)"
+                ),
+            ));
+        }
+        if !line.backlog_includes_cases {
+            continue;
+        }
+        let mut held: u64 = 0;
+        for case in cases {
+            let Some(ordered) = case.order_date else {
+                continue;
+            };
+            if ordered > as_of {
+                continue;
+            }
+            for (at, case_line) in case.lines.iter().enumerate() {
+                if case_line.line != index {
+                    continue;
+                }
+                let delivered_by_then: u64 = case
+                    .milestones
+                    .as_ref()
+                    .map(|milestones| {
+                        milestones
+                            .deliveries
+                            .iter()
+                            .filter(|delivery| delivery.case_line == at && delivery.date <= as_of)
+                            .map(|delivery| u64::from(delivery.units))
+                            .sum()
+                    })
+                    .unwrap_or(0);
+                held += u64::from(case_line.quantity).saturating_sub(delivered_by_then);
+            }
+        }
+        let stated = u64::from(line.backlog);
+        if held > stated {
+            return Err(invalid(
+                format!("lines[{index}].backlog.units"),
+                format!(
+                    "the backlog of {stated} units as of {as_of} cannot include the {held} \
+                     undelivered units of this scenario's cases ordered by then \
+                     (includes_cases = true)"
+                ),
+            ));
+        }
+        line.backlog = u32::try_from(stated - held).unwrap_or(u32::MAX);
+    }
+    Ok(())
 }
 
 fn validate_rate_steps(path: &str, raw: &[RawRateStep]) -> Result<Vec<RateStep>, ScenarioError> {
@@ -651,7 +1093,16 @@ fn validate_rate_steps(path: &str, raw: &[RawRateStep]) -> Result<Vec<RateStep>,
                 ),
             ));
         }
-        steps.push(RateStep { from, per_year });
+        let announced = step
+            .announced
+            .as_ref()
+            .map(|text| parse_date(&format!("{step_path}.announced"), &text.0))
+            .transpose()?;
+        steps.push(RateStep {
+            from,
+            per_year,
+            announced,
+        });
     }
     if steps.last().is_some_and(|step| step.per_year <= 0.0) {
         return Err(invalid(
@@ -700,8 +1151,44 @@ fn validate_case(
         Some(text) => parse_channel(&format!("{path}.channel"), text)?,
         None => Channel::Fms,
     };
-    let stage = Stage::parse(&raw.stage)
-        .map_err(|error| invalid(format!("{path}.stage"), error.to_string()))?;
+    if raw.lines.is_empty() {
+        return Err(invalid(
+            format!("{path}.lines"),
+            "a case needs at least one line",
+        ));
+    }
+    let mut lines = raw
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| validate_case_line(&format!("{path}.lines[{index}]"), line, line_ids))
+        .collect::<Result<Vec<_>, _>>()?;
+    let milestones = raw
+        .milestones
+        .as_ref()
+        .map(|milestones| {
+            validate_milestones(
+                &format!("{path}.milestones"),
+                milestones,
+                start,
+                &raw.lines,
+                &mut lines,
+            )
+        })
+        .transpose()?;
+    let implied = milestones
+        .as_ref()
+        .and_then(|milestones| implied_stage(milestones, &lines));
+    let stage = match &raw.stage {
+        Some(text) => Stage::parse(text)
+            .map_err(|error| invalid(format!("{path}.stage"), error.to_string()))?,
+        None => implied.map(|(stage, _)| stage).ok_or_else(|| {
+            invalid(
+                format!("{path}.stage"),
+                "a case needs its current stage, or milestones that imply it",
+            )
+        })?,
+    };
     let open = stage
         .forward_position()
         .zip(Stage::Delivered.forward_position())
@@ -712,7 +1199,24 @@ fn validate_case(
             format!("stage '{stage}' comes after delivered: the case has nothing left to forecast"),
         ));
     }
-    let since = parse_date(&format!("{path}.since"), &raw.since.0)?;
+    if let Some((reached, _)) = implied
+        && stage.forward_position() < reached.forward_position()
+    {
+        return Err(invalid(
+            format!("{path}.stage"),
+            format!("stage '{stage}' is before '{reached}', which the milestones say was reached"),
+        ));
+    }
+    let since = match (&raw.since, implied) {
+        (Some(text), _) => parse_date(&format!("{path}.since"), &text.0)?,
+        (None, Some((reached, date))) if reached == stage => date,
+        (None, _) => {
+            return Err(invalid(
+                format!("{path}.since"),
+                format!("a case needs the date it entered stage '{stage}'"),
+            ));
+        }
+    };
     if since > start {
         return Err(invalid(
             format!("{path}.since"),
@@ -723,18 +1227,21 @@ fn validate_case(
         Some(tier) => count(&format!("{path}.tier"), tier, 0)?,
         None => 1,
     };
-    if raw.lines.is_empty() {
-        return Err(invalid(
-            format!("{path}.lines"),
-            "a case needs at least one line",
-        ));
-    }
-    let lines = raw
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(index, line)| validate_case_line(&format!("{path}.lines[{index}]"), line, line_ids))
-        .collect::<Result<Vec<_>, _>>()?;
+    let recorded_contract = milestones
+        .as_ref()
+        .and_then(|milestones| milestones.contract);
+    let order_date = recorded_contract.or_else(|| {
+        if !stage.is_on_contract_or_later() {
+            None
+        } else if stage == Stage::OnContract {
+            Some(since)
+        } else {
+            milestones
+                .as_ref()
+                .and_then(|milestones| milestones.loa)
+                .or(Some(since))
+        }
+    });
     let mut case = Case {
         id: raw.id.clone(),
         purchaser,
@@ -744,9 +1251,152 @@ fn validate_case(
         tier,
         lines,
         congressional_review_days: 0,
+        order_date,
+        new_configuration: raw.new_configuration.unwrap_or(true),
+        milestones,
     };
     case.congressional_review_days = review_days(path, &case, start, rules)?;
     Ok(case)
+}
+
+/// The stage the milestones say the case is in, and since when: the latest milestone.
+fn implied_stage(milestones: &Milestones, lines: &[CaseLine]) -> Option<(Stage, Date)> {
+    let bought: u64 = lines.iter().map(|line| u64::from(line.quantity)).sum();
+    let delivered: u64 = lines.iter().map(|line| u64::from(line.delivered)).sum();
+    let first = milestones.deliveries.iter().map(|d| d.date).min();
+    let last = milestones.deliveries.iter().map(|d| d.date).max();
+    if let (Some(first), Some(last)) = (first, last) {
+        return Some(if delivered >= bought {
+            (Stage::Delivered, last)
+        } else {
+            (Stage::Delivering, first)
+        });
+    }
+    [
+        (Stage::OnContract, milestones.contract),
+        (Stage::Implemented, milestones.loa),
+        (Stage::CongressionalReview, milestones.notification),
+        (Stage::LorReceived, milestones.request),
+    ]
+    .into_iter()
+    .find_map(|(stage, date)| date.map(|date| (stage, date)))
+}
+
+/// Milestones: dated facts, none after the start, in the order the process allows, and no
+/// more units delivered than bought. Records each line's delivered units in `lines`.
+fn validate_milestones(
+    path: &str,
+    raw: &RawMilestones,
+    start: Date,
+    raw_lines: &[RawCaseLine],
+    lines: &mut [CaseLine],
+) -> Result<Milestones, ScenarioError> {
+    let fact = |name: &str, text: &Option<RawDate>| -> Result<Option<Date>, ScenarioError> {
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        let field = format!("{path}.{name}");
+        let date = parse_date(&field, &text.0)?;
+        if date > start {
+            return Err(invalid(
+                field,
+                format!(
+                    "{date} is after the scenario start {start}: a milestone is a fact that \
+                     has happened"
+                ),
+            ));
+        }
+        Ok(Some(date))
+    };
+    let request = fact("request", &raw.request)?;
+    let notification = fact("notification", &raw.notification)?;
+    let loa = fact("loa", &raw.loa)?;
+    let contract = fact("contract", &raw.contract)?;
+    // The DSCA notice can come before the buyer's own request (the timelines' README), so
+    // the request is only held to come before the LOA and the contract.
+    let pairs = [
+        ("notification", notification, "loa", loa),
+        ("notification", notification, "contract", contract),
+        ("loa", loa, "contract", contract),
+        ("request", request, "loa", loa),
+        ("request", request, "contract", contract),
+    ];
+    for (earlier_name, earlier, later_name, later) in pairs {
+        if let (Some(earlier), Some(later)) = (earlier, later)
+            && later < earlier
+        {
+            return Err(invalid(
+                format!("{path}.{later_name}"),
+                format!("{later_name} {later} is before {earlier_name} {earlier}"),
+            ));
+        }
+    }
+    let mut deliveries = Vec::with_capacity(raw.deliveries.len());
+    for (index, delivery) in raw.deliveries.iter().enumerate() {
+        let delivery_path = format!("{path}.deliveries[{index}]");
+        let date = fact(
+            &format!("deliveries[{index}].date"),
+            &Some(delivery.date.clone()),
+        )?
+        .unwrap_or(start);
+        for (name, milestone) in [("loa", loa), ("contract", contract)] {
+            if let Some(milestone) = milestone
+                && date < milestone
+            {
+                return Err(invalid(
+                    format!("{delivery_path}.date"),
+                    format!("a delivery on {date} is before the {name} on {milestone}"),
+                ));
+            }
+        }
+        let units = count(&format!("{delivery_path}.units"), delivery.units, 1)?;
+        let case_line = match &delivery.line {
+            Some(id) => raw_lines
+                .iter()
+                .position(|line| &line.line == id)
+                .ok_or_else(|| {
+                    invalid(
+                        format!("{delivery_path}.line"),
+                        format!("line '{id}' is not one of this case's lines"),
+                    )
+                })?,
+            None if raw_lines.len() == 1 => 0,
+            None => {
+                return Err(invalid(
+                    format!("{delivery_path}.line"),
+                    format!(
+                        "the case has {} lines: say which line delivered",
+                        raw_lines.len()
+                    ),
+                ));
+            }
+        };
+        let line = &mut lines[case_line];
+        line.delivered = line.delivered.saturating_add(units);
+        if line.delivered > line.quantity {
+            return Err(invalid(
+                format!("{delivery_path}.units"),
+                format!(
+                    "{} units delivered on line '{}', but the case buys {}",
+                    line.delivered, raw_lines[case_line].line, line.quantity
+                ),
+            ));
+        }
+        line.last_delivery = Some(line.last_delivery.map_or(date, |last| last.max(date)));
+        deliveries.push(Delivery {
+            date,
+            units,
+            case_line,
+            line: raw_lines[case_line].line.clone(),
+        });
+    }
+    Ok(Milestones {
+        request,
+        notification,
+        loa,
+        contract,
+        deliveries,
+    })
 }
 
 fn validate_case_line(
@@ -769,6 +1419,8 @@ fn validate_case_line(
     Ok(CaseLine {
         line,
         quantity: count(&format!("{path}.quantity"), raw.quantity, 1)?,
+        delivered: 0,
+        last_delivery: None,
         unit_usd: raw.unit_usd,
         mde: raw.mde,
         category: raw.category.unwrap_or_default(),

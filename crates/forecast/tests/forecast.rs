@@ -605,3 +605,656 @@ fn a_value_of_the_wrong_type_is_named_by_its_path() {
         "{message}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Old scenarios keep their results (issue 8 §1: "scenarios written today still run and
+// give the same dates").
+
+#[test]
+fn an_old_scenario_gives_byte_identical_json_to_the_engine_before_order_books() {
+    // The golden file is what `expedite forecast examples/forecast/eastern-flank.toml
+    // --format json` printed on main before issue 8 (commit fe3d231).
+    let text = include_str!("../../../examples/forecast/eastern-flank.toml");
+    let scenario = Scenario::from_toml_str(text).expect("the example is valid");
+    let report = run(&scenario, &RunOptions::default()).expect("the example runs");
+    let printed = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&report).expect("the report serialises")
+    );
+    let golden = include_str!("golden/eastern-flank.json");
+    assert!(printed == golden, "the example's JSON changed:\n{printed}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The order book (issue 8 §1): hand-computed queues on a line building one unit a day.
+// A dated book runs on the line's own clock from its book date; t below is days since it.
+
+#[test]
+fn a_backlog_stated_as_of_a_past_date_is_drained_by_the_rate_before_the_start() {
+    // The book opens on 2024-12-01 with 40 units; 31 are built by the start, the other 9
+    // by t = 40 (2025-01-10). The case, ordered on the start (t = 31), gets t = 41..45.
+    let s = scenario(&format!(
+        "[[lines]]\nid = \"l\"\nbacklog = {{ units = 40, as_of = \"2024-12-01\" }}\n{ONE_A_DAY}\n{}",
+        line_case("PL-B-AAA", "on_contract", 1, 5)
+    ));
+    let report = forecast(&s);
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.first_delivery, "2025-01-11");
+    exactly(forecast.final_delivery, "2025-01-15");
+    exactly(report.runs[0].lines[0].clears, "2025-01-15");
+}
+
+#[test]
+fn an_order_dated_earlier_is_built_before_a_case_ordered_later() {
+    // Another customer's 20 units ordered on 2024-12-20 (t = 0) take t = 1..20; the case,
+    // on contract since 2024-12-25, waits and gets t = 21..25 (2025-01-10 .. 2025-01-14).
+    let body = format!(
+        r#"
+[[lines]]
+id = "l"
+orders = [ {{ date = "2024-12-20", units = 20, customer = "US Army" }} ]
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+milestones = {{ contract = "2024-12-25" }}
+lines = [ {{ line = "l", quantity = 5, unit_usd = 1000 }} ]
+"#
+    );
+    let report = forecast(&scenario(&body));
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.contract, "2024-12-25");
+    exactly(forecast.first_delivery, "2025-01-10");
+    exactly(forecast.final_delivery, "2025-01-14");
+}
+
+#[test]
+fn a_higher_tier_order_arriving_later_goes_before_a_lower_tier_case_still_waiting() {
+    // Book opens 2024-12-22: the 20-unit backlog takes t = 1..20. A tier-1 order of 3 units
+    // arrives on 2025-01-05 (t = 14) and goes before the tier-2 case ordered at t = 0:
+    // order t = 21..23, case t = 24..43 (2025-01-15 .. 2025-02-03).
+    let body = format!(
+        r#"
+[[lines]]
+id = "l"
+backlog = {{ units = 20, as_of = "2024-12-22" }}
+orders = [ {{ date = "2025-01-05", units = 3, tier = 1 }} ]
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+tier = 2
+milestones = {{ loa = "2024-12-01", contract = "2024-12-22" }}
+lines = [ {{ line = "l", quantity = 20, unit_usd = 1000 }} ]
+"#
+    );
+    let report = forecast(&scenario(&body));
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.first_delivery, "2025-01-15");
+    exactly(forecast.final_delivery, "2025-02-03");
+}
+
+// ---------------------------------------------------------------------------------------
+// Milestones are facts (issue 8 §2).
+
+#[test]
+fn a_fully_delivered_case_reports_its_real_dates_with_a_zero_width_band() {
+    // Estonia's six HIMARS, all delivered on 2025-04-30 (timelines.csv), forecast as of
+    // 2026-01-01 with random transport: nothing is drawn, nothing is built.
+    let text = r#"
+name = "Estonia HIMARS"
+start = "2026-01-01"
+trials = 50
+[channels.fms]
+transport = { dist = "uniform", min = 10, max = 90 }
+implemented = { dist = "pert", min = 60, mode = 180, max = 720 }
+[[lines]]
+id = "himars"
+backlog = 60
+rate = [ { from = "2024-01-01", per_year = 96 } ]
+[[cases]]
+id = "EST-HIMARS-2022"
+purchaser = "EST"
+milestones = { notification = "2022-07-15", loa = "2022-12-02", deliveries = [ { date = "2025-04-30", units = 6 } ] }
+lines = [ { line = "himars", quantity = 6, unit_usd = 16000000, mde = true } ]
+"#;
+    let report = forecast(&Scenario::from_toml_str(text).expect("valid"));
+    let forecast = case(&report, "EST-HIMARS-2022");
+    assert!(forecast.delivered, "the case says it is delivered");
+    exactly(forecast.contract, "2022-12-02"); // no contract date: the LOA orders it
+    exactly(forecast.first_delivery, "2025-04-30");
+    exactly(forecast.final_delivery, "2025-04-30");
+    let json = serde_json::to_string(&report).expect("serialises");
+    assert!(json.contains(r#""delivered":true"#), "{json}");
+    assert!(
+        json.contains(r#""loa":"2022-12-02""#),
+        "the milestones used: {json}"
+    );
+}
+
+#[test]
+fn a_half_delivered_case_builds_only_the_rest_and_keeps_its_recorded_first_delivery() {
+    // 5 of 10 delivered on 2024-12-10; the other 5 are released at t = 1..5 from the start
+    // (the integer backlog opens the book on the start) and delivered 2025-01-02 .. 01-06.
+    let body = format!(
+        r#"
+[[lines]]
+id = "l"
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+milestones = {{ contract = "2024-06-01", deliveries = [ {{ date = "2024-12-10", units = 5 }} ] }}
+lines = [ {{ line = "l", quantity = 10, unit_usd = 1000 }} ]
+"#
+    );
+    let report = forecast(&scenario(&body));
+    let forecast = case(&report, "PL-B-AAA");
+    assert!(!forecast.delivered);
+    exactly(forecast.first_delivery, "2024-12-10");
+    exactly(forecast.final_delivery, "2025-01-06");
+    assert_eq!(
+        report.runs[0].lines[0].utilisation, 1.0,
+        "5 units in 5 days"
+    );
+}
+
+#[test]
+fn a_backlog_that_includes_the_cases_is_not_counted_twice() {
+    // 30 units stated on 2024-12-22 include the case's 10 (ordered 2024-12-01): the block
+    // keeps 20 (t = 1..20 from 2024-12-22) and the case follows with t = 21..30, ending
+    // 2025-01-21. Counted twice it would end ten days later.
+    let body = |includes: bool| {
+        format!(
+            r#"
+[[lines]]
+id = "l"
+backlog = {{ units = 30, as_of = "2024-12-22", includes_cases = {includes} }}
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+milestones = {{ contract = "2024-12-01" }}
+lines = [ {{ line = "l", quantity = 10, unit_usd = 1000 }} ]
+"#
+        )
+    };
+    let report = forecast(&scenario(&body(true)));
+    exactly(case(&report, "PL-B-AAA").final_delivery, "2025-01-21");
+    let message = error_of(&body(true).replace("units = 30", "units = 8"));
+    assert!(
+        message.starts_with("lines[0].backlog.units: the backlog of 8 units as of 2024-12-22"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_delivery_the_facts_do_not_record_is_not_forecast_before_the_start() {
+    // Ordered 2024-10-01 on a dated book: the line would have built the five units by
+    // 2024-10-06, but no delivery is recorded, so the forecast puts them on the start and
+    // says so.
+    let body = format!(
+        r#"
+[[lines]]
+id = "l"
+backlog = {{ units = 0, as_of = "2024-12-01" }}
+{ONE_A_DAY}
+[[cases]]
+id = "PL-B-AAA"
+purchaser = "POL"
+milestones = {{ contract = "2024-10-01" }}
+lines = [ {{ line = "l", quantity = 5, unit_usd = 1000 }} ]
+"#
+    );
+    let report = forecast(&scenario(&body));
+    let forecast = case(&report, "PL-B-AAA");
+    exactly(forecast.first_delivery, "2025-01-01");
+    exactly(forecast.final_delivery, "2025-01-01");
+    assert!(forecast.first_delivery_clamped && forecast.final_delivery_clamped);
+}
+
+// ---------------------------------------------------------------------------------------
+// Uncertainty where it really is (issue 8 §3): hand-computed fixed draws first.
+
+#[test]
+fn a_fixed_rate_multiplier_scales_the_planned_rate() {
+    // Half the planned rate: one unit every two days, 20 units by t = 40 (2025-02-10).
+    let s = scenario(&format!(
+        "[[lines]]\nid = \"l\"\n{ONE_A_DAY}\nrate_multiplier = {{ dist = \"fixed\", value = 0.5 }}\n{}",
+        line_case("PL-B-AAA", "on_contract", 1, 20)
+    ));
+    exactly(case(&forecast(&s), "PL-B-AAA").final_delivery, "2025-02-10");
+}
+
+#[test]
+fn a_ramp_up_that_slips_comes_late_and_the_rate_before_it_holds() {
+    // Planned: 1 a day, then 2 a day from 2025-01-11 (t = 10): units at t = 1..10, then
+    // 10.5 .. 15, final 2025-01-16. Slipped by 10 days, 1 a day holds until t = 20.
+    let line = |slip: &str| {
+        format!(
+            "[[lines]]\nid = \"l\"\nrate = [ {{ from = \"2024-01-01\", per_year = 365 }}, \
+             {{ from = \"2025-01-11\", per_year = 730 }} ]\n{slip}\n{}",
+            line_case("PL-B-AAA", "on_contract", 1, 20)
+        )
+    };
+    exactly(
+        case(&forecast(&scenario(&line(""))), "PL-B-AAA").final_delivery,
+        "2025-01-16",
+    );
+    let slipped = line("ramp_slip = { dist = \"fixed\", days = 10 }");
+    exactly(
+        case(&forecast(&scenario(&slipped)), "PL-B-AAA").final_delivery,
+        "2025-01-21",
+    );
+}
+
+#[test]
+fn units_completed_during_the_first_delivery_delay_are_handed_over_at_its_end() {
+    // Units at t = 1..3; the first waits 30 days (t = 31), and the other two with it.
+    let s = scenario(&format!(
+        "[channels.fms]\nfirst_delivery_delay = {{ dist = \"fixed\", days = 30 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}",
+        line_case("PL-B-AAA", "on_contract", 1, 3)
+    ));
+    let report = forecast(&s);
+    let delayed = case(&report, "PL-B-AAA");
+    exactly(delayed.first_delivery, "2025-02-01");
+    exactly(delayed.final_delivery, "2025-02-01");
+    // A repeat buyer of the same configuration waits for nothing.
+    let repeat = scenario(&format!(
+        "[channels.fms]\nfirst_delivery_delay = {{ dist = \"fixed\", days = 30 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}",
+        line_case("PL-B-AAA", "on_contract", 1, 3)
+            .replace("tier = 1", "tier = 1\nnew_configuration = false")
+    ));
+    exactly(
+        case(&forecast(&repeat), "PL-B-AAA").final_delivery,
+        "2025-01-04",
+    );
+}
+
+/// Two cases on one line, on contract, with nothing random but `source` (TOML lines for
+/// the line, or for the channel when it starts with `[channels`).
+fn two_cases_on_one_line(source: &str) -> Scenario {
+    let (channel, line) = if source.starts_with("[channels") {
+        (source, "")
+    } else {
+        ("", source)
+    };
+    scenario(&format!(
+        "{channel}\n[[lines]]\nid = \"l\"\nrate = [ {{ from = \"2024-01-01\", per_year = 365 }}, \
+         {{ from = \"2025-02-01\", per_year = 730 }} ]\n{line}\n{}{}",
+        line_case("PL-B-AAA", "on_contract", 1, 40),
+        line_case("PL-B-BBB", "on_contract", 1, 40)
+    ))
+}
+
+fn trial_days(scenario: &Scenario, trials: u64) -> Vec<Vec<[i32; 3]>> {
+    let model = expedite_forecast::Model::compile(scenario, None, 11);
+    let mut scratch = expedite_forecast::Scratch::default();
+    (0..trials)
+        .map(|trial| model.simulate(trial, &mut scratch).case_days)
+        .collect()
+}
+
+fn width(percentiles: expedite_forecast::Percentiles) -> i64 {
+    i64::from((percentiles.p90 - percentiles.p10).get_days())
+}
+
+#[test]
+fn the_rate_multiplier_and_the_ramp_slip_widen_the_band_and_move_cases_on_a_line_together() {
+    let sources = [
+        "rate_multiplier = { dist = \"lognormal\", median = 0.9, p90 = 1.2 }",
+        "ramp_slip = { dist = \"uniform\", min = 0, max = 200 }",
+    ];
+    let fixed = forecast(&two_cases_on_one_line(""));
+    assert_eq!(width(case(&fixed, "PL-B-BBB").final_delivery), 0);
+    for source in sources {
+        let s = two_cases_on_one_line(source);
+        let report = run(
+            &s,
+            &RunOptions {
+                trials: Some(200),
+                ..RunOptions::default()
+            },
+        )
+        .expect("runs");
+        assert!(
+            width(case(&report, "PL-B-BBB").final_delivery) > 5,
+            "{source} widens the band"
+        );
+        // Shared by the line: in every pair of trials, when A is later so is B.
+        let days = trial_days(&s, 200);
+        for one in &days {
+            for other in &days {
+                if one[0][2] > other[0][2] {
+                    assert!(one[1][2] >= other[1][2], "{source}: cases move apart");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_first_delivery_delay_widens_the_band_of_each_case_on_its_own() {
+    let s = two_cases_on_one_line(
+        "[channels.fms]\nfirst_delivery_delay = { dist = \"pert\", min = 30, mode = 200, max = 900 }",
+    );
+    let report = run(
+        &s,
+        &RunOptions {
+            trials: Some(200),
+            ..RunOptions::default()
+        },
+    )
+    .expect("runs");
+    for id in ["PL-B-AAA", "PL-B-BBB"] {
+        assert!(width(case(&report, id).first_delivery) > 100, "{id}");
+    }
+    // Drawn per case: the two cases' delays differ within a trial.
+    let days = trial_days(&s, 50);
+    assert!(
+        days.iter()
+            .any(|trial| trial[1][1] - trial[0][1] != days[0][1][1] - days[0][0][1]),
+        "the delay is not shared between cases"
+    );
+}
+
+#[test]
+fn a_new_source_leaves_the_draws_of_the_others_where_they_were() {
+    // Common random numbers across scenario versions: adding a rate multiplier does not
+    // change any contract date drawn from the paperwork stages.
+    let paperwork =
+        "[channels.fms]\nimplemented = { dist = \"pert\", min = 10, mode = 40, max = 300 }\n";
+    let cases = format!(
+        "{}{}",
+        line_case("PL-B-AAA", "implemented", 1, 5),
+        line_case("PL-B-BBB", "implemented", 1, 5)
+    );
+    let plain = scenario(&format!(
+        "{paperwork}[[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{cases}"
+    ));
+    let with_rate = scenario(&format!(
+        "{paperwork}[[lines]]\nid = \"l\"\n{ONE_A_DAY}\n\
+         rate_multiplier = {{ dist = \"pert\", min = 0.5, mode = 0.9, max = 1.1 }}\n{cases}"
+    ));
+    let (before, after) = (trial_days(&plain, 100), trial_days(&with_rate, 100));
+    for (one, other) in before.iter().zip(&after) {
+        assert_eq!(one[0][0], other[0][0]);
+        assert_eq!(one[1][0], other[1][0]);
+    }
+}
+
+#[test]
+fn band_parts_name_the_source_that_makes_the_band() {
+    // Only the rate multiplier is random: the whole width is the rate's, none is paperwork's.
+    let s = two_cases_on_one_line("rate_multiplier = { dist = \"uniform\", min = 0.5, max = 1.5 }");
+    let report = run(
+        &s,
+        &RunOptions {
+            trials: Some(200),
+            band_parts: true,
+            ..RunOptions::default()
+        },
+    )
+    .expect("runs");
+    let forecast = case(&report, "PL-B-BBB");
+    let parts = forecast.band_parts.expect("asked for");
+    assert_eq!(
+        i64::from(parts.final_delivery.rate),
+        width(forecast.final_delivery)
+    );
+    assert_eq!(parts.final_delivery.paperwork, 0);
+    assert_eq!(parts.final_delivery.delay, 0);
+    assert!(forecast_json_has_band_parts(&report));
+}
+
+fn forecast_json_has_band_parts(report: &Report) -> bool {
+    serde_json::to_string(report)
+        .expect("serialises")
+        .contains(r#""band_parts":{"first_delivery":{"paperwork":"#)
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad input in the new keys: one error naming the TOML path.
+
+#[test]
+fn each_new_key_names_its_path_when_it_is_wrong() {
+    let line = |extra: &str| format!("[[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{extra}\n");
+    let with_case = |milestones: &str| {
+        format!(
+            "{}[[cases]]\nid = \"PL-B-AAA\"\npurchaser = \"POL\"\n{milestones}\n\
+             lines = [ {{ line = \"l\", quantity = 4, unit_usd = 1000 }} ]\n",
+            line("")
+        )
+    };
+    let cases = [
+        (
+            line("backlog = { units = -3, as_of = \"2024-01-01\" }"),
+            "lines[0].backlog.units: -3 must be 0 or more",
+        ),
+        (
+            line("backlog = { units = 3, as_of = \"2025-06-01\" }"),
+            "lines[0].backlog.as_of: 2025-06-01 is after the scenario start",
+        ),
+        (
+            line("backlog = { units = 3, since = \"2024-01-01\" }"),
+            "lines[0].backlog.since: unknown field `since`",
+        ),
+        (
+            line("orders = [ { date = \"2024-13-01\", units = 5 } ]"),
+            "lines[0].orders[0].date: '2024-13-01' is not a date",
+        ),
+        (
+            line("orders = [ { date = \"2024-12-01\", units = 0 } ]"),
+            "lines[0].orders[0].units: 0 must be 1 or more",
+        ),
+        (
+            line("rate_multiplier = { dist = \"fixed\", value = 0 }"),
+            "lines[0].rate_multiplier: a multiplier must be above zero",
+        ),
+        (
+            line("rate_multiplier = { dist = \"uniform\", min = 1.2, max = 0.8 }"),
+            "lines[0].rate_multiplier: parameters are out of order",
+        ),
+        (
+            line("ramp_slip = { dist = \"fixed\", days = -30 }"),
+            "lines[0].ramp_slip: days = -30",
+        ),
+        (
+            line("first_delivery_delay = { dist = \"lognormal\", median = 400, p90 = 100 }"),
+            "lines[0].first_delivery_delay: parameters are out of order",
+        ),
+        (
+            format!(
+                "[channels.fms]\nfirst_delivery_delay = {{ dist = \"pert\", min = 9, mode = 1, max = 5 }}\n{}",
+                line("")
+            ),
+            "channels.fms.first_delivery_delay: parameters are out of order",
+        ),
+        (
+            line("rate = [ { from = \"2024-01-01\", per_year = 5, announced = \"soon\" } ]")
+                .replacen(ONE_A_DAY, "", 1),
+            "lines[0].rate[0].announced: 'soon' is not a date",
+        ),
+        (
+            with_case("milestones = { loa = \"2025-03-01\" }"),
+            "cases[0].milestones.loa: 2025-03-01 is after the scenario start",
+        ),
+        (
+            with_case("milestones = { notification = \"2024-05-01\", loa = \"2024-04-01\" }"),
+            "cases[0].milestones.loa: loa 2024-04-01 is before notification 2024-05-01",
+        ),
+        (
+            with_case(
+                "milestones = { contract = \"2024-05-01\", deliveries = [ { date = \"2024-04-01\", units = 1 } ] }",
+            ),
+            "cases[0].milestones.deliveries[0].date: a delivery on 2024-04-01 is before the contract",
+        ),
+        (
+            with_case(
+                "milestones = { deliveries = [ { date = \"2024-04-01\", units = 3 }, { date = \"2024-05-01\", units = 2 } ] }",
+            ),
+            "cases[0].milestones.deliveries[1].units: 5 units delivered on line 'l', but the case buys 4",
+        ),
+        (
+            with_case(
+                "milestones = { deliveries = [ { date = \"2024-04-01\", units = 1, line = \"x\" } ] }",
+            ),
+            "cases[0].milestones.deliveries[0].line: line 'x' is not one of this case's lines",
+        ),
+        (
+            with_case("stage = \"offered\"\nmilestones = { contract = \"2024-05-01\" }"),
+            "cases[0].stage: stage 'offered' is before 'on_contract'",
+        ),
+        (
+            with_case(""),
+            "cases[0].stage: a case needs its current stage, or milestones that imply it",
+        ),
+        (
+            with_case("milestones = { signed = \"2024-05-01\" }"),
+            "cases[0].milestones.signed: unknown field `signed`",
+        ),
+    ];
+    for (body, expected) in cases {
+        let message = error_of(&body);
+        assert!(message.starts_with(expected), "{expected}\n got: {message}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Invariance (issue 8 §1): when nothing happens to a case, moving the forecast start later
+// does not move its forecast.
+
+/// A deterministic order-book scenario: a dated backlog, an order, cases on contract since
+/// a recorded date and cases with a signed LOA waiting `implemented` days for contract.
+#[derive(Debug, Clone)]
+struct BookSpec {
+    per_year: f64,
+    lead_time: u32,
+    transport: u32,
+    implemented: u32,
+    backlog: (u32, i64),
+    order: (i64, u32, u32),
+    /// (days after 2024-01-01 of the contract or LOA, on contract?, units, tier)
+    cases: Vec<(i64, bool, u32, u32)>,
+}
+
+fn base_day(offset: i64) -> expedite_core::Date {
+    jiff::civil::date(2024, 1, 1)
+        .checked_add(jiff::Span::new().days(offset))
+        .expect("in range")
+}
+
+fn book_scenario(spec: &BookSpec, start: expedite_core::Date) -> Scenario {
+    let mut text = format!(
+        "name = \"book\"\nstart = \"{start}\"\ntrials = 3\nseed = 5\n\
+         [channels.fms]\nimplemented = {{ dist = \"fixed\", days = {} }}\n\
+         transport = {{ dist = \"fixed\", days = {} }}\n\
+         [[lines]]\nid = \"l\"\nlead_time_days = {}\n\
+         backlog = {{ units = {}, as_of = \"{}\" }}\n\
+         orders = [ {{ date = \"{}\", units = {}, tier = {} }} ]\n\
+         rate = [ {{ from = \"2023-01-01\", per_year = {} }} ]\n",
+        spec.implemented,
+        spec.transport,
+        spec.lead_time,
+        spec.backlog.0,
+        base_day(spec.backlog.1),
+        base_day(spec.order.0),
+        spec.order.1,
+        spec.order.2,
+        spec.per_year
+    );
+    for (index, &(day, on_contract, units, tier)) in spec.cases.iter().enumerate() {
+        let milestone = if on_contract { "contract" } else { "loa" };
+        text.push_str(&format!(
+            "[[cases]]\nid = \"PL-B-{index:03}\"\npurchaser = \"POL\"\ntier = {tier}\n\
+             milestones = {{ {milestone} = \"{}\" }}\n\
+             lines = [ {{ line = \"l\", quantity = {units}, unit_usd = 1000 }} ]\n",
+            base_day(day)
+        ));
+    }
+    Scenario::from_toml_str(&text).expect("the generated scenario is valid")
+}
+
+fn book_spec() -> impl proptest::strategy::Strategy<Value = BookSpec> {
+    use proptest::prelude::*;
+    (
+        prop_oneof![Just(182.5), Just(365.0), Just(730.0)],
+        0_u32..120,
+        0_u32..40,
+        100_u32..400,
+        (0_u32..80, 0_i64..300),
+        (0_i64..600, 1_u32..30, 0_u32..3),
+        proptest::collection::vec((0_i64..300, any::<bool>(), 1_u32..25, 0_u32..3), 1..5),
+    )
+        .prop_map(
+            |(per_year, lead_time, transport, implemented, backlog, order, cases)| BookSpec {
+                per_year,
+                lead_time,
+                transport,
+                implemented,
+                backlog,
+                order,
+                cases,
+            },
+        )
+}
+
+/// Every case's contract, first and final dates, and the line's clear date.
+fn dates_of(report: &Report) -> Vec<String> {
+    let run = &report.runs[0];
+    run.cases
+        .iter()
+        .map(|case| {
+            format!(
+                "{:?} {:?} {:?}",
+                case.contract, case.first_delivery, case.final_delivery
+            )
+        })
+        .chain(run.lines.iter().map(|line| format!("{:?}", line.clears)))
+        .collect()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+
+    #[test]
+    fn moving_the_start_between_two_milestones_leaves_every_date_where_it_was(
+        spec in book_spec(),
+        fraction in 0.0_f64..=1.0,
+    ) {
+        // The last fact, and the first forecast event after it: any start between the two
+        // sees the same facts.
+        let last_fact = spec
+            .cases
+            .iter()
+            .map(|case| case.0)
+            .chain([spec.backlog.1])
+            .max()
+            .unwrap_or(0);
+        let first_start = base_day(last_fact);
+        let before = forecast(&book_scenario(&spec, first_start));
+        // Every date not yet a fact must lie after the first start (a stage already overdue
+        // or a delivery already due would move with the start, as DESIGN.md says it must).
+        let pending: Vec<_> = before.runs[0]
+            .cases
+            .iter()
+            .zip(&spec.cases)
+            .flat_map(|(case, &(_, on_contract, _, _))| {
+                let contract = (!on_contract).then_some(case.contract.p50);
+                contract
+                    .into_iter()
+                    .chain([case.first_delivery.p50, case.final_delivery.p50])
+            })
+            .collect();
+        proptest::prop_assume!(pending.iter().all(|&date| date > first_start));
+        let Some(&next_event) = pending.iter().min() else {
+            return Ok(());
+        };
+        let span = i64::from((next_event - first_start).get_days());
+        let later = base_day(last_fact + (fraction * span as f64).floor() as i64);
+        let after = forecast(&book_scenario(&spec, later));
+        proptest::prop_assert_eq!(dates_of(&before), dates_of(&after), "start moved to {}", later);
+    }
+}

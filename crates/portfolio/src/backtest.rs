@@ -1,1 +1,1094 @@
-//! See the crate documentation.
+//! The back-test (`expedite backtest`): real sales forecast as of past days, scored against
+//! what happened.
+//!
+//! For every sale whose `line` is in the catalog, the forecast engine is run as of the day
+//! after the DSCA notification and as of the day after the LOA, on a scenario built from
+//! facts dated before that day only:
+//!
+//! - the sale's own milestones before that day (the rest of its row is hidden);
+//! - the catalog as it was known on that day ([`known_rates`]): rate steps dated (or, where
+//!   the catalog says, announced) on or after it are dropped; where the catalog knew no
+//!   rate yet, its first step is moved back to that day, and the forecast says so
+//!   (`rate_backdated`);
+//! - the calibrated parameters: the shipped ones, or with `leave-one-out` the parameters
+//!   refitted on every other sale of the file.
+//!
+//! Scoring (issue 8, §4): a sale delivered by the observation date is `inside` its
+//! P10–P90 band, `early` or `late`; one not delivered by then is `late` when its P90 is
+//! earlier, else `pending` and not scored. The error is P50 − actual in months of 30.44
+//! days. The baseline forecasts LOA + the median LOA → first delivery time of the other
+//! US sales in the file that have both.
+
+use std::collections::BTreeMap;
+
+use expedite_core::rules::RuleBook;
+use expedite_core::{Date, Usd};
+use expedite_data::capacity::{Catalog, Line as CatalogLine, RateKind};
+use expedite_data::timelines::{MilestoneKind, Precision, Timeline};
+use expedite_forecast::scenario::{
+    RawCase, RawCaseLine, RawDate, RawDist, RawLine, RawMilestones, RawRateStep, RawScenario,
+};
+use expedite_forecast::{DurationDist, RunOptions, Scenario};
+use serde::Serialize;
+
+use crate::calibrate::{self, Anchor, Params};
+
+/// Days in the average month, for errors and bands in months.
+pub const DAYS_PER_MONTH: f64 = 30.44;
+
+/// The day a forecast is made: the day after which milestone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AsOfKind {
+    /// The day after the DSCA notification.
+    Notification,
+    /// The day after the LOA was signed.
+    Loa,
+}
+
+impl AsOfKind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AsOfKind::Notification => "notification",
+            AsOfKind::Loa => "loa",
+        }
+    }
+
+    fn milestone(self) -> MilestoneKind {
+        match self {
+            AsOfKind::Notification => MilestoneKind::Notification,
+            AsOfKind::Loa => MilestoneKind::Loa,
+        }
+    }
+}
+
+/// Which parameters the forecasts use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CalibrationMode {
+    /// The parameters given (the shipped ones, for a file that did not feed them).
+    Shipped,
+    /// Refitted without the sale being tested.
+    LeaveOneOut,
+}
+
+/// What the demo template assumes and the timelines cannot give: each line's build time
+/// and the transport time of each channel.
+#[derive(Debug, Clone, Default)]
+pub struct Assumed {
+    /// Line id → days from a unit's release to its completion.
+    pub lead_time_days: BTreeMap<String, f64>,
+    /// Channel (`fms`, …) → transport time.
+    pub transport: BTreeMap<String, RawDist>,
+}
+
+impl Assumed {
+    /// Reads the build times (`[lines.ID] lead_time_days`) and transport times
+    /// (`[channels.CHANNEL] transport`) of a demo scenario template; other keys are not
+    /// looked at.
+    ///
+    /// # Errors
+    /// [`BacktestError::Build`] naming the input and the key when the text is not TOML or
+    /// a value has the wrong type.
+    pub fn from_template(text: &str, input: &str) -> Result<Assumed, BacktestError> {
+        let problem = |message: String| BacktestError::Build {
+            id: input.to_owned(),
+            message,
+        };
+        let value: toml::Table =
+            toml::from_str(text).map_err(|error| problem(error.to_string()))?;
+        let mut assumed = Assumed::default();
+        if let Some(lines) = value.get("lines").and_then(toml::Value::as_table) {
+            for (id, line) in lines {
+                if let Some(days) = line.get("lead_time_days") {
+                    let days = days
+                        .as_float()
+                        .or_else(|| days.as_integer().map(|days| days as f64))
+                        .filter(|days| days.is_finite() && *days >= 0.0)
+                        .ok_or_else(|| {
+                            problem(format!(
+                                "lines.{id}.lead_time_days: expected days, zero or more"
+                            ))
+                        })?;
+                    assumed.lead_time_days.insert(id.clone(), days);
+                }
+            }
+        }
+        if let Some(channels) = value.get("channels").and_then(toml::Value::as_table) {
+            for (channel, stages) in channels {
+                if let Some(transport) = stages.get("transport") {
+                    let dist: RawDist = transport.clone().try_into().map_err(|error| {
+                        problem(format!("channels.{channel}.transport: {error}"))
+                    })?;
+                    assumed.transport.insert(channel.clone(), dist);
+                }
+            }
+        }
+        Ok(assumed)
+    }
+}
+
+/// How to run the back-test.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The day the file's facts are complete.
+    pub observed: Date,
+    /// Which forecasts to make.
+    pub as_of: Vec<AsOfKind>,
+    /// Shipped parameters or leave-one-out.
+    pub calibration: CalibrationMode,
+    /// Trials per forecast.
+    pub trials: u32,
+    /// Seed of every forecast.
+    pub seed: u64,
+}
+
+/// What the forecasts of history are built from besides the timelines and the parameters.
+pub struct Context<'a> {
+    /// The production-line catalog.
+    pub catalog: &'a Catalog,
+    /// The AECA §36(b) rules (congressional review inside notification → LOA).
+    pub rules: &'a RuleBook,
+    /// Build and transport times.
+    pub assumed: &'a Assumed,
+}
+
+/// P10, P50 and P90 dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Band {
+    /// 10th percentile.
+    pub p10: Date,
+    /// Median.
+    pub p50: Date,
+    /// 90th percentile.
+    pub p90: Date,
+}
+
+/// How a forecast came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Delivered between P10 and P90.
+    Inside,
+    /// Delivered before P10.
+    Early,
+    /// Delivered after P90, or not delivered by the observation date with P90 earlier.
+    Late,
+    /// Not delivered by the observation date, P90 later: not scored.
+    Pending,
+}
+
+impl Outcome {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Inside => "inside",
+            Outcome::Early => "early",
+            Outcome::Late => "late",
+            Outcome::Pending => "pending",
+        }
+    }
+}
+
+/// One forecast and its score.
+#[derive(Debug, Clone, Serialize)]
+pub struct Forecast {
+    /// The sale.
+    pub id: String,
+    /// Its line.
+    pub line: String,
+    /// After which milestone.
+    pub as_of_kind: AsOfKind,
+    /// The forecast's day.
+    pub as_of: Date,
+    /// Whether the milestone's day is only known to the month (the 15th was used).
+    pub as_of_month_only: bool,
+    /// The real first delivery, when it happened by the observation date.
+    pub actual_first_delivery: Option<Date>,
+    /// The forecast of first delivery.
+    pub first_delivery: Band,
+    /// How it came out.
+    pub outcome: Outcome,
+    /// P50 − actual, months; `null` when there is no actual date.
+    pub error_months: Option<f64>,
+    /// For a sale late and still undelivered: P50 − observation date, months (the error is
+    /// at least this large).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_at_least_months: Option<f64>,
+    /// P90 − P10, months.
+    pub band_months: f64,
+    /// The forecast of final delivery.
+    pub final_delivery: Band,
+    /// The real final delivery, when a source states it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual_final_delivery: Option<Date>,
+    /// The baseline's first delivery (as of LOA only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_first_delivery: Option<Date>,
+    /// Baseline − actual, months.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_error_months: Option<f64>,
+    /// The catalog knew no rate for the line on `as_of`: its first step was moved back.
+    pub rate_backdated: bool,
+}
+
+/// A row, or a forecast of a row, that could not be made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    /// The sale.
+    pub id: String,
+    /// Which forecast, when only one of the two could not be made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of_kind: Option<AsOfKind>,
+    /// Why.
+    pub reason: String,
+}
+
+/// The figures the issue's targets are measured on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Forecasts scored (not pending).
+    pub scored: usize,
+    /// Of which inside P10–P90.
+    pub inside: usize,
+    /// Of which early.
+    pub early: usize,
+    /// Of which late.
+    pub late: usize,
+    /// Forecasts not scored.
+    pub pending: usize,
+    /// inside ÷ scored.
+    pub coverage: Option<f64>,
+    /// Median |P50 − actual|, months, over the scored forecasts with an actual date.
+    pub median_abs_error_months: Option<f64>,
+    /// Median P90 − P10, months, over the scored forecasts.
+    pub median_band_months: Option<f64>,
+    /// Median |baseline − actual|, months, over the as-of-LOA forecasts with an actual date.
+    pub baseline_median_abs_error_months: Option<f64>,
+    /// Median |P50 − actual| over the same forecasts as the baseline.
+    pub median_abs_error_months_loa: Option<f64>,
+    /// How many forecasts the two figures above compare.
+    pub baseline_n: usize,
+}
+
+/// The whole back-test.
+#[derive(Debug, Clone, Serialize)]
+pub struct Backtest {
+    /// The observation date.
+    pub observed: Date,
+    /// `shipped` or `leave-one-out`.
+    pub calibration: CalibrationMode,
+    /// Trials per forecast.
+    pub trials: u32,
+    /// Seed.
+    pub seed: u64,
+    /// Every forecast made, in file order.
+    pub forecasts: Vec<Forecast>,
+    /// What could not be forecast, and why.
+    pub skipped: Vec<Skipped>,
+    /// The measured figures.
+    pub summary: Summary,
+}
+
+/// Why the back-test could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BacktestError {
+    /// A scenario built for a sale was refused by the forecast engine (a bug or a catalog
+    /// the engine cannot read).
+    #[error("sale {id}: the forecast scenario is invalid: {message}")]
+    Scenario {
+        /// The sale.
+        id: String,
+        /// The engine's message.
+        message: String,
+    },
+    /// A scenario could not be written.
+    #[error("sale {id}: {message}")]
+    Build {
+        /// The sale.
+        id: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Months between two dates (positive when `to` is later).
+pub fn months_between(from: Date, to: Date) -> f64 {
+    f64::from((to - from).get_days()) / DAYS_PER_MONTH
+}
+
+fn day_after(date: Date) -> Date {
+    date.tomorrow().unwrap_or(date)
+}
+
+/// The rate steps of a catalog line as known on `day`, in scenario syntax, and whether the
+/// first had to be moved back to `day` because the catalog knew no rate yet.
+///
+/// The catalog dates each step by the day it applies from, not the day it was published, so
+/// a step is taken as known on `day` when it applies from before `day`. A target (an
+/// announced increase) applying from `day` or later is dropped too: the catalog does not
+/// say when each was announced, and it may have been announced after `day`.
+pub fn known_rates(line: &CatalogLine, day: Date) -> (Vec<RawRateStep>, bool) {
+    let mut steps: Vec<(Date, f64)> = line
+        .base_rates()
+        .into_iter()
+        .chain(line.targets())
+        .filter(|step| step.from < day)
+        .map(|step| (step.from, step.units_per_year))
+        .collect();
+    steps.sort_by_key(|step| step.0);
+    steps.dedup_by_key(|step| step.0);
+    let mut backdated = false;
+    if steps.is_empty() {
+        let first = line
+            .rates
+            .iter()
+            .filter(|step| step.kind != RateKind::Target)
+            .min_by_key(|step| step.from)
+            .or_else(|| line.rates.iter().min_by_key(|step| step.from));
+        if let Some(first) = first {
+            steps.push((day, first.units_per_year));
+            backdated = true;
+        }
+    }
+    // A step of zero at the end would leave units unbuilt for ever; the engine refuses it.
+    while steps.last().is_some_and(|step| step.1 <= 0.0) {
+        steps.pop();
+    }
+    let raw = steps
+        .into_iter()
+        .map(|(from, per_year)| RawRateStep {
+            from: RawDate(from.to_string()),
+            per_year,
+            announced: None,
+        })
+        .collect();
+    (raw, backdated)
+}
+
+/// Whether a distribution is kept as drawn or pinned at its median (the calibration's
+/// "what the plain model explains").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Draws {
+    /// Every distribution as given.
+    Random,
+    /// Every duration at its median, no first-delivery delay, no rate or ramp uncertainty.
+    Median,
+}
+
+fn median_days(dist: &RawDist) -> Option<f64> {
+    let built = match *dist {
+        RawDist::Fixed { days } => DurationDist::fixed(days),
+        RawDist::Uniform { min, max } => DurationDist::uniform(min, max),
+        RawDist::Triangular { min, mode, max } => DurationDist::triangular(min, mode, max),
+        RawDist::Pert { min, mode, max } => DurationDist::pert(min, mode, max),
+        RawDist::Lognormal { median, p90 } => DurationDist::lognormal(median, p90),
+    };
+    built.ok().map(|dist| dist.median())
+}
+
+fn pinned(dist: &RawDist, draws: Draws) -> Option<RawDist> {
+    match draws {
+        Draws::Random => Some(dist.clone()),
+        Draws::Median => median_days(dist).map(|days| RawDist::Fixed { days }),
+    }
+}
+
+/// The facts a scenario is built from: the sale, the day, and what was known.
+struct Setting<'a> {
+    timeline: &'a Timeline,
+    line: &'a CatalogLine,
+    /// The forecast's day: only the sale's milestones dated before it are given.
+    start: Date,
+    /// Whether the production contract, when dated before `start`, is given (the
+    /// calibration's residual from the contract); a forecast never hides it.
+    with_contract: bool,
+}
+
+/// The sale's milestones dated before `start`, in the scenario's syntax: facts the engine
+/// does not draw again. The stage the sale is in follows from them.
+fn known_milestones(setting: &Setting<'_>) -> RawMilestones {
+    let known = setting.timeline.milestones.known_before(setting.start);
+    let date = |milestone: Option<expedite_data::timelines::Milestone>| {
+        milestone.map(|m| RawDate(m.date.to_string()))
+    };
+    RawMilestones {
+        request: date(known.request),
+        notification: date(known.notification),
+        loa: date(known.loa),
+        contract: if setting.with_contract {
+            date(known.production_contract)
+        } else {
+            None
+        },
+        deliveries: Vec::new(),
+    }
+}
+
+/// Builds the one-sale scenario of a forecast (or of a calibration residual).
+fn scenario(
+    setting: &Setting<'_>,
+    context: &Context<'_>,
+    params: &Params,
+    draws: Draws,
+    trials: u32,
+    seed: u64,
+) -> Result<(Scenario, bool), BacktestError> {
+    let timeline = setting.timeline;
+    let channel = timeline.channel.as_str();
+    let mut stages: BTreeMap<String, RawDist> = BTreeMap::new();
+    // The delay residuals were measured with LOA → contract (where no contract is reported)
+    // and transport at their medians, so the fitted delay already holds their spread. To
+    // count that spread once, a forecast keeps those two at their medians too and draws the
+    // delay; the stages before the LOA are not in the residual and are drawn.
+    let inside_delay = |stage: &str| matches!(stage, "implemented" | "transport");
+    if let Some(fitted) = params.channels.get(channel) {
+        for (stage, dist) in fitted {
+            // The delay is what the plain model leaves out: none in the median model.
+            if stage == "first_delivery_delay" && draws == Draws::Median {
+                continue;
+            }
+            let how = if inside_delay(stage) {
+                Draws::Median
+            } else {
+                draws
+            };
+            if let Some(dist) = pinned(dist, how) {
+                stages.insert(stage.clone(), dist);
+            }
+        }
+    }
+    if let Some(transport) = context.assumed.transport.get(channel)
+        && let Some(dist) = pinned(transport, Draws::Median)
+    {
+        stages.insert("transport".to_owned(), dist);
+    }
+    let (rate, backdated) = known_rates(setting.line, setting.start);
+    let lead_time_days = context
+        .assumed
+        .lead_time_days
+        .get(&setting.line.id)
+        .copied()
+        .unwrap_or(0.0);
+    let unit_usd = timeline
+        .value_usd
+        .map(|value| Usd::from_cents(value.cents() / u64::from(timeline.quantity)))
+        .unwrap_or(Usd::ZERO);
+    let raw = RawScenario {
+        name: format!("{} as of {}", timeline.id, setting.start),
+        start: RawDate(setting.start.to_string()),
+        trials: Some(i64::from(trials)),
+        seed: i64::try_from(seed).ok(),
+        target: None,
+        channels: BTreeMap::from([(channel.to_owned(), stages)]),
+        lines: vec![RawLine {
+            id: setting.line.id.clone(),
+            name: setting.line.system.clone(),
+            lead_time_days,
+            rate,
+            rate_multiplier: (draws == Draws::Random)
+                .then(|| params.line_defaults.rate_multiplier.clone()),
+            ramp_slip: (draws == Draws::Random).then(|| params.line_defaults.ramp_slip.clone()),
+            first_delivery_delay: match draws {
+                Draws::Random => params
+                    .lines
+                    .get(&setting.line.id)
+                    .and_then(|line| line.first_delivery_delay.clone()),
+                Draws::Median => None,
+            },
+            ..RawLine::default()
+        }],
+        cases: vec![RawCase {
+            id: timeline.id.clone(),
+            purchaser: timeline.purchaser.iso3().to_owned(),
+            channel: Some(channel.to_owned()),
+            milestones: Some(known_milestones(setting)),
+            lines: vec![RawCaseLine {
+                line: setting.line.id.clone(),
+                quantity: i64::from(timeline.quantity),
+                unit_usd,
+                mde: true,
+                category: None,
+            }],
+            ..RawCase::default()
+        }],
+        policies: Vec::new(),
+    };
+    let build_error = |message: String| BacktestError::Build {
+        id: timeline.id.clone(),
+        message,
+    };
+    let text = toml::to_string(&raw).map_err(|error| build_error(error.to_string()))?;
+    let scenario = Scenario::from_toml_str(&text).map_err(|error| BacktestError::Scenario {
+        id: timeline.id.clone(),
+        message: error.to_string(),
+    })?;
+    Ok((scenario, backdated))
+}
+
+/// The first and final delivery bands of a one-sale scenario.
+fn run(scenario: &Scenario) -> Option<(Band, Band)> {
+    let report = expedite_forecast::run(scenario, &RunOptions::default()).ok()?;
+    let case = report.runs.first()?.cases.first()?;
+    let band = |p: expedite_forecast::Percentiles| Band {
+        p10: p.p10,
+        p50: p.p50,
+        p90: p.p90,
+    };
+    Some((band(case.first_delivery), band(case.final_delivery)))
+}
+
+/// The production model's first delivery for a sale with no delay and every duration at
+/// its median, from its production contract or its LOA ([`calibrate::Explain`]).
+pub fn explain(
+    timeline: &Timeline,
+    anchor: Anchor,
+    context: &Context<'_>,
+    params: &Params,
+) -> Option<Date> {
+    let line = context.catalog.line(timeline.line.as_deref()?)?;
+    let since = match anchor {
+        Anchor::Contract => timeline.milestones.production_contract?.date,
+        Anchor::Loa => timeline.milestones.loa?.date,
+    };
+    let setting = Setting {
+        timeline,
+        line,
+        start: day_after(since),
+        with_contract: anchor == Anchor::Contract,
+    };
+    let (scenario, _) = scenario(&setting, context, params, Draws::Median, 1, 0).ok()?;
+    run(&scenario).map(|(first, _)| first.p50)
+}
+
+/// Fits the parameters on `timelines` (see [`calibrate::calibrate`]), the production model
+/// being this module's scenarios.
+pub fn calibrate_with_engine(
+    timelines: &[Timeline],
+    observed: Date,
+    source: &str,
+    context: &Context<'_>,
+) -> Params {
+    // The residual's model needs a LOA → contract median: fit the stages first (they do not
+    // depend on the model), then the delays with them.
+    let no_model = |_: &Timeline, _: Anchor| None;
+    let stages_only = calibrate::calibrate(
+        timelines,
+        &calibrate::Inputs {
+            observed,
+            source: source.to_owned(),
+            rules: context.rules,
+            explain: &no_model,
+        },
+    );
+    let model =
+        |timeline: &Timeline, anchor: Anchor| explain(timeline, anchor, context, &stages_only);
+    calibrate::calibrate(
+        timelines,
+        &calibrate::Inputs {
+            observed,
+            source: source.to_owned(),
+            rules: context.rules,
+            explain: &model,
+        },
+    )
+}
+
+/// The parameters refitted on every sale of the file but `id` (leave-one-out).
+pub fn params_without(
+    timelines: &[Timeline],
+    id: &str,
+    observed: Date,
+    context: &Context<'_>,
+) -> Params {
+    let others: Vec<Timeline> = timelines
+        .iter()
+        .filter(|other| other.id != id)
+        .cloned()
+        .collect();
+    calibrate_with_engine(
+        &others,
+        observed,
+        &format!("the file without {id}"),
+        context,
+    )
+}
+
+/// Why a row cannot be forecast at all, if it cannot.
+fn unusable(timeline: &Timeline, catalog: &Catalog) -> Option<String> {
+    if !timeline.is_us_sale() {
+        return Some(format!(
+            "non-US supplier ({}): the catalog holds US lines only",
+            timeline.supplier.iso3()
+        ));
+    }
+    let Some(line) = &timeline.line else {
+        return Some("no line: no catalog line builds it".to_owned());
+    };
+    if catalog.line(line).is_none() {
+        return Some(format!("line '{line}' is not in the catalog"));
+    }
+    if timeline.milestones.notification.is_none() && timeline.milestones.loa.is_none() {
+        return Some("no notification and no LOA date".to_owned());
+    }
+    None
+}
+
+/// The baseline's LOA → first delivery median, days, over the US sales other than `id`.
+fn baseline_days(timelines: &[Timeline], id: &str, observed: Date) -> Option<f64> {
+    let mut days: Vec<f64> = timelines
+        .iter()
+        .filter(|timeline| timeline.id != id && timeline.is_us_sale())
+        .filter_map(|timeline| {
+            let loa = timeline.milestones.loa?.date;
+            let first = timeline.milestones.first_delivery?.date;
+            (first <= observed && first >= loa).then(|| f64::from((first - loa).get_days()))
+        })
+        .collect();
+    median(&mut days)
+}
+
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        values[middle]
+    } else {
+        (values[middle - 1] + values[middle]) / 2.0
+    })
+}
+
+fn add_days(date: Date, days: f64) -> Date {
+    expedite_forecast::report::date_of(date, days.round() as i32)
+}
+
+/// Scores a forecast of first delivery.
+pub fn score(band: Band, actual: Option<Date>, observed: Date) -> Outcome {
+    match actual {
+        Some(actual) if actual < band.p10 => Outcome::Early,
+        Some(actual) if actual > band.p90 => Outcome::Late,
+        Some(_) => Outcome::Inside,
+        None if band.p90 < observed => Outcome::Late,
+        None => Outcome::Pending,
+    }
+}
+
+/// Runs the back-test; `shipped` are the parameters of [`CalibrationMode::Shipped`].
+///
+/// # Errors
+/// [`BacktestError`] when a scenario built for a sale is refused by the engine.
+pub fn backtest(
+    timelines: &[Timeline],
+    options: &Options,
+    context: &Context<'_>,
+    shipped: &Params,
+) -> Result<Backtest, BacktestError> {
+    let observed = options.observed;
+    let mut forecasts = Vec::new();
+    let mut skipped = Vec::new();
+    let mut kinds = options.as_of.clone();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for timeline in timelines {
+        if let Some(reason) = unusable(timeline, context.catalog) {
+            skipped.push(Skipped {
+                id: timeline.id.clone(),
+                as_of_kind: None,
+                reason,
+            });
+            continue;
+        }
+        let refitted;
+        let params = match options.calibration {
+            CalibrationMode::Shipped => shipped,
+            CalibrationMode::LeaveOneOut => {
+                refitted = params_without(timelines, &timeline.id, observed, context);
+                &refitted
+            }
+        };
+        for &kind in &kinds {
+            let Some(milestone) = timeline.milestones.get(kind.milestone()) else {
+                skipped.push(Skipped {
+                    id: timeline.id.clone(),
+                    as_of_kind: Some(kind),
+                    reason: format!("no {} date", kind.as_str()),
+                });
+                continue;
+            };
+            if milestone.date > observed {
+                skipped.push(Skipped {
+                    id: timeline.id.clone(),
+                    as_of_kind: Some(kind),
+                    reason: format!("the {} is after the observation date", kind.as_str()),
+                });
+                continue;
+            }
+            forecasts.push(forecast_one(
+                timeline,
+                kind,
+                milestone.date,
+                milestone.precision,
+                params,
+                timelines,
+                options,
+                context,
+            )?);
+        }
+    }
+    let summary = summarise(&forecasts);
+    Ok(Backtest {
+        observed,
+        calibration: options.calibration,
+        trials: options.trials,
+        seed: options.seed,
+        forecasts,
+        skipped,
+        summary,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn forecast_one(
+    timeline: &Timeline,
+    kind: AsOfKind,
+    milestone: Date,
+    precision: Precision,
+    params: &Params,
+    timelines: &[Timeline],
+    options: &Options,
+    context: &Context<'_>,
+) -> Result<Forecast, BacktestError> {
+    let observed = options.observed;
+    let as_of = day_after(milestone);
+    let line_id = timeline.line.clone().unwrap_or_default();
+    let line = context
+        .catalog
+        .line(&line_id)
+        .ok_or_else(|| BacktestError::Build {
+            id: timeline.id.clone(),
+            message: format!("line '{line_id}' is not in the catalog"),
+        })?;
+    let setting = Setting {
+        timeline,
+        line,
+        start: as_of,
+        with_contract: true,
+    };
+    let (scenario, rate_backdated) = scenario(
+        &setting,
+        context,
+        params,
+        Draws::Random,
+        options.trials,
+        options.seed,
+    )?;
+    let (first, last) = run(&scenario).ok_or_else(|| BacktestError::Build {
+        id: timeline.id.clone(),
+        message: "the forecast engine did not run".to_owned(),
+    })?;
+    let actual = timeline
+        .milestones
+        .first_delivery
+        .map(|m| m.date)
+        .filter(|date| *date <= observed);
+    let outcome = score(first, actual, observed);
+    let error_months = actual.map(|actual| months_between(actual, first.p50));
+    let error_at_least_months =
+        (actual.is_none() && outcome == Outcome::Late).then(|| months_between(observed, first.p50));
+    let (baseline_first_delivery, baseline_error_months) = if kind == AsOfKind::Loa {
+        let baseline =
+            baseline_days(timelines, &timeline.id, observed).map(|days| add_days(milestone, days));
+        let error = baseline
+            .zip(actual)
+            .map(|(baseline, actual)| months_between(actual, baseline));
+        (baseline, error)
+    } else {
+        (None, None)
+    };
+    Ok(Forecast {
+        id: timeline.id.clone(),
+        line: line_id,
+        as_of_kind: kind,
+        as_of,
+        as_of_month_only: precision == Precision::Month,
+        actual_first_delivery: actual,
+        first_delivery: first,
+        outcome,
+        error_months,
+        error_at_least_months,
+        band_months: months_between(first.p10, first.p90),
+        final_delivery: last,
+        actual_final_delivery: timeline
+            .milestones
+            .final_delivery
+            .map(|m| m.date)
+            .filter(|date| *date <= observed),
+        baseline_first_delivery,
+        baseline_error_months,
+        rate_backdated,
+    })
+}
+
+/// The summary figures of a list of forecasts.
+pub fn summarise(forecasts: &[Forecast]) -> Summary {
+    let count = |outcome: Outcome| forecasts.iter().filter(|f| f.outcome == outcome).count();
+    let (inside, early, late, pending) = (
+        count(Outcome::Inside),
+        count(Outcome::Early),
+        count(Outcome::Late),
+        count(Outcome::Pending),
+    );
+    let scored = inside + early + late;
+    let scored_forecasts = || forecasts.iter().filter(|f| f.outcome != Outcome::Pending);
+    let mut errors: Vec<f64> = scored_forecasts()
+        .filter_map(|f| f.error_months.map(f64::abs))
+        .collect();
+    let mut bands: Vec<f64> = scored_forecasts().map(|f| f.band_months).collect();
+    let compared: Vec<&Forecast> = forecasts
+        .iter()
+        .filter(|f| f.baseline_error_months.is_some() && f.error_months.is_some())
+        .collect();
+    let mut baseline: Vec<f64> = compared
+        .iter()
+        .filter_map(|f| f.baseline_error_months.map(f64::abs))
+        .collect();
+    let mut ours_on_baseline: Vec<f64> = compared
+        .iter()
+        .filter_map(|f| f.error_months.map(f64::abs))
+        .collect();
+    let round1 = |value: Option<f64>| value.map(|v| (v * 10.0).round() / 10.0);
+    Summary {
+        scored,
+        inside,
+        early,
+        late,
+        pending,
+        coverage: (scored > 0).then(|| ((inside as f64 / scored as f64) * 100.0).round() / 100.0),
+        median_abs_error_months: round1(median(&mut errors)),
+        median_band_months: round1(median(&mut bands)),
+        baseline_median_abs_error_months: round1(median(&mut baseline)),
+        median_abs_error_months_loa: round1(median(&mut ours_on_baseline)),
+        baseline_n: compared.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expedite_data::timelines;
+
+    const HEADER: &str = "id,buyer,iso3,supplier,channel,system,line,quantity,value_usd,request,\
+        notification,loa_or_contract_signed,production_contract,first_delivery,final_delivery,\
+        notes,sources\n";
+
+    /// Parameters a person can follow: LOA → contract uniform over 0–200 days is kept at its
+    /// median (100 days, as the delay already holds its spread), no transport, and a
+    /// first-delivery delay uniform over 0–300 days; the line builds 48 a year with a
+    /// build time of 365 days.
+    const PARAMS: &str = r#"
+        observed = "2026-03-31"
+        source = "hand-made"
+        [channels.fms]
+        implemented = { dist = "uniform", min = 0, max = 200 }
+        first_delivery_delay = { dist = "uniform", min = 0, max = 300 }
+        [line_defaults]
+        rate_multiplier = { dist = "fixed", value = 1.0 }
+        ramp_slip = { dist = "fixed", days = 0 }
+    "#;
+
+    fn observed() -> Date {
+        "2026-03-31".parse().expect("date")
+    }
+
+    fn hand_made() -> Vec<Timeline> {
+        // Three HIMARS sales signed on the same day in 2022 and one in 2025. By hand, as of
+        // the day after the LOA (2022-01-02): contract 100 days after the LOA (2022-04-11);
+        // the first launcher takes 365/48 = 7.6 days at 48 a year and 365 days to build
+        // (2023-04-19); then the delay: P10 30 days later (2023-05-19), P50 150
+        // (2023-09-16), P90 270 (2024-01-14).
+        let rows = "\
+            IN-2022,Estonia,EST,USA,fms,HIMARS,himars,6,,,,2022-01-01,,2023-08-01,,,\n\
+            LATE-2022,Latvia,LVA,USA,fms,HIMARS,himars,6,,,,2022-01-01,,2024-06-01,,,\n\
+            WAIT-2025,Lithuania,LTU,USA,fms,HIMARS,himars,6,,,,2025-06-01,,,,,\n\
+            NEVER-2022,Romania,ROU,USA,fms,HIMARS,himars,6,,,,2022-01-01,,,,,\n";
+        timelines::read(format!("{HEADER}{rows}").as_bytes(), "hand-made").expect("valid")
+    }
+
+    fn run_hand_made(calibration: CalibrationMode) -> Backtest {
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed {
+            lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
+            transport: BTreeMap::new(),
+        };
+        let params = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
+        let options = Options {
+            observed: observed(),
+            as_of: vec![AsOfKind::Loa],
+            calibration,
+            trials: 2000,
+            seed: 1,
+        };
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+        };
+        backtest(&hand_made(), &options, &context, &params).expect("runs")
+    }
+
+    fn date(text: &str) -> Date {
+        text.parse().expect("date")
+    }
+
+    fn near(actual: Date, expected: &str, days: i32) -> bool {
+        (actual - date(expected)).get_days().abs() <= days
+    }
+
+    #[test]
+    fn three_hand_made_sales_come_out_inside_late_and_pending() {
+        let result = run_hand_made(CalibrationMode::Shipped);
+        let by_id = |id: &str| {
+            result
+                .forecasts
+                .iter()
+                .find(|forecast| forecast.id == id)
+                .expect("forecast made")
+        };
+        let inside = by_id("IN-2022");
+        assert_eq!(inside.as_of, date("2022-01-02"));
+        let band = inside.first_delivery;
+        // Within 8 days: the sampling error of 2,000 trials and the rounding to whole days.
+        assert!(near(band.p10, "2023-05-19", 8), "{band:?}");
+        assert!(near(band.p50, "2023-09-16", 8), "{band:?}");
+        assert!(near(band.p90, "2024-01-14", 8), "{band:?}");
+        assert_eq!(inside.outcome, Outcome::Inside);
+        // P50 2023-09-16 against 2023-08-01: 46 days late, +1.5 months.
+        let error = inside.error_months.expect("delivered");
+        assert!((error - 1.5).abs() < 0.3, "{error}");
+        assert_eq!(by_id("LATE-2022").outcome, Outcome::Late);
+        // Signed in June 2025: P90 is in 2027, after the observation date: not scored.
+        let waiting = by_id("WAIT-2025");
+        assert_eq!(waiting.outcome, Outcome::Pending);
+        assert!(waiting.error_months.is_none());
+        // Signed in 2022, nothing delivered by March 2026, P90 in January 2024: late.
+        let never = by_id("NEVER-2022");
+        assert_eq!(never.outcome, Outcome::Late);
+        assert!(never.error_months.is_none());
+        assert!(never.error_at_least_months.expect("a bound") < -25.0);
+        assert_eq!(
+            (
+                result.summary.scored,
+                result.summary.inside,
+                result.summary.late
+            ),
+            (3, 1, 2)
+        );
+        assert_eq!(result.summary.pending, 1);
+        assert_eq!(result.summary.coverage, Some(0.33));
+    }
+
+    #[test]
+    fn the_baseline_is_the_median_of_the_other_sales() {
+        // The other delivered sale of IN-2022 is LATE-2022: LOA → first delivery 882 days,
+        // so the baseline forecasts 2022-01-01 + 882 days = 2024-06-01.
+        let result = run_hand_made(CalibrationMode::Shipped);
+        let inside = result
+            .forecasts
+            .iter()
+            .find(|forecast| forecast.id == "IN-2022")
+            .expect("made");
+        assert_eq!(inside.baseline_first_delivery, Some(date("2024-06-01")));
+    }
+
+    #[test]
+    fn an_outcome_is_scored_against_the_band_and_the_observation_date() {
+        let band = Band {
+            p10: date("2024-01-01"),
+            p50: date("2024-06-01"),
+            p90: date("2025-01-01"),
+        };
+        let observed = date("2026-03-31");
+        assert_eq!(
+            score(band, Some(date("2023-12-31")), observed),
+            Outcome::Early
+        );
+        assert_eq!(
+            score(band, Some(date("2024-01-01")), observed),
+            Outcome::Inside
+        );
+        assert_eq!(
+            score(band, Some(date("2025-01-02")), observed),
+            Outcome::Late
+        );
+        assert_eq!(score(band, None, observed), Outcome::Late);
+        assert_eq!(score(band, None, date("2024-12-31")), Outcome::Pending);
+    }
+
+    #[test]
+    fn rows_that_cannot_be_forecast_say_why() {
+        let rows = Timeline::builtin().expect("shipped");
+        let catalog = Catalog::builtin().expect("catalog");
+        let reason = |id: &str| {
+            let row = rows.iter().find(|row| row.id == id).expect("shipped");
+            unusable(row, &catalog)
+        };
+        assert!(reason("POL-K2-2022").expect("Korean").contains("non-US"));
+        assert!(
+            reason("ROU-PATRIOT-2017")
+                .expect("no line")
+                .contains("no line")
+        );
+        assert!(reason("EST-HIMARS-2022").is_none());
+    }
+
+    #[test]
+    fn leave_one_out_refits_without_the_sale_being_tested() {
+        let rows = Timeline::builtin().expect("shipped");
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed::from_template(expedite_data::demo::SCENARIO_TEMPLATE, "template")
+            .expect("template");
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+        };
+        let all = calibrate_with_engine(&rows, observed(), "all", &context);
+        let without = params_without(&rows, "EST-HIMARS-2022", observed(), &context);
+        let mentions = |params: &Params| {
+            params
+                .fits
+                .iter()
+                .flat_map(|fit| fit.cases.iter())
+                .any(|case| case.starts_with("EST-HIMARS-2022 "))
+        };
+        assert!(mentions(&all));
+        assert!(!mentions(&without));
+        let delay = |params: &Params| {
+            params
+                .fits
+                .iter()
+                .find(|fit| fit.parameter == "lines.himars.first_delivery_delay")
+                .map(|fit| fit.observed)
+        };
+        assert_eq!(delay(&all), delay(&without).map(|n| n + 1));
+    }
+
+    #[test]
+    fn a_rate_not_yet_known_is_moved_back_and_flagged() {
+        let catalog = Catalog::builtin().expect("catalog");
+        let himars = catalog.line("himars").expect("himars");
+        // The catalog's first HIMARS rate is from 2022: as of 2019 it knew none.
+        let (steps, backdated) = known_rates(himars, date("2019-02-14"));
+        assert!(backdated);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].from.0, "2019-02-14");
+        let (_, later) = known_rates(himars, date("2023-01-01"));
+        assert!(!later);
+    }
+}

@@ -177,6 +177,7 @@ pub async fn forecast(
             seed,
             policies: policies.as_deref(),
             progress: None,
+            band_parts: false,
         };
         expedite_forecast::run(&scenario, &options)
     })

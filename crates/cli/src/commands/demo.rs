@@ -460,7 +460,7 @@ fn raw_scenario(
             .map(|line| RawLine {
                 id: line.id.clone(),
                 name: line.system.clone(),
-                backlog: i64::from(line.backlog_units),
+                backlog: i64::from(line.backlog_units).into(),
                 lead_time_days: line.lead_time_days,
                 rate: line
                     .base_rate
@@ -468,8 +468,10 @@ fn raw_scenario(
                     .map(|&(from, per_year)| RawRateStep {
                         from: from.to_string().as_str().into(),
                         per_year,
+                        announced: None,
                     })
                     .collect(),
+                ..RawLine::default()
             })
             .collect(),
         cases: cases
@@ -478,8 +480,8 @@ fn raw_scenario(
                 id: case.id.clone(),
                 purchaser: case.purchaser.to_owned(),
                 channel: None,
-                stage: case.stage.clone(),
-                since: case.since.to_string().as_str().into(),
+                stage: Some(case.stage.clone()),
+                since: Some(case.since.to_string().as_str().into()),
                 tier: Some(i64::from(template.portfolio.base_tier)),
                 lines: vec![RawCaseLine {
                     line: case.line.clone(),
@@ -488,6 +490,7 @@ fn raw_scenario(
                     mde: true,
                     category: None,
                 }],
+                ..RawCase::default()
             })
             .collect(),
         policies: vec![policy],

@@ -70,6 +70,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         seed: args.seed,
         policies: (!args.policies.is_empty()).then_some(args.policies.as_slice()),
         progress: Some(&progress),
+        band_parts: false,
     };
     let report = expedite_forecast::run(&scenario, &options)?;
     bar.finish_and_clear();

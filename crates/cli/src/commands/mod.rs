@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod backtest;
 pub mod demo;
 pub mod dsca;
 pub mod forecast;

@@ -1,0 +1,418 @@
+//! `expedite calibrate` and `expedite backtest`: the forecast fitted to real timelines, and
+//! tested against them (issue 8, §4). Both read a timelines CSV of the shipped layout
+//! (`crates/data/data/cases/timelines.csv`); the work is in `expedite_portfolio`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use clap::{Args, ValueEnum};
+use comfy_table::Cell;
+use expedite_core::Date;
+use expedite_core::rules::RuleBook;
+use expedite_data::capacity::Catalog;
+use expedite_data::timelines::{self, Timeline};
+use expedite_forecast::scenario::{RawDist, RawMultiplier};
+use expedite_portfolio::backtest::{self, AsOfKind, Assumed, Backtest, CalibrationMode, Options};
+use expedite_portfolio::calibrate::Params;
+
+use crate::output::{self, Format};
+
+/// Arguments of `calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Timelines CSV (the columns of crates/data/data/cases/timelines.csv).
+    timelines: PathBuf,
+    /// The day the file's facts are complete (default: the latest date in the file). A sale
+    /// that has not reached a milestone by then is censored there.
+    #[arg(long, value_name = "DATE")]
+    observed: Option<Date>,
+    /// Write the parameters file (TOML) here.
+    #[arg(long, value_name = "FILE.toml")]
+    out: Option<PathBuf>,
+    /// Output format of the fit report.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Which forecasts `backtest` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AsOfArg {
+    /// The day after the DSCA notification.
+    Notification,
+    /// The day after the LOA.
+    Loa,
+    /// Both.
+    Both,
+}
+
+/// Which parameters `backtest` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CalibrationArg {
+    /// The shipped parameters, as they are (for a file that did not feed them).
+    Shipped,
+    /// Refit the parameters without the sale being tested.
+    LeaveOneOut,
+}
+
+/// Arguments of `backtest`.
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Timelines CSV (the columns of crates/data/data/cases/timelines.csv).
+    timelines: PathBuf,
+    /// The day the file's facts are complete: a sale not delivered by then is late if its
+    /// P90 is earlier, else pending.
+    #[arg(long, value_name = "DATE")]
+    observed: Date,
+    /// Forecast as of the day after the notification, after the LOA, or both.
+    #[arg(long, value_enum, default_value = "both")]
+    as_of: AsOfArg,
+    /// Shipped parameters, or refitted without the sale being tested.
+    #[arg(long, value_enum, default_value = "shipped")]
+    calibration: CalibrationArg,
+    /// Trials per forecast.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    trials: u32,
+    /// Seed of every forecast.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+fn read_timelines(path: &Path) -> anyhow::Result<Vec<Timeline>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let rows = timelines::read(file, &path.display().to_string())?;
+    if rows.is_empty() {
+        return Err(anyhow!("{}: the file holds no timelines", path.display()));
+    }
+    Ok(rows)
+}
+
+/// The latest milestone in the file: the least the facts must be complete to.
+fn latest_date(rows: &[Timeline]) -> Option<Date> {
+    rows.iter()
+        .flat_map(|row| {
+            timelines::MilestoneKind::ALL
+                .into_iter()
+                .filter_map(|kind| row.milestones.get(kind).map(|m| m.date))
+        })
+        .max()
+}
+
+/// The shipped catalog, rule book and template the forecasts of history are built from.
+struct Shipped {
+    catalog: Catalog,
+    rules: RuleBook,
+    assumed: Assumed,
+}
+
+fn shipped() -> anyhow::Result<Shipped> {
+    Ok(Shipped {
+        catalog: Catalog::builtin().context("the shipped capacity catalog")?,
+        rules: RuleBook::builtin().context("the shipped rule book")?,
+        assumed: Assumed::from_template(
+            expedite_data::demo::SCENARIO_TEMPLATE,
+            "the shipped scenario template",
+        )?,
+    })
+}
+
+impl Shipped {
+    fn context(&self) -> backtest::Context<'_> {
+        backtest::Context {
+            catalog: &self.catalog,
+            rules: &self.rules,
+            assumed: &self.assumed,
+        }
+    }
+}
+
+/// Runs `calibrate`.
+pub fn run_calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
+    let rows = read_timelines(&args.timelines)?;
+    let observed = match args.observed {
+        Some(date) => date,
+        None => latest_date(&rows).ok_or_else(|| {
+            anyhow!(
+                "{}: no dated milestone; give --observed",
+                args.timelines.display()
+            )
+        })?,
+    };
+    let shipped = shipped()?;
+    let params = backtest::calibrate_with_engine(
+        &rows,
+        observed,
+        &args.timelines.display().to_string(),
+        &shipped.context(),
+    );
+    if let Some(out) = &args.out {
+        let command = format!(
+            "expedite {}",
+            std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+        );
+        let text = params.to_toml_string(&command)?;
+        std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    match args.format {
+        Format::Json => output::print_json(&params),
+        Format::Csv => output::print_csv(&FIT_COLUMNS, fit_rows(&params)),
+        Format::Table => print_fits(&params, args.observed.is_none()),
+    }
+}
+
+const FIT_COLUMNS: [&str; 9] = [
+    "parameter",
+    "n",
+    "observed",
+    "censored",
+    "p10_days",
+    "p50_days",
+    "p90_days",
+    "method",
+    "interval",
+];
+
+fn days(value: Option<f64>) -> String {
+    value.map(|days| format!("{days:.0}")).unwrap_or_default()
+}
+
+fn fit_rows(params: &Params) -> Vec<Vec<String>> {
+    params
+        .fits
+        .iter()
+        .map(|fit| {
+            vec![
+                fit.parameter.clone(),
+                fit.n.to_string(),
+                fit.observed.to_string(),
+                fit.censored.to_string(),
+                days(fit.p10_days),
+                days(fit.p50_days),
+                days(fit.p90_days),
+                fit.method.clone(),
+                fit.interval.clone(),
+            ]
+        })
+        .collect()
+}
+
+fn print_fits(params: &Params, observed_defaulted: bool) -> anyhow::Result<()> {
+    output::print_text(&format!(
+        "Calibration on {}, facts complete to {}{}. Days; log-normal fits by maximum \
+         likelihood with right-censoring; a fit needs {} observed intervals.",
+        params.source,
+        params.observed,
+        if observed_defaulted {
+            " (the latest date in the file; give --observed)"
+        } else {
+            ""
+        },
+        expedite_portfolio::calibrate::MIN_OBSERVED
+    ))?;
+    let mut table = output::table(&["parameter", "n", "obs", "cens", "P10", "P50", "P90", "fit"]);
+    for fit in &params.fits {
+        table.add_row(vec![
+            Cell::new(&fit.parameter),
+            Cell::new(fit.n),
+            Cell::new(fit.observed),
+            Cell::new(fit.censored),
+            Cell::new(days(fit.p10_days)),
+            Cell::new(days(fit.p50_days)),
+            Cell::new(days(fit.p90_days)),
+            Cell::new(&fit.method),
+        ]);
+    }
+    output::print_text(&table.to_string())?;
+    output::print_text("Not identified by the timelines, kept as stated assumptions:")?;
+    for assumption in &params.assumptions {
+        let value = match assumption.parameter.as_str() {
+            "line_defaults.rate_multiplier" => match &params.line_defaults.rate_multiplier {
+                RawMultiplier::Lognormal { median, p90 } => {
+                    format!("lognormal(median {median}, p90 {p90})")
+                }
+                other => format!("{other:?}"),
+            },
+            "line_defaults.ramp_slip" => describe(&params.line_defaults.ramp_slip),
+            _ => String::new(),
+        };
+        output::print_text(&format!(
+            "- {} = {value}: {} Source: {}",
+            assumption.parameter, assumption.why, assumption.source
+        ))?;
+    }
+    Ok(())
+}
+
+fn describe(dist: &RawDist) -> String {
+    match dist {
+        RawDist::Lognormal { median, p90 } => format!("lognormal(median {median}, p90 {p90})"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Runs `backtest`.
+pub fn run_backtest(args: BacktestArgs) -> anyhow::Result<()> {
+    let rows = read_timelines(&args.timelines)?;
+    let shipped = shipped()?;
+    let options = Options {
+        observed: args.observed,
+        as_of: match args.as_of {
+            AsOfArg::Notification => vec![AsOfKind::Notification],
+            AsOfArg::Loa => vec![AsOfKind::Loa],
+            AsOfArg::Both => vec![AsOfKind::Notification, AsOfKind::Loa],
+        },
+        calibration: match args.calibration {
+            CalibrationArg::Shipped => CalibrationMode::Shipped,
+            CalibrationArg::LeaveOneOut => CalibrationMode::LeaveOneOut,
+        },
+        trials: args.trials,
+        seed: args.seed,
+    };
+    let params = Params::shipped().context("the shipped calibration parameters")?;
+    let result = backtest::backtest(&rows, &options, &shipped.context(), &params)?;
+    match args.format {
+        Format::Json => output::print_json(&result),
+        Format::Csv => output::print_csv(&FORECAST_COLUMNS, forecast_rows(&result)),
+        Format::Table => print_backtest(&result),
+    }
+}
+
+const FORECAST_COLUMNS: [&str; 14] = [
+    "id",
+    "line",
+    "as_of_kind",
+    "as_of",
+    "actual_first_delivery",
+    "p10",
+    "p50",
+    "p90",
+    "outcome",
+    "error_months",
+    "band_months",
+    "baseline_first_delivery",
+    "baseline_error_months",
+    "rate_backdated",
+];
+
+fn months(value: Option<f64>) -> String {
+    value.map(|m| format!("{m:.1}")).unwrap_or_default()
+}
+
+fn forecast_rows(result: &Backtest) -> Vec<Vec<String>> {
+    result
+        .forecasts
+        .iter()
+        .map(|f| {
+            vec![
+                f.id.clone(),
+                f.line.clone(),
+                f.as_of_kind.as_str().to_owned(),
+                f.as_of.to_string(),
+                f.actual_first_delivery
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                f.first_delivery.p10.to_string(),
+                f.first_delivery.p50.to_string(),
+                f.first_delivery.p90.to_string(),
+                f.outcome.as_str().to_owned(),
+                months(f.error_months),
+                months(Some(f.band_months)),
+                f.baseline_first_delivery
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                months(f.baseline_error_months),
+                f.rate_backdated.to_string(),
+            ]
+        })
+        .collect()
+}
+
+fn print_backtest(result: &Backtest) -> anyhow::Result<()> {
+    output::print_text(&format!(
+        "Back-test of first delivery, facts complete to {}; {} parameters, {} trials, seed {}. \
+         Error = P50 - actual, months.",
+        result.observed,
+        match result.calibration {
+            CalibrationMode::Shipped => "shipped",
+            CalibrationMode::LeaveOneOut => "leave-one-out",
+        },
+        result.trials,
+        result.seed
+    ))?;
+    let mut table = output::table(&[
+        "sale", "as of", "actual", "P10", "P50", "P90", "outcome", "error", "baseline",
+    ]);
+    for f in &result.forecasts {
+        let as_of = format!(
+            "{} {}{}",
+            f.as_of_kind.as_str(),
+            f.as_of,
+            if f.as_of_month_only { " (month)" } else { "" }
+        );
+        table.add_row(vec![
+            Cell::new(format!(
+                "{}{}",
+                f.id,
+                if f.rate_backdated { " *" } else { "" }
+            )),
+            Cell::new(as_of),
+            Cell::new(
+                f.actual_first_delivery
+                    .map_or_else(|| "-".to_owned(), |d| d.to_string()),
+            ),
+            Cell::new(f.first_delivery.p10),
+            Cell::new(f.first_delivery.p50),
+            Cell::new(f.first_delivery.p90),
+            Cell::new(f.outcome.as_str()),
+            Cell::new(match (f.error_months, f.error_at_least_months) {
+                (Some(error), _) => format!("{error:+.1}"),
+                (None, Some(bound)) => format!("{bound:+.1} or more"),
+                (None, None) => String::new(),
+            }),
+            Cell::new(months(f.baseline_error_months)),
+        ]);
+    }
+    output::print_text(&table.to_string())?;
+    if result.forecasts.iter().any(|f| f.rate_backdated) {
+        output::print_text(
+            "* the catalog knew no rate for the line yet: its first rate step was moved back \
+             to the forecast day",
+        )?;
+    }
+    if !result.skipped.is_empty() {
+        output::print_text("Not forecast:")?;
+        for skipped in &result.skipped {
+            output::print_text(&format!(
+                "- {}{}: {}",
+                skipped.id,
+                skipped
+                    .as_of_kind
+                    .map(|kind| format!(" (as of {})", kind.as_str()))
+                    .unwrap_or_default(),
+                skipped.reason
+            ))?;
+        }
+    }
+    let s = &result.summary;
+    let figure = |value: Option<f64>| value.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
+    output::print_text(&format!(
+        "Scored {} (pending {}): inside {}, early {}, late {}; coverage {}. Median |error| {} \
+         months; median band {} months. As of LOA ({} forecasts): median |error| {} months, \
+         baseline {} months.",
+        s.scored,
+        s.pending,
+        s.inside,
+        s.early,
+        s.late,
+        s.coverage
+            .map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", c * 100.0)),
+        figure(s.median_abs_error_months),
+        figure(s.median_band_months),
+        s.baseline_n,
+        figure(s.median_abs_error_months_loa),
+        figure(s.baseline_median_abs_error_months),
+    ))
+}
