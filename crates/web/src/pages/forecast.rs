@@ -306,6 +306,7 @@ pub async fn start(
             seed,
             policies: None,
             progress: Some(&progress),
+            band_parts: false,
         };
         let outcome = expedite_forecast::run(&scenario, &options)
             .map(Arc::new)
