@@ -14,6 +14,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod cases;
+pub mod demo;
 pub mod error;
 pub mod forecasts;
 pub mod input;
