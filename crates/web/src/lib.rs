@@ -43,7 +43,7 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Every route the API serves, as (method, path): the OpenAPI document must list exactly
 /// these, and the router is built from the same table.
-pub const ROUTES: [(&str, &str); 14] = [
+pub const ROUTES: [(&str, &str); 15] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/api/v1/openapi.json"),
@@ -53,6 +53,7 @@ pub const ROUTES: [(&str, &str); 14] = [
     ("get", "/api/v1/cases/{id}/events"),
     ("post", "/api/v1/cases/{id}/events"),
     ("get", "/api/v1/cases/{id}/verify"),
+    ("get", "/api/v1/cases/{id}/forecast"),
     ("post", "/api/v1/rules/notification"),
     ("post", "/api/v1/forecast"),
     ("get", "/api/v1/analytics/nato/status"),
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
             get(cases::events).post(cases::post_event),
         )
         .route("/cases/{id}/verify", get(cases::verify))
+        .route("/cases/{id}/forecast", get(forecasts::case_forecast))
         .route("/rules/notification", post(rules::notification))
         .route("/forecast", post(analytics::forecast))
         .route("/analytics/nato/status", get(analytics::nato_status))

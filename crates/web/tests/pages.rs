@@ -724,3 +724,134 @@ async fn the_stylesheet_is_served_by_the_binary() {
         "keyboard focus is visible"
     );
 }
+
+/// Starts the API with its case-forecast store in hand and the background worker running.
+async fn spawn_with_forecasts() -> (
+    TestApp,
+    std::sync::Arc<expedite_web::forecasts::CaseForecasts>,
+) {
+    let captured = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = std::sync::Arc::clone(&captured);
+    let app = support::spawn_app_with(move |state| {
+        let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
+        tokio::spawn(expedite_web::forecasts::keep_fresh(
+            std::sync::Arc::clone(&state.store),
+            inputs,
+            std::sync::Arc::clone(&state.forecasts),
+            Duration::from_secs(3600),
+        ));
+        *slot.lock().expect("slot") = Some(std::sync::Arc::clone(&state.forecasts));
+        state
+    })
+    .await;
+    let forecasts = captured.lock().expect("slot").take().expect("forecasts");
+    (app, forecasts)
+}
+
+async fn wait_for_forecast(app: &TestApp, id: &str, token: &str, after: Option<&str>) -> Value {
+    for _ in 0..600 {
+        let reply = app
+            .get(&format!("/api/v1/cases/{id}/forecast"), token)
+            .await;
+        let computed = reply.body["computed_at"].as_str();
+        if computed.is_some() && computed != after {
+            return reply.body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no forecast for {id}");
+}
+
+#[tokio::test]
+async fn every_stored_case_on_a_line_gets_a_forecast_that_only_its_country_sees() {
+    let (app, _forecasts) = spawn_with_forecasts().await;
+    three_countries(&app).await;
+    // Opening cases is not a reported write: wake the worker by a transition.
+    let moved = app
+        .post(
+            "/api/v1/cases/EE-B-HIM/events",
+            &app.army,
+            &advance(1, "2025-01-03", "lor_actionable"),
+        )
+        .await;
+    assert_eq!(moved.status, 201);
+    let forecast = wait_for_forecast(&app, "EE-B-HIM", &app.estonia, None).await;
+    for what in ["contract", "first_delivery", "final_delivery"] {
+        let band = &forecast[what];
+        assert!(
+            band["p10"].as_str() <= band["p50"].as_str()
+                && band["p50"].as_str() <= band["p90"].as_str(),
+            "{what}: {band}"
+        );
+    }
+    assert!(
+        forecast["assumptions"]
+            .as_array()
+            .is_some_and(|list| !list.is_empty())
+    );
+    assert!(forecast["as_of"].is_string());
+    // Estonia does not see Poland's forecast, as it does not see the case.
+    let other = app
+        .get("/api/v1/cases/PL-B-ZAB/forecast", &app.estonia)
+        .await;
+    assert_eq!(other.status, 404);
+    // A case with no production line has no forecast, and says why.
+    let none = app
+        .get("/api/v1/cases/NO-D-AMR/forecast", &app.analyst)
+        .await;
+    assert_eq!(none.status, 200);
+    assert!(none.body["forecast"].is_null());
+    assert!(
+        none.body["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("production line"))
+    );
+    // The case page draws the bands, and the purchaser's portfolio counts only its own.
+    let estonia = sign_in(&app, &app.estonia).await;
+    let page = estonia.get("/cases/EE-B-HIM").await;
+    assert!(page.body.contains("forecast: final delivery"));
+    assert!(page.body.contains("Forecast as of"));
+}
+
+#[tokio::test]
+async fn a_transition_recorded_on_the_page_recomputes_the_forecast_in_the_background() {
+    let (app, _forecasts) = spawn_with_forecasts().await;
+    three_countries(&app).await;
+    let army = sign_in(&app, &app.army).await;
+    let first = army
+        .post(
+            "/cases/PL-B-ZAB",
+            &[
+                ("csrf", &army.csrf),
+                ("version", "1"),
+                ("kind", "advance"),
+                ("to", "lor_actionable"),
+                ("date", "2025-01-03"),
+            ],
+        )
+        .await;
+    assert_eq!(first.status, 303);
+    let before = wait_for_forecast(&app, "PL-B-ZAB", &app.army, None).await;
+    let computed = before["computed_at"]
+        .as_str()
+        .expect("computed_at")
+        .to_owned();
+    let second = army
+        .post(
+            "/cases/PL-B-ZAB",
+            &[
+                ("csrf", &army.csrf),
+                ("version", "2"),
+                ("kind", "advance"),
+                ("to", "loa_development"),
+                ("date", "2025-02-03"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        second.status, 303,
+        "answered before any forecast is computed"
+    );
+    let after = wait_for_forecast(&app, "PL-B-ZAB", &app.army, Some(&computed)).await;
+    assert_ne!(after["computed_at"], before["computed_at"]);
+}

@@ -14,6 +14,10 @@ use expedite_web::AppState;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+/// How often case forecasts are recomputed even without a write through this process (for
+/// writes made by other processes on a shared database).
+const FORECAST_REFRESH: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Arguments of `serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -69,6 +73,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("--sipri {}", path.display()))?;
         state = state.with_sipri(register);
     }
+    // Every stored case's forecast, kept fresh in the background (never inside a request).
+    let inputs = expedite_web::forecasts::ForecastInputs::shipped()?;
+    tokio::spawn(expedite_web::forecasts::keep_fresh(
+        Arc::clone(&state.store),
+        inputs,
+        Arc::clone(&state.forecasts),
+        FORECAST_REFRESH,
+    ));
     expedite_web::serve(listener, state, shutdown).await?;
     store.close().await;
     tracing::info!("stopped");
