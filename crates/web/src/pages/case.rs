@@ -345,7 +345,9 @@ async fn render(
         forecast_note = Some(format!(
             "Forecast as of {}, computed {}.",
             stored_forecast.as_of,
-            stored_forecast.computed_at.strftime("%Y-%m-%d %H:%M UTC")
+            stored_forecast
+                .computed_at
+                .strftime("%Y-%m-%d %H:%M:%S UTC")
         ));
     }
     let timeline = charts::date_rows(

@@ -241,7 +241,7 @@ pub fn date_rows(
         chart
             .configure_series_labels()
             .label_font((FONT, 14))
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
             .draw()
@@ -300,6 +300,13 @@ pub fn bars(
                 }
                 let from_top = count.saturating_sub(y.round() as usize + 1);
                 labels.get(from_top).cloned().unwrap_or_default()
+            })
+            .x_label_formatter(&|x| {
+                if (x - x.round()).abs() < 1e-9 {
+                    format!("{}", x.round() as i64)
+                } else {
+                    format!("{x:.1}")
+                }
             })
             .x_desc(value_label)
             .draw()
