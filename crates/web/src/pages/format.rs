@@ -37,6 +37,18 @@ pub fn sum(amounts: impl IntoIterator<Item = Usd>) -> Usd {
     })
 }
 
+/// A sum of money as people read a total: `$109.2B`, `$714.9M`, exact below a million.
+pub fn approx(amount: Usd) -> String {
+    let dollars = amount.as_dollars_f64();
+    if dollars >= 1e9 {
+        format!("${:.1}B", dollars / 1e9)
+    } else if dollars >= 1e6 {
+        format!("${:.1}M", dollars / 1e6)
+    } else {
+        amount.to_string()
+    }
+}
+
 /// Stage names as people read them: `loa_development` → `LOA development`.
 pub fn stage_label(stage: &str) -> String {
     let text = stage.replace('_', " ");
@@ -58,6 +70,13 @@ mod tests {
             query(&[("q", "a&b <c>"), ("stage", ""), ("page", "2")]),
             "?q=a%26b%20%3Cc%3E&page=2"
         );
+    }
+
+    #[test]
+    fn totals_read_in_billions_and_millions() {
+        assert_eq!(approx(Usd::from_cents(10_917_804_998_524)), "$109.2B");
+        assert_eq!(approx(Usd::from_cents(71_499_999_996)), "$715.0M");
+        assert_eq!(approx(Usd::from_cents(12_345)), "$123.45");
     }
 
     #[test]

@@ -82,7 +82,7 @@ impl CaseRow {
             purchaser_name: case.purchaser.name().to_owned(),
             agency: case.agency.as_str(),
             stage: stage_label(case.stage.as_str()),
-            value: value.to_string(),
+            value: format::approx(value),
             value_cents: value.cents(),
             last_event: case.last_event,
             samm_due: stored.samm_due,
@@ -269,8 +269,9 @@ pub async fn page(
                 stage: stage_label(stage.as_str()),
                 key: stage.as_str(),
                 count: in_stage.len(),
-                value: format::sum(in_stage.iter().map(|stored| notified_value(stored)))
-                    .to_string(),
+                value: format::approx(format::sum(
+                    in_stage.iter().map(|stored| notified_value(stored)),
+                )),
             }
         })
         .filter(|row| row.count > 0)
@@ -300,12 +301,14 @@ pub async fn page(
         .filter_map(|stored| {
             let ends = stored.case.review.as_ref()?.earliest_offer;
             let days_left = format::days_between(today, ends);
-            (days_left <= REVIEW_SOON_DAYS).then(|| ReviewRow {
-                id: stored.case.id.to_string(),
-                purchaser: stored.case.purchaser.name().to_owned(),
-                ends,
-                days_left,
-            })
+            (0..=REVIEW_SOON_DAYS)
+                .contains(&days_left)
+                .then(|| ReviewRow {
+                    id: stored.case.id.to_string(),
+                    purchaser: stored.case.purchaser.name().to_owned(),
+                    ends,
+                    days_left,
+                })
         })
         .collect();
     reviews.sort_by_key(|row| row.ends);
@@ -376,7 +379,9 @@ pub async fn page(
         (page_number > 1).then(|| filters.link(&filters.sort, &filters.dir, page_number - 1));
     let next =
         (page_number < pages).then(|| filters.link(&filters.sort, &filters.dir, page_number + 1));
-    let total_value = format::sum(cases.iter().map(|stored| notified_value(stored))).to_string();
+    let total_value = format::approx(format::sum(
+        cases.iter().map(|stored| notified_value(stored)),
+    ));
 
     html(&PortfolioPage {
         layout: Layout::new("Portfolio", "portfolio", &viewer),
