@@ -139,7 +139,7 @@ test('a purchaser signs in and sees only its own country\'s cases', async () => 
 
 test('a case manager records a transition and sees the history and forecast update', async () => {
   const { context, page, foreign } = await signedIn(tokens.army);
-  await shoot(page, 'portfolio', true);
+  await shoot(page, 'portfolio-at-sign-in');
   await axe(page, 'portfolio');
   // An Army case in congressional review: its next stage is the offer.
   await page.goto(`${base}/?stage=congressional_review&line=himars`);
@@ -182,6 +182,10 @@ test('a case manager records a transition and sees the history and forecast upda
   await page.waitForSelector('#form-error');
   assert.match(await page.locator('#form-error').innerText(), /cannot advance to delivered/);
   await shoot(page, 'case-refused');
+  // By now the forecasts are computed: the portfolio lists the deliveries they put in the
+  // next 90 days.
+  await page.goto(`${base}/`);
+  await shoot(page, 'portfolio', true);
   assert.deepEqual(foreign, []);
   await context.close();
 });
