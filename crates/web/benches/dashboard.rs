@@ -33,7 +33,8 @@ fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// `count` cases over 20 purchasers, three agencies and four production lines, each moved
+/// `count` cases over 20 purchasers, three agencies and four production lines (each worth
+/// enough to need congressional review), each moved
 /// along the FMS path by a number of stages that varies with its number.
 async fn fill(store: &SqlStore, count: usize) {
     let countries = [
@@ -63,7 +64,7 @@ async fn fill(store: &SqlStore, count: usize) {
             "agency": agency.as_str(),
             "lor_received": "2024-01-10",
             "lines": [{"item": format!("item {number}"), "quantity": 10 + number % 90,
-                       "unit_usd": 1_000_000 + number as u64 * 1_000, "mde": true,
+                       "unit_usd": 50_000_000 + number as u64 * 1_000, "mde": true,
                        "production_line": lines[number % lines.len()]}]
         });
         let new: NewCase = serde_json::from_value(letter).expect("bench case");
