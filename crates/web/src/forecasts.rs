@@ -330,7 +330,18 @@ fn raw_case(facts: &CaseFacts, inputs: &ForecastInputs, as_of: Date) -> Option<R
 
 /// Reads every stored case with its deliveries.
 async fn facts_of_store(store: &dyn Store) -> Result<Vec<CaseFacts>, expedite_store::StoreError> {
-    let mut filter = CaseFilter::all_in(Scope::All);
+    facts_in_scope(store, Scope::All).await
+}
+
+/// Reads the stored cases of a scope with their deliveries.
+///
+/// # Errors
+/// The store's error.
+pub async fn facts_in_scope(
+    store: &dyn Store,
+    scope: Scope,
+) -> Result<Vec<CaseFacts>, expedite_store::StoreError> {
+    let mut filter = CaseFilter::all_in(scope);
     filter.limit = u32::MAX;
     let page = store.list_cases(&filter).await?;
     let mut facts = Vec::with_capacity(page.cases.len());

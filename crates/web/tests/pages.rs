@@ -855,3 +855,44 @@ async fn a_transition_recorded_on_the_page_recomputes_the_forecast_in_the_backgr
     let after = wait_for_forecast(&app, "PL-B-ZAB", &app.army, Some(&computed)).await;
     assert_ne!(after["computed_at"], before["computed_at"]);
 }
+
+#[tokio::test]
+async fn a_purchaser_forecasts_its_own_stored_cases_from_the_page() {
+    let app = spawn_app().await;
+    three_countries(&app).await;
+    let estonia = sign_in(&app, &app.estonia).await;
+    let form = estonia.get("/forecast").await;
+    assert!(form.body.contains("value=\"stored\""));
+    let boundary = "b";
+    let body = multipart_body(
+        boundary,
+        &[
+            ("csrf", &estonia.csrf),
+            ("choice", "stored"),
+            ("trials", "200"),
+        ],
+    );
+    let started = fetch(
+        estonia
+            .client
+            .post(format!("{}/forecast", estonia.address))
+            .header("cookie", &estonia.cookie)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body),
+    )
+    .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let mut page = estonia.get(&started.location).await;
+    for _ in 0..200 {
+        if !page.body.contains("<progress") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        page = estonia.get(&started.location).await;
+    }
+    assert!(page.body.contains("EE-B-HIM"), "its own case is forecast");
+    assert!(!page.body.contains("PL-B-ZAB"), "no other country's case");
+}

@@ -36,6 +36,34 @@ const SHIPPED: [(&str, &str, &str); 1] = [(
     include_str!("../../../../examples/forecast/eastern-flank.toml"),
 )];
 
+/// The choice that forecasts the stored cases the viewer may see.
+const STORED: &str = "stored";
+
+/// The stored cases the viewer may see, as one scenario built like the case forecasts.
+async fn stored_scenario(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Result<Scenario, String>, PageError> {
+    let facts =
+        crate::forecasts::facts_in_scope(state.store.as_ref(), viewer.caller.scope()).await?;
+    let inputs = crate::forecasts::ForecastInputs::shipped()
+        .map_err(|error| PageError::Internal(error.to_string()))?;
+    Ok(
+        crate::forecasts::scenario_for(&facts, &inputs, crate::today()).and_then(
+            |(scenario, ids)| {
+                if ids.is_empty() {
+                    Err(
+                        "none of your cases is on a production line with a published rate"
+                            .to_owned(),
+                    )
+                } else {
+                    Ok(scenario)
+                }
+            },
+        ),
+    )
+}
+
 /// One forecast run started from the page.
 #[derive(Debug)]
 struct Job {
@@ -172,10 +200,12 @@ fn form_page(
         status,
         &ForecastPage {
             layout: Layout::new("Forecast", "forecast", viewer),
-            shipped: SHIPPED
-                .iter()
-                .map(|(key, label, _)| (*key, *label))
-                .collect(),
+            shipped: std::iter::once((
+                STORED,
+                "Your stored cases (those on catalog production lines)",
+            ))
+            .chain(SHIPPED.iter().map(|(key, label, _)| (*key, *label)))
+            .collect(),
             runs,
             message,
         },
@@ -235,16 +265,18 @@ pub async fn start(
             StatusCode::UNPROCESSABLE_ENTITY,
         )
     };
-    let text = if !upload.file.trim().is_empty() {
-        upload.file
+    let read = if !upload.file.trim().is_empty() {
+        Scenario::from_toml_str(&upload.file).map_err(|error| error.to_string())
     } else if !upload.text.trim().is_empty() {
-        upload.text
+        Scenario::from_toml_str(&upload.text).map_err(|error| error.to_string())
+    } else if upload.choice == STORED {
+        stored_scenario(&state, &viewer).await?
     } else if let Some((_, _, toml)) = SHIPPED.iter().find(|(key, _, _)| *key == upload.choice) {
-        (*toml).to_owned()
+        Scenario::from_toml_str(toml).map_err(|error| error.to_string())
     } else {
         return refuse("scenario: upload a file, paste a scenario or pick one".to_owned());
     };
-    let scenario = match Scenario::from_toml_str(&text) {
+    let scenario = match read {
         Ok(scenario) => scenario,
         Err(error) => return refuse(format!("scenario: {error}")),
     };
