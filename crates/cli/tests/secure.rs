@@ -10,6 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use sqlx::Row;
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
 const EXPEDITE: &str = env!("CARGO_BIN_EXE_expedite");
@@ -101,16 +102,33 @@ async fn verify_passes_a_clean_database_and_exits_3_naming_each_broken_case() {
     server.stop();
     let clean = expedite(&["verify", "--db", &db], &[]);
     assert!(clean.status.success(), "{}", stderr(&clean));
-    assert!(String::from_utf8_lossy(&clean.stdout).contains("5 case(s) checked, 0 broken"));
+    let clean_report = String::from_utf8_lossy(&clean.stdout).into_owned();
+    let checked: usize = clean_report
+        .split(" case(s) checked, 0 broken")
+        .next()
+        .and_then(|head| head.rsplit(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("a clean verify counts the demo's cases: {clean_report}"));
+    assert!(checked > 2, "{clean_report}");
 
-    // Estonia's HIMARS moved into Poland's list, and Norway's AMRAAM deleted outright.
+    // One real case moved into another country's list, another deleted outright.
+    sqlx::any::install_default_drivers();
     let mut connection = sqlx::AnyConnection::connect(&db).await.expect("connect");
+    let rows = sqlx::query("SELECT id, purchaser FROM cases ORDER BY id LIMIT 2")
+        .fetch_all(&mut connection)
+        .await
+        .expect("two demo cases");
+    let moved: String = rows[0].get("id");
+    let purchaser: String = rows[0].get("purchaser");
+    let deleted: String = rows[1].get("id");
+    let other = if purchaser == "POL" { "EST" } else { "POL" };
+    let tamper = format!(
+        "DROP TRIGGER events_no_delete; UPDATE cases SET purchaser = '{other}' WHERE id = '{moved}'; \
+                 DELETE FROM events WHERE case_id = '{deleted}'; DELETE FROM case_lines WHERE case_id = '{deleted}'; \
+                 DELETE FROM cases WHERE id = '{deleted}';"
+    );
     connection
-        .execute(
-            "DROP TRIGGER events_no_delete; UPDATE cases SET purchaser = 'POL' WHERE id = 'EE-B-HIM'; \
-             DELETE FROM events WHERE case_id = 'NO-D-AMR'; DELETE FROM case_lines WHERE case_id = 'NO-D-AMR'; \
-             DELETE FROM cases WHERE id = 'NO-D-AMR';",
-        )
+        .execute(AssertSqlSafe(tamper))
         .await
         .expect("tamper");
     connection.close().await.expect("close");
@@ -118,11 +136,15 @@ async fn verify_passes_a_clean_database_and_exits_3_naming_each_broken_case() {
     assert_eq!(broken.status.code(), Some(3), "{}", stderr(&broken));
     let report = String::from_utf8_lossy(&broken.stdout);
     assert!(
-        report.contains("EE-B-HIM: broken at 8: the case row's purchaser is 'POL'"),
+        report.contains(&format!("{moved}: broken at "))
+            && report.contains(&format!("the case row's purchaser is '{other}'")),
         "{report}"
     );
     assert!(
-        report.contains("database: the ledger records 5 case(s) but 4"),
+        report.contains(&format!(
+            "database: the ledger records {checked} case(s) but {}",
+            checked - 1
+        )),
         "{report}"
     );
 

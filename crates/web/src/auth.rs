@@ -25,6 +25,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller a token makes (the dashboard's sessions hold tokens).
+    pub(crate) fn from_token(token: TokenInfo) -> Caller {
+        Caller { token }
+    }
+
     /// The token's name, recorded in the events it writes.
     pub fn name(&self) -> &str {
         &self.token.name

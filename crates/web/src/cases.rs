@@ -206,6 +206,7 @@ pub async fn post_event(
         .store
         .append_event(&stored.case.id, version, event, &caller.author(now()))
         .await?;
+    state.forecasts.touched(&moved.case);
     Ok((StatusCode::CREATED, Json(CaseView::of(&moved, today()))).into_response())
 }
 
@@ -339,7 +340,7 @@ fn check_lines(body: &Map<String, Value>, checks: &mut Checks) -> Result<(), Api
 
 /// `{"version", "date", "kind": "advance", "to"}` or `{"version", "date", "kind": "deliver",
 /// "line", "quantity"}`.
-fn parse_event(body: &Map<String, Value>) -> Result<(i64, Event), ApiError> {
+pub(crate) fn parse_event(body: &Map<String, Value>) -> Result<(i64, Event), ApiError> {
     let kind = body.get("kind").and_then(Value::as_str);
     let allowed: &[&str] = match kind {
         Some("advance") => &["version", "date", "kind", "to"],

@@ -14,8 +14,11 @@
 pub mod analytics;
 pub mod auth;
 pub mod cases;
+pub mod demo;
 pub mod error;
+pub mod forecasts;
 pub mod input;
+pub mod pages;
 pub mod reporting;
 pub mod rules;
 pub mod server;
@@ -43,7 +46,7 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Every route the API serves, as (method, path): the OpenAPI document must list exactly
 /// these, and the router is built from the same table.
-pub const ROUTES: [(&str, &str); 16] = [
+pub const ROUTES: [(&str, &str); 17] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/api/v1/openapi.json"),
@@ -53,6 +56,7 @@ pub const ROUTES: [(&str, &str); 16] = [
     ("get", "/api/v1/cases/{id}/events"),
     ("post", "/api/v1/cases/{id}/events"),
     ("get", "/api/v1/cases/{id}/verify"),
+    ("get", "/api/v1/cases/{id}/forecast"),
     ("post", "/api/v1/rules/notification"),
     ("post", "/api/v1/forecast"),
     ("get", "/api/v1/analytics/nato/status"),
@@ -75,6 +79,10 @@ pub struct AppState {
     pub sipri: Option<Arc<TradeRegister>>,
     /// Analyses running per token (the cost limit of `POST /forecast`).
     pub analyses: Arc<analytics::AnalysisSlots>,
+    /// Dashboard: sessions and forecast runs started from the pages.
+    pub dashboard: Arc<pages::Dashboard>,
+    /// The last good forecast of every stored case.
+    pub forecasts: Arc<forecasts::CaseForecasts>,
 }
 
 impl AppState {
@@ -90,6 +98,8 @@ impl AppState {
             nato: Arc::new(NatoData::builtin()?),
             sipri: None,
             analyses: Arc::default(),
+            dashboard: Arc::default(),
+            forecasts: Arc::default(),
         })
     }
 
@@ -136,6 +146,7 @@ fn routes(state: AppState) -> Router {
             get(cases::events).post(cases::post_event),
         )
         .route("/cases/{id}/verify", get(cases::verify))
+        .route("/cases/{id}/forecast", get(forecasts::case_forecast))
         .route("/rules/notification", post(rules::notification))
         .route("/forecast", post(analytics::forecast))
         .route("/analytics/nato/status", get(analytics::nato_status))
@@ -150,6 +161,8 @@ fn routes(state: AppState) -> Router {
         .route("/metrics", get(reporting::metrics))
         .route("/alerts", get(reporting::alerts));
     Router::new()
+        // The dashboard's pages (HTML, session cookies): see `pages`.
+        .merge(pages::router())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)

@@ -10,14 +10,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use expedite_core::{CaseId, Event, EventKind, NewCase, Stage};
+use expedite_core::CaseId;
 use expedite_store::{Author, NewToken, Role, SqlStore, Store, StoreError};
 use expedite_web::{AppState, Limits};
-use serde_json::json;
 
 use super::database::{Access, DbArgs, parse_duration};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+
+/// How often case forecasts are recomputed even without a write through this process (for
+/// writes made by other processes on a shared database).
+const FORECAST_REFRESH: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Arguments of `serve`.
 #[derive(Debug, Args)]
@@ -27,7 +30,8 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, env = "EXPEDITE_ADDR", default_value = "127.0.0.1:8080")]
     addr: String,
-    /// Load the built-in demo cases (once) and print a new admin token.
+    /// Load the real cases (shipped timelines and DSCA notifications, once) and print a new
+    /// admin token.
     #[arg(long)]
     demo: bool,
     /// A SIPRI trade register (CSV as exported by SIPRI) to serve lead times from.
@@ -98,6 +102,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("--sipri {}", path.display()))?;
         state = state.with_sipri(register);
     }
+    // Every stored case's forecast, kept fresh in the background (never inside a request).
+    let inputs = expedite_web::forecasts::ForecastInputs::shipped()?;
+    tokio::spawn(expedite_web::forecasts::keep_fresh(
+        Arc::clone(&state.store),
+        inputs,
+        Arc::clone(&state.forecasts),
+        FORECAST_REFRESH,
+    ));
     expedite_web::serve_with(listener, state, args.limits(), shutdown).await?;
     store.close().await;
     tracing::info!("stopped");
@@ -129,125 +141,44 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
     }
 }
 
-/// One demo case: its Letter of Request and the events since.
-struct DemoCase {
-    letter: serde_json::Value,
-    events: Vec<(&'static str, EventKind)>,
-}
-
-fn to(stage: Stage) -> EventKind {
-    EventKind::Advance { to: stage }
-}
-
-/// Cases modelled on DSCA notifications in `shared/data/dsca/notifications.csv` (dates of
-/// notification as the start of congressional review; quantities and values as announced,
-/// split into illustrative lines; the other dates are illustrative).
-fn demo_cases() -> Vec<DemoCase> {
-    use Stage::*;
-    vec![
-        DemoCase {
-            // Poland, IBCS-enabled Patriot (phase II), notified 2023-06-28, $15B.
-            letter: json!({"id": "PL-B-ZAB", "purchaser": "POL", "agency": "army", "lor_received": "2022-09-15",
-                "lines": [
-                    {"item": "PAC-3 MSE interceptor", "quantity": 644, "unit_usd": 8_000_000, "mde": true, "production_line": "pac3-mse"},
-                    {"item": "M903 launching station", "quantity": 48, "unit_usd": 20_000_000, "mde": true},
-                    {"item": "LTAMDS radar", "quantity": 12, "unit_usd": 300_000_000, "mde": true},
-                    {"item": "IBCS engagement operations centre", "quantity": 1, "unit_usd": 2_200_000_000_u64, "mde": true}]}),
-            events: vec![
-                ("2022-09-20", to(LorActionable)),
-                ("2022-10-03", to(LoaDevelopment)),
-                ("2023-06-28", to(CongressionalReview)),
-                ("2023-08-15", to(Offered)),
-                ("2023-09-20", to(Implemented)),
-                ("2024-02-29", to(OnContract)),
-            ],
-        },
-        DemoCase {
-            // Estonia, M142 HIMARS, notified 2022-07-15, $500M.
-            letter: json!({"id": "EE-B-HIM", "purchaser": "EST", "agency": "army", "lor_received": "2022-05-02",
-                "lines": [
-                    {"item": "M142 HIMARS launcher", "quantity": 6, "unit_usd": 40_000_000, "mde": true, "production_line": "himars"},
-                    {"item": "GMLRS pod", "quantity": 45, "unit_usd": 5_000_000, "mde": true}]}),
-            events: vec![
-                ("2022-05-06", to(LorActionable)),
-                ("2022-05-16", to(LoaDevelopment)),
-                ("2022-07-15", to(CongressionalReview)),
-                ("2022-08-26", to(Offered)),
-                ("2022-10-20", to(Implemented)),
-                ("2023-03-01", to(OnContract)),
-                (
-                    "2025-01-15",
-                    EventKind::Deliver {
-                        line: 0,
-                        quantity: 6,
-                    },
-                ),
-            ],
-        },
-        DemoCase {
-            // Norway, AIM-120C-8/D AMRAAM, notified 2022-07-15, $950M.
-            letter: json!({"id": "NO-D-AMR", "purchaser": "NOR", "agency": "air_force", "lor_received": "2022-03-01",
-                "lines": [{"item": "AIM-120C-8/D AMRAAM", "quantity": 205, "unit_usd": 4_600_000, "mde": true, "production_line": "amraam"}]}),
-            events: vec![
-                ("2022-03-04", to(LorActionable)),
-                ("2022-03-20", to(LoaDevelopment)),
-                ("2022-07-15", to(CongressionalReview)),
-                ("2022-09-01", to(Offered)),
-            ],
-        },
-        DemoCase {
-            // Poland, AH-64E Apache, notified 2023-08-21, $12B.
-            letter: json!({"id": "PL-B-APA", "purchaser": "POL", "agency": "army", "lor_received": "2022-09-01",
-                "lines": [{"item": "AH-64E Apache helicopter", "quantity": 96, "unit_usd": 125_000_000, "mde": true}]}),
-            events: vec![
-                ("2022-09-12", to(LorActionable)),
-                ("2022-10-01", to(LoaDevelopment)),
-            ],
-        },
-        DemoCase {
-            // Poland, AGM-158B-2 JASSM-ER, notified 2024-03-12, $1.77B.
-            letter: json!({"id": "PL-D-JAS", "purchaser": "POL", "agency": "air_force", "lor_received": "2024-01-10",
-                "lines": [{"item": "AGM-158B-2 JASSM-ER", "quantity": 821, "unit_usd": 2_150_000, "mde": true}]}),
-            events: vec![],
-        },
-    ]
-}
-
 /// The name of the one admin token `--demo` keeps: each start gives it a new secret.
 const DEMO_ADMIN: &str = "demo-admin";
 
-/// Loads the demo cases that are not there yet, then gives the demo admin token a new
-/// secret (one token however often the demo starts; the previous secret stops working).
+/// Loads the real cases (`expedite_web::demo`) that are not there yet: each with its dated
+/// milestones as events (the event's date is the real date; its recording time is now),
+/// then gives the one demo admin token a new secret (one token however often the demo
+/// starts; the previous secret stops working). A second start adds no case.
 async fn load_demo(store: &SqlStore) -> anyhow::Result<()> {
     let author = Author {
         name: "demo".to_owned(),
         at: jiff::Timestamp::now(),
     };
+    let timelines = expedite_data::timelines::Timeline::builtin()?;
+    let notifications = expedite_data::dsca::builtin()?;
+    let catalog = expedite_data::capacity::Catalog::builtin()?;
+    let rules = expedite_core::RuleBook::builtin()?;
+    let (cases, left_out) =
+        expedite_web::demo::real_cases(&timelines, &notifications, &catalog, &rules);
     let mut loaded = 0;
-    for demo in demo_cases() {
-        let new: NewCase = serde_json::from_value(demo.letter).context("a built-in demo case")?;
-        let id: CaseId = new.id.clone();
-        match store.open_case(new, &author).await {
+    for real in cases {
+        let id: CaseId = real.letter.id.clone();
+        match store.open_case(real.letter, &author).await {
             Err(StoreError::CaseExists(_)) => continue,
-            other => other.with_context(|| format!("demo case {id}"))?,
+            other => other.with_context(|| format!("demo case {id} ({})", real.source))?,
         };
-        for (version, (date, kind)) in (1..).zip(demo.events) {
-            let event = Event {
-                date: date.parse()?,
-                kind,
-            };
+        for (version, event) in (1..).zip(real.events) {
             store
                 .append_event(&id, version, event, &author)
                 .await
-                .with_context(|| format!("demo case {id}"))?;
+                .with_context(|| format!("demo case {id} ({})", real.source))?;
         }
         loaded += 1;
     }
     let admin = NewToken::new(Role::Admin, None, None, Some(DEMO_ADMIN.to_owned()))?;
     let issued = store.replace_token(admin, jiff::Timestamp::now()).await?;
-    tracing::info!(loaded, "demo cases loaded");
+    tracing::info!(loaded, left_out = left_out.len(), "demo cases loaded");
     crate::output::print_text(&format!(
-        "demo: {loaded} case(s) loaded; admin token '{}' (shown once): {}",
+        "demo: {loaded} real case(s) loaded; admin token '{}' (shown once): {}",
         issued.info.name, issued.token
     ))
 }

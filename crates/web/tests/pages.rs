@@ -1,0 +1,903 @@
+//! The dashboard's pages over real sockets: sign-in, CSRF, every page's status and content,
+//! escaping of user text, and the purchaser's view with no other country anywhere.
+
+// Not every helper of the shared support module is used here.
+#[allow(dead_code)]
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{TestApp, advance, letter, spawn_app};
+
+/// A signed-in browser: its session cookie and the CSRF token of its forms.
+struct Browser {
+    client: reqwest::Client,
+    address: String,
+    cookie: String,
+    csrf: String,
+}
+
+struct Page {
+    status: u16,
+    location: String,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+/// Form encoding (the test client has no `form` feature).
+trait FormFields {
+    fn form_fields(self, fields: &[(&str, &str)]) -> Self;
+}
+
+impl FormFields for reqwest::RequestBuilder {
+    fn form_fields(self, fields: &[(&str, &str)]) -> Self {
+        let encode = |text: &str| {
+            text.bytes()
+                .map(|byte| match byte {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        char::from(byte).to_string()
+                    }
+                    other => format!("%{other:02X}"),
+                })
+                .collect::<String>()
+        };
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
+            .collect();
+        self.header("content-type", "application/x-www-form-urlencoded")
+            .body(body.join("&"))
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+async fn fetch(request: reqwest::RequestBuilder) -> Page {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let location = headers
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let set_cookies = headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok().map(str::to_owned))
+        .collect();
+    Page {
+        status,
+        location,
+        set_cookies,
+        body: response.text().await.expect("body"),
+    }
+}
+
+/// The value of `name="csrf"` in a page's first form.
+fn csrf_of(body: &str) -> String {
+    let start = body.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    body[start..]
+        .split('"')
+        .next()
+        .expect("its value")
+        .to_owned()
+}
+
+fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
+    set_cookies.iter().find_map(|header| {
+        let pair = header.split(';').next()?;
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| value.to_owned())
+    })
+}
+
+/// Signs in with a token the way a browser does: GET the form, POST it with its cookie.
+async fn sign_in(app: &TestApp, token: &str) -> Browser {
+    let client = client();
+    let form = fetch(client.get(format!("{}/login", app.address))).await;
+    assert_eq!(form.status, 200);
+    let login_cookie = cookie_value(&form.set_cookies, "expedite_login").expect("login cookie");
+    let signed = fetch(
+        client
+            .post(format!("{}/login", app.address))
+            .header("cookie", format!("expedite_login={login_cookie}"))
+            .form_fields(&[
+                ("csrf", csrf_of(&form.body).as_str()),
+                ("token", token),
+                ("next", "/"),
+            ]),
+    )
+    .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let session = cookie_value(&signed.set_cookies, "expedite_session").expect("session cookie");
+    let mut browser = Browser {
+        client,
+        address: app.address.clone(),
+        cookie: format!("expedite_session={session}"),
+        csrf: String::new(),
+    };
+    let home = browser.get("/").await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    browser.csrf = csrf_of(&home.body);
+    browser
+}
+
+impl Browser {
+    async fn get(&self, path: &str) -> Page {
+        fetch(
+            self.client
+                .get(format!("{}{path}", self.address))
+                .header("cookie", &self.cookie),
+        )
+        .await
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        fetch(
+            self.client
+                .post(format!("{}{path}", self.address))
+                .header("cookie", &self.cookie)
+                .form_fields(fields),
+        )
+        .await
+    }
+}
+
+/// Poland's Patriot (army), Estonia's HIMARS (army) and a Norwegian AMRAAM (air force).
+async fn three_countries(app: &TestApp) {
+    let mut poland = letter("PL-B-ZAB", "POL", "army");
+    poland["lines"][0]["production_line"] = json!("pac3-mse");
+    poland["lines"][0]["item"] = json!("PAC-3 MSE interceptor for Wisła");
+    app.open(&poland).await;
+    let mut estonia = letter("EE-B-HIM", "EST", "army");
+    estonia["lines"][0]["production_line"] = json!("himars");
+    app.open(&estonia).await;
+    let norway = json!({"id": "NO-D-AMR", "purchaser": "NOR", "agency": "air_force",
+        "lor_received": "2022-03-01",
+        "lines": [{"item": "AIM-120C-8/D AMRAAM", "quantity": 205, "unit_usd": 4_600_000, "mde": true}]});
+    app.open(&norway).await;
+}
+
+#[tokio::test]
+async fn a_page_without_a_session_sends_the_browser_to_sign_in_and_back() {
+    let app = spawn_app().await;
+    let page = fetch(client().get(format!("{}/cases/PL-B-ZAB", app.address))).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location, "/login?next=/cases/PL-B-ZAB");
+    let form = fetch(client().get(format!("{}/login?next=/lines", app.address))).await;
+    assert!(
+        form.body.contains("<label for=\"token\">"),
+        "labelled field"
+    );
+    assert!(form.body.contains("name=\"token\""));
+    assert!(form.body.contains("name=\"next\" value=\"/lines\""));
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_strict_and_secure_behind_tls() {
+    let app = spawn_app().await;
+    let client = client();
+    let form = fetch(
+        client
+            .get(format!("{}/login", app.address))
+            .header("x-forwarded-proto", "https"),
+    )
+    .await;
+    let login_cookie = cookie_value(&form.set_cookies, "expedite_login").expect("login cookie");
+    let signed = fetch(
+        client
+            .post(format!("{}/login", app.address))
+            .header("cookie", format!("expedite_login={login_cookie}"))
+            .header("x-forwarded-proto", "https")
+            .form_fields(&[
+                ("csrf", csrf_of(&form.body).as_str()),
+                ("token", app.analyst.as_str()),
+            ]),
+    )
+    .await;
+    assert_eq!(signed.status, 303);
+    let session = signed
+        .set_cookies
+        .iter()
+        .find(|cookie| cookie.starts_with("expedite_session="))
+        .expect("session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(session.contains(attribute), "{attribute} in {session}");
+    }
+    // Over plain HTTP the cookie cannot be Secure, or the browser would never send it back.
+    let browser = sign_in(&app, &app.analyst).await;
+    assert!(!browser.cookie.contains("Secure"));
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_refused_on_the_form_and_sign_out_ends_the_session() {
+    let app = spawn_app().await;
+    let client = client();
+    let form = fetch(client.get(format!("{}/login", app.address))).await;
+    let login_cookie = cookie_value(&form.set_cookies, "expedite_login").expect("login cookie");
+    let refused = fetch(
+        client
+            .post(format!("{}/login", app.address))
+            .header("cookie", format!("expedite_login={login_cookie}"))
+            .form_fields(&[
+                ("csrf", csrf_of(&form.body).as_str()),
+                ("token", "exp_not_a_token"),
+            ]),
+    )
+    .await;
+    assert_eq!(refused.status, 401);
+    assert!(refused.body.contains("unknown or has been revoked"));
+
+    let browser = sign_in(&app, &app.analyst).await;
+    let out = browser.post("/logout", &[("csrf", &browser.csrf)]).await;
+    assert_eq!((out.status, out.location.as_str()), (303, "/login"));
+    assert_eq!(browser.get("/").await.status, 303, "the old cookie is dead");
+}
+
+#[tokio::test]
+async fn a_revoked_token_signs_its_sessions_out_at_once() {
+    let app = spawn_app().await;
+    let browser = sign_in(&app, &app.analyst).await;
+    use expedite_store::Store;
+    assert!(
+        app.store
+            .revoke_token("analyst", jiff::Timestamp::now())
+            .await
+            .expect("revoke")
+    );
+    assert_eq!(browser.get("/").await.status, 303);
+}
+
+#[tokio::test]
+async fn every_form_without_the_session_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    three_countries(&app).await;
+    // Sign-in without the double-submit cookie.
+    let form = fetch(client().get(format!("{}/login", app.address))).await;
+    let no_cookie = fetch(
+        client()
+            .post(format!("{}/login", app.address))
+            .form_fields(&[
+                ("csrf", csrf_of(&form.body).as_str()),
+                ("token", app.admin.as_str()),
+            ]),
+    )
+    .await;
+    assert_eq!(no_cookie.status, 403);
+
+    let army = sign_in(&app, &app.army).await;
+    for csrf in [None, Some("forged")] {
+        let mut fields = vec![
+            ("version", "1"),
+            ("kind", "advance"),
+            ("to", "lor_actionable"),
+            ("date", "2025-01-03"),
+        ];
+        if let Some(csrf) = csrf {
+            fields.push(("csrf", csrf));
+        }
+        let refused = army.post("/cases/PL-B-ZAB", &fields).await;
+        assert_eq!(refused.status, 403, "{csrf:?}");
+        assert!(refused.body.contains("security token"));
+        let out = army.post("/logout", &fields).await;
+        assert_eq!(out.status, 403);
+    }
+    let case = app.get("/api/v1/cases/PL-B-ZAB", &app.admin).await;
+    assert_eq!(case.body["version"], 1, "nothing was written");
+}
+
+#[tokio::test]
+async fn every_page_answers_an_analyst_with_its_key_content() {
+    let app = spawn_app().await;
+    three_countries(&app).await;
+    let browser = sign_in(&app, &app.analyst).await;
+    let expectations: [(&str, &[&str]); 6] = [
+        (
+            "/",
+            &[
+                "Cases by stage",
+                "PL-B-ZAB",
+                "EE-B-HIM",
+                "NO-D-AMR",
+                "<svg",
+                "Late against SAMM targets",
+            ],
+        ),
+        (
+            "/cases/PL-B-ZAB",
+            &[
+                "Poland",
+                "PAC-3 MSE interceptor",
+                "history verified",
+                "Timeline of PL-B-ZAB",
+                "<cite>",
+            ],
+        ),
+        (
+            "/lines",
+            &[
+                "PAC-3 MSE",
+                "rate over time",
+                "Cases waiting on",
+                "PL-B-ZAB",
+            ],
+        ),
+        ("/suppliers", &["No SIPRI trade register"]),
+        (
+            "/nato",
+            &[
+                "Share of GDP",
+                "at or above 2 %",
+                "3.5 %",
+                "5 %",
+                "Poland since 2014",
+            ],
+        ),
+        (
+            "/forecast",
+            &[
+                "Run forecast",
+                "Eastern flank",
+                "enctype=\"multipart/form-data\"",
+            ],
+        ),
+    ];
+    for (path, wanted) in expectations {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        for text in wanted {
+            assert!(page.body.contains(text), "{path} lacks {text}");
+        }
+        assert!(
+            page.body.contains("aria-label="),
+            "{path}: every chart is a named image"
+        );
+    }
+    // The analyst may read but not write: no form to record events.
+    let case = browser.get("/cases/PL-B-ZAB").await;
+    assert!(!case.body.contains("Record transition"));
+}
+
+#[tokio::test]
+async fn a_purchaser_sees_no_other_country_on_any_page() {
+    let app = spawn_app().await;
+    three_countries(&app).await;
+    let estonia = sign_in(&app, &app.estonia).await;
+    let others = [
+        "PL-B-ZAB",
+        "NO-D-AMR",
+        "Poland",
+        "Norway",
+        "Wisła",
+        "AIM-120C-8",
+    ];
+    for path in [
+        "/",
+        "/?q=Poland",
+        "/?q=Wis",
+        "/?stage=lor_received",
+        "/?purchaser=POL",
+        "/lines",
+        "/forecast",
+        "/cases/EE-B-HIM",
+    ] {
+        let page = estonia.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        // The search box shows back what the viewer typed; nothing else may name another.
+        let typed = path.split("q=").nth(1).unwrap_or("\u{0}");
+        for other in others.iter().filter(|other| !other.starts_with(typed)) {
+            assert!(!page.body.contains(other), "{path} shows {other}");
+        }
+    }
+    let home = estonia.get("/").await;
+    assert!(home.body.contains("EE-B-HIM"));
+    assert!(
+        home.body.contains("<strong id=\"case-count\">1</strong>"),
+        "counts only its own"
+    );
+    let searched = estonia.get("/?q=Poland").await;
+    assert!(
+        searched
+            .body
+            .contains("<strong id=\"case-count\">0</strong>")
+    );
+    assert_eq!(estonia.get("/cases/PL-B-ZAB").await.status, 404);
+    assert_eq!(estonia.get("/cases/NO-D-AMR").await.status, 404);
+    assert_eq!(
+        estonia.get("/suppliers").await.status,
+        403,
+        "no analytics, as in the API"
+    );
+    assert_eq!(estonia.get("/nato").await.status, 403);
+    let home = estonia.get("/").await;
+    assert!(
+        !home.body.contains("href=\"/nato\""),
+        "no links to pages it may not open"
+    );
+}
+
+#[tokio::test]
+async fn text_a_user_typed_is_escaped_on_every_page() {
+    let app = spawn_app().await;
+    let mut hostile = letter("EE-B-XSS", "EST", "army");
+    hostile["lines"][0]["item"] = json!("<script>alert(1)</script> & \"launcher\"");
+    hostile["lines"][0]["production_line"] = json!("<img src=x onerror=alert(2)>");
+    app.open(&hostile).await;
+    let browser = sign_in(&app, &app.admin).await;
+    for path in ["/", "/cases/EE-B-XSS", "/lines", "/?q=%3Cscript%3E"] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            !page.body.contains("<script>"),
+            "{path} has a raw script tag"
+        );
+        assert!(
+            !page.body.contains("<img src=x"),
+            "{path} has a raw img tag"
+        );
+    }
+    let case = browser.get("/cases/EE-B-XSS").await;
+    assert!(
+        case.body
+            .contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+    );
+}
+
+#[tokio::test]
+async fn a_case_manager_records_a_transition_and_sees_the_api_refusals_on_the_form() {
+    let app = spawn_app().await;
+    three_countries(&app).await;
+    let army = sign_in(&app, &app.army).await;
+    let page = army.get("/cases/PL-B-ZAB").await;
+    assert!(page.body.contains("Record transition") && page.body.contains("Record delivery"));
+    assert!(page.body.contains("<label for=\"advance-date\">"));
+
+    let moved = army
+        .post(
+            "/cases/PL-B-ZAB",
+            &[
+                ("csrf", &army.csrf),
+                ("version", "1"),
+                ("kind", "advance"),
+                ("to", "lor_actionable"),
+                ("date", "2025-01-03"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (moved.status, moved.location.as_str()),
+        (303, "/cases/PL-B-ZAB")
+    );
+    let after = army.get("/cases/PL-B-ZAB").await;
+    assert!(after.body.contains("advance to lor_actionable"));
+    assert!(
+        after.body.contains("usasac-army"),
+        "the history names the token"
+    );
+    assert!(after.body.contains("history verified"));
+
+    // The stage machine's refusal, word for word as the API gives it.
+    let skipped = army
+        .post(
+            "/cases/PL-B-ZAB",
+            &[
+                ("csrf", &army.csrf),
+                ("version", "2"),
+                ("kind", "advance"),
+                ("to", "offered"),
+                ("date", "2025-01-04"),
+            ],
+        )
+        .await;
+    assert_eq!(skipped.status, 422);
+    assert!(skipped.body.contains(
+        "FMS stages follow the forward path in order; the next stage is loa_development"
+    ));
+    let stale = army
+        .post(
+            "/cases/PL-B-ZAB",
+            &[
+                ("csrf", &army.csrf),
+                ("version", "1"),
+                ("kind", "advance"),
+                ("to", "loa_development"),
+                ("date", "2025-01-04"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, 409);
+    assert!(stale.body.contains("read it again"));
+    let bad_fields = army
+        .post(
+            "/cases/PL-B-ZAB",
+            &[
+                ("csrf", &army.csrf),
+                ("version", "2"),
+                ("kind", "deliver"),
+                ("line", "0"),
+                ("quantity", "many"),
+                ("date", "someday"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_fields.status, 422);
+    assert!(bad_fields.body.contains("<code>quantity</code>"));
+    assert!(bad_fields.body.contains("<code>date</code>"));
+    let case = app.get("/api/v1/cases/PL-B-ZAB", &app.admin).await;
+    assert_eq!(
+        case.body["version"], 2,
+        "only the accepted event was written"
+    );
+
+    // A purchaser has no form, and a forged post is refused.
+    let poland = sign_in(&app, &app.poland).await;
+    let page = poland.get("/cases/PL-B-ZAB").await;
+    assert!(!page.body.contains("Record transition"));
+    let forged = poland
+        .post(
+            "/cases/PL-B-ZAB",
+            &[
+                ("csrf", &poland.csrf),
+                ("version", "2"),
+                ("kind", "advance"),
+                ("to", "loa_development"),
+                ("date", "2025-01-05"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    // The Navy's manager does not see the Army's case at all.
+    let navy = sign_in(&app, &app.navy).await;
+    assert_eq!(navy.get("/cases/PL-B-ZAB").await.status, 404);
+}
+
+#[tokio::test]
+async fn the_allies_page_counts_members_at_each_target_for_the_chosen_year() {
+    let app = spawn_app().await;
+    let browser = sign_in(&app, &app.analyst).await;
+    let page = browser.get("/nato?year=2023&country=EST").await;
+    assert_eq!(page.status, 200);
+    // NATO's 2023 figures: ten members at or above 2 % (the data crate's doc example).
+    assert!(
+        page.body.contains("<strong>10</strong> at or above 2 %"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Estonia since 2014"));
+    assert_eq!(browser.get("/nato?year=1990").await.status, 400);
+    assert_eq!(browser.get("/nato?country=XXX").await.status, 400);
+}
+
+fn multipart_body(boundary: &str, fields: &[(&str, &str)]) -> String {
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    body
+}
+
+#[tokio::test]
+async fn a_forecast_runs_in_the_background_and_shows_its_chart_table_and_downloads() {
+    let app = spawn_app().await;
+    let browser = sign_in(&app, &app.analyst).await;
+    let boundary = "expedite-test-boundary";
+    let post = |fields: Vec<(&'static str, String)>| {
+        let fields: Vec<(&str, String)> = fields;
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let body = multipart_body(boundary, &pairs);
+        fetch(
+            browser
+                .client
+                .post(format!("{}/forecast", browser.address))
+                .header("cookie", &browser.cookie)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body),
+        )
+    };
+    let refused = post(vec![("choice", "eastern-flank".into())]).await;
+    assert_eq!(refused.status, 403, "no CSRF token");
+    let too_many = post(vec![
+        ("csrf", browser.csrf.clone()),
+        ("choice", "eastern-flank".into()),
+        ("trials", "9999999".into()),
+    ])
+    .await;
+    assert_eq!(too_many.status, 422);
+    assert!(too_many.body.contains("trials: from 1 to 20000"));
+    let started = post(vec![
+        ("csrf", browser.csrf.clone()),
+        ("choice", "eastern-flank".into()),
+        ("trials", "300".into()),
+    ])
+    .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let run = started.location.clone();
+    assert!(run.starts_with("/forecast/runs/"));
+    let mut page = browser.get(&run).await;
+    for _ in 0..200 {
+        if !page.body.contains("<progress") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        page = browser.get(&run).await;
+    }
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("final delivery, P10–P90"),
+        "the fan chart"
+    );
+    assert!(page.body.contains("id=\"forecast-table\""));
+    assert!(page.body.contains("PL-B-ZAB"));
+    let json = browser.get(&format!("{run}/report.json")).await;
+    let report: Value = serde_json::from_str(&json.body).expect("JSON report");
+    assert_eq!(report["trials"], 300);
+    let csv = browser.get(&format!("{run}/report.csv")).await;
+    assert!(csv.body.starts_with("policy,case,contract_p10"));
+    assert!(csv.body.lines().count() > 2);
+    // Another session cannot see the run.
+    let other = sign_in(&app, &app.admin).await;
+    assert_eq!(other.get(&run).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_purchaser_may_forecast_only_its_own_cases() {
+    let app = spawn_app().await;
+    let estonia = sign_in(&app, &app.estonia).await;
+    let boundary = "b";
+    let body = multipart_body(
+        boundary,
+        &[("csrf", &estonia.csrf), ("choice", "eastern-flank")],
+    );
+    let refused = fetch(
+        estonia
+            .client
+            .post(format!("{}/forecast", estonia.address))
+            .header("cookie", &estonia.cookie)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body),
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("may forecast only Estonia"));
+}
+
+#[tokio::test]
+async fn the_portfolio_filters_sorts_and_pages() {
+    let app = spawn_app().await;
+    let first = [
+        "AA", "AB", "AC", "AD", "AE", "AF", "AG", "AH", "AJ", "AK", "AL",
+    ];
+    let second = ["A", "B", "C", "D", "E"];
+    for number in 0..55 {
+        let id = format!("PL-B-{}{}", first[number % 11], second[number / 11]);
+        app.open(&letter(&id, "POL", "army")).await;
+    }
+    app.post(
+        "/api/v1/cases/PL-B-AAA/events",
+        &app.army,
+        &advance(1, "2025-01-02", "lor_actionable"),
+    )
+    .await;
+    let browser = sign_in(&app, &app.analyst).await;
+    let first = browser.get("/").await;
+    assert!(first.body.contains("page 1 of 2"));
+    assert!(first.body.contains("rel=\"next\""));
+    let second = browser.get("/?page=2").await;
+    assert!(second.body.contains("page 2 of 2"));
+    let actionable = browser.get("/?stage=lor_actionable").await;
+    assert!(
+        actionable
+            .body
+            .contains("<strong id=\"case-count\">1</strong>")
+    );
+    let by_latest = browser.get("/?sort=last_event&dir=desc").await;
+    let table = by_latest.body.find("id=\"cases\"").expect("the case table");
+    let first_row = by_latest.body[table..]
+        .split("<td><a href=\"/cases/")
+        .nth(1)
+        .expect("a row");
+    assert!(
+        first_row.starts_with("PL-B-AAA"),
+        "latest event first: {first_row}"
+    );
+    assert_eq!(browser.get("/?stage=nowhere").await.status, 400);
+}
+
+#[tokio::test]
+async fn the_stylesheet_is_served_by_the_binary() {
+    let app = spawn_app().await;
+    let sheet = fetch(client().get(format!("{}/static/style.css", app.address))).await;
+    assert_eq!(sheet.status, 200);
+    assert!(
+        sheet.body.contains("focus-visible"),
+        "keyboard focus is visible"
+    );
+}
+
+/// Starts the API with its case-forecast store in hand and the background worker running.
+async fn spawn_with_forecasts() -> (
+    TestApp,
+    std::sync::Arc<expedite_web::forecasts::CaseForecasts>,
+) {
+    let captured = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = std::sync::Arc::clone(&captured);
+    let app = support::spawn_app_with(move |state| {
+        let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
+        tokio::spawn(expedite_web::forecasts::keep_fresh(
+            std::sync::Arc::clone(&state.store),
+            inputs,
+            std::sync::Arc::clone(&state.forecasts),
+            Duration::from_secs(3600),
+        ));
+        *slot.lock().expect("slot") = Some(std::sync::Arc::clone(&state.forecasts));
+        state
+    })
+    .await;
+    let forecasts = captured.lock().expect("slot").take().expect("forecasts");
+    (app, forecasts)
+}
+
+async fn wait_for_forecast(app: &TestApp, id: &str, token: &str, after: Option<&str>) -> Value {
+    for _ in 0..600 {
+        let reply = app
+            .get(&format!("/api/v1/cases/{id}/forecast"), token)
+            .await;
+        let computed = reply.body["computed_at"].as_str();
+        if computed.is_some() && computed != after {
+            return reply.body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no forecast for {id}");
+}
+
+#[tokio::test]
+async fn every_stored_case_on_a_line_gets_a_forecast_that_only_its_country_sees() {
+    let (app, _forecasts) = spawn_with_forecasts().await;
+    three_countries(&app).await;
+    // Opening cases is not a reported write: wake the worker by a transition.
+    let moved = app
+        .post(
+            "/api/v1/cases/EE-B-HIM/events",
+            &app.army,
+            &advance(1, "2025-01-03", "lor_actionable"),
+        )
+        .await;
+    assert_eq!(moved.status, 201);
+    let forecast = wait_for_forecast(&app, "EE-B-HIM", &app.estonia, None).await;
+    for what in ["contract", "first_delivery", "final_delivery"] {
+        let band = &forecast[what];
+        assert!(
+            band["p10"].as_str() <= band["p50"].as_str()
+                && band["p50"].as_str() <= band["p90"].as_str(),
+            "{what}: {band}"
+        );
+    }
+    assert!(
+        forecast["assumptions"]
+            .as_array()
+            .is_some_and(|list| !list.is_empty())
+    );
+    assert!(forecast["as_of"].is_string());
+    // Estonia does not see Poland's forecast, as it does not see the case.
+    let other = app
+        .get("/api/v1/cases/PL-B-ZAB/forecast", &app.estonia)
+        .await;
+    assert_eq!(other.status, 404);
+    // A case with no production line has no forecast, and says why.
+    let none = app
+        .get("/api/v1/cases/NO-D-AMR/forecast", &app.analyst)
+        .await;
+    assert_eq!(none.status, 200);
+    assert!(none.body["forecast"].is_null());
+    assert!(
+        none.body["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("production line"))
+    );
+    // The case page draws the bands, and the purchaser's portfolio counts only its own.
+    let estonia = sign_in(&app, &app.estonia).await;
+    let page = estonia.get("/cases/EE-B-HIM").await;
+    assert!(page.body.contains("forecast: final delivery"));
+    assert!(page.body.contains("Forecast as of"));
+}
+
+#[tokio::test]
+async fn a_transition_recorded_on_the_page_recomputes_the_forecast_in_the_background() {
+    let (app, _forecasts) = spawn_with_forecasts().await;
+    three_countries(&app).await;
+    let army = sign_in(&app, &app.army).await;
+    let first = army
+        .post(
+            "/cases/PL-B-ZAB",
+            &[
+                ("csrf", &army.csrf),
+                ("version", "1"),
+                ("kind", "advance"),
+                ("to", "lor_actionable"),
+                ("date", "2025-01-03"),
+            ],
+        )
+        .await;
+    assert_eq!(first.status, 303);
+    let before = wait_for_forecast(&app, "PL-B-ZAB", &app.army, None).await;
+    let computed = before["computed_at"]
+        .as_str()
+        .expect("computed_at")
+        .to_owned();
+    let second = army
+        .post(
+            "/cases/PL-B-ZAB",
+            &[
+                ("csrf", &army.csrf),
+                ("version", "2"),
+                ("kind", "advance"),
+                ("to", "loa_development"),
+                ("date", "2025-02-03"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        second.status, 303,
+        "answered before any forecast is computed"
+    );
+    let after = wait_for_forecast(&app, "PL-B-ZAB", &app.army, Some(&computed)).await;
+    assert_ne!(after["computed_at"], before["computed_at"]);
+}
+
+#[tokio::test]
+async fn a_purchaser_forecasts_its_own_stored_cases_from_the_page() {
+    let app = spawn_app().await;
+    three_countries(&app).await;
+    let estonia = sign_in(&app, &app.estonia).await;
+    let form = estonia.get("/forecast").await;
+    assert!(form.body.contains("value=\"stored\""));
+    let boundary = "b";
+    let body = multipart_body(
+        boundary,
+        &[
+            ("csrf", &estonia.csrf),
+            ("choice", "stored"),
+            ("trials", "200"),
+        ],
+    );
+    let started = fetch(
+        estonia
+            .client
+            .post(format!("{}/forecast", estonia.address))
+            .header("cookie", &estonia.cookie)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body),
+    )
+    .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let mut page = estonia.get(&started.location).await;
+    for _ in 0..200 {
+        if !page.body.contains("<progress") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        page = estonia.get(&started.location).await;
+    }
+    assert!(page.body.contains("EE-B-HIM"), "its own case is forecast");
+    assert!(!page.body.contains("PL-B-ZAB"), "no other country's case");
+}
