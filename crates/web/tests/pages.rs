@@ -1,8 +1,6 @@
 //! The dashboard's pages over real sockets: sign-in, CSRF, every page's status and content,
 //! escaping of user text, and the purchaser's view with no other country anywhere.
 
-// Not every helper of the shared support module is used here.
-#[allow(dead_code)]
 mod support;
 
 use std::time::Duration;
