@@ -132,12 +132,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // The service's failures (1: runtime, 3: history broken) first; the rest by the
-            // conventions every command shares.
-            let code = match commands::database::exit_code(&error) {
-                2 => output::exit_code(&error),
-                code => code,
-            };
+            let code = output::exit_code(&error);
             if code != 0 {
                 // Passwords in a database URL never reach the terminal, whatever the error.
                 eprintln!(

@@ -395,11 +395,18 @@ impl fmt::Display for RuntimeFailure {
 impl std::error::Error for RuntimeFailure {}
 
 /// The process exit code of an error (documented in docs/README.md): 0 for a closed pipe
-/// (`expedite ... | head`), 1 for a failure at run time (an I/O error anywhere in the chain,
-/// a database that cannot be reached, or a [`RuntimeFailure`]), 2 for bad input.
+/// (`expedite ... | head`), 3 for a history that `verify` found broken, 1 for a failure at
+/// run time (an I/O error anywhere in the chain, a database that cannot be reached, or a
+/// [`RuntimeFailure`]), 2 for bad input.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     if is_broken_pipe(error) {
         return 0;
+    }
+    if error
+        .chain()
+        .any(|cause| cause.is::<crate::commands::verify::NotVerified>())
+    {
+        return 3;
     }
     let runtime = error.chain().any(|cause| {
         cause.is::<RuntimeFailure>()

@@ -13,6 +13,8 @@ use std::time::Duration;
 use clap::Args;
 use expedite_store::{HistoryKey, OpenOptions, SqlStore, StoreError};
 
+use crate::output::RuntimeFailure;
+
 /// Where the database is and how to reach it.
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
@@ -40,12 +42,6 @@ pub enum Access {
     },
 }
 
-/// A failure of the environment (a database that does not answer or is not there, a key
-/// that cannot be read) rather than of the command's input: exit code 1.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct RuntimeFailure(pub String);
-
 impl DbArgs {
     /// The URL as it may be shown: any password hidden.
     pub fn shown(&self) -> String {
@@ -61,14 +57,14 @@ impl DbArgs {
     /// Opens the store.
     ///
     /// # Errors
-    /// A [`RuntimeFailure`] when the database or the key cannot be reached, read or made;
-    /// other errors for bad input (an unsupported URL).
+    /// A [`RuntimeFailure`] (exit code 1) when the database or the key cannot be reached, read
+    /// or made; other errors for bad input (an unsupported URL).
     pub async fn open(&self, access: Access) -> anyhow::Result<SqlStore> {
         let runtime = |error: StoreError| -> anyhow::Error {
             let message = format!("opening the database {}: {error}", self.shown());
             match error {
                 StoreError::UnsupportedUrl(_) => anyhow::anyhow!(message),
-                _ => RuntimeFailure(message).into(),
+                _ => RuntimeFailure(anyhow::anyhow!(message)).into(),
             }
         };
         let key = self.key(access).await.map_err(runtime)?;
@@ -141,21 +137,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     };
     Duration::try_from_secs_f64(seconds)
         .map_err(|_| format!("'{text}' is not a duration such as 5s, 500ms or 2m"))
-}
-
-/// The exit code for an error: 1 for a runtime failure, 3 for a history that does not
-/// verify, 2 for everything else (usage, bad input).
-pub fn exit_code(error: &anyhow::Error) -> u8 {
-    if error.chain().any(|cause| cause.is::<RuntimeFailure>()) {
-        1
-    } else if error
-        .chain()
-        .any(|cause| cause.is::<super::verify::NotVerified>())
-    {
-        3
-    } else {
-        2
-    }
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
 async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     let store = args.db.open(Access::Existing { needs_key: true }).await?;
     let report = store.verify_all().await.map_err(|error| {
-        super::database::RuntimeFailure(format!("verifying {}: {error}", args.db.shown()))
+        output::RuntimeFailure(anyhow::anyhow!("verifying {}: {error}", args.db.shown()))
     });
     store.close().await;
     let report = report?;
