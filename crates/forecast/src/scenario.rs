@@ -314,7 +314,15 @@ impl Scenario {
     /// # Errors
     /// [`ScenarioError`] naming the TOML path and the problem.
     pub fn from_toml_str(text: &str) -> Result<Scenario, ScenarioError> {
-        let raw = RawScenario::parse(text)?;
+        Scenario::from_raw(RawScenario::parse(text)?)
+    }
+
+    /// Validates a scenario built in code in the file's shape, with the same checks and
+    /// messages as a file, without writing it out and reading it back.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] naming the TOML path and the problem.
+    pub fn from_raw(raw: RawScenario) -> Result<Scenario, ScenarioError> {
         validate(raw)
     }
 
@@ -793,15 +801,25 @@ fn finite_at_least(path: &str, value: f64, least: f64) -> Result<f64, ScenarioEr
     }
 }
 
+impl RawDist {
+    /// The distribution the table describes.
+    ///
+    /// # Errors
+    /// [`DistError`] when its parameters describe no distribution (e.g. `min > max`).
+    pub fn build(&self) -> Result<DurationDist, DistError> {
+        match *self {
+            RawDist::Fixed { days } => DurationDist::fixed(days),
+            RawDist::Uniform { min, max } => DurationDist::uniform(min, max),
+            RawDist::Triangular { min, mode, max } => DurationDist::triangular(min, mode, max),
+            RawDist::Pert { min, mode, max } => DurationDist::pert(min, mode, max),
+            RawDist::Lognormal { median, p90 } => DurationDist::lognormal(median, p90),
+        }
+    }
+}
+
 fn dist_of(path: &str, raw: &RawDist) -> Result<DurationDist, ScenarioError> {
-    let built = match *raw {
-        RawDist::Fixed { days } => DurationDist::fixed(days),
-        RawDist::Uniform { min, max } => DurationDist::uniform(min, max),
-        RawDist::Triangular { min, mode, max } => DurationDist::triangular(min, mode, max),
-        RawDist::Pert { min, mode, max } => DurationDist::pert(min, mode, max),
-        RawDist::Lognormal { median, p90 } => DurationDist::lognormal(median, p90),
-    };
-    built.map_err(|error: DistError| invalid(path, error.to_string()))
+    raw.build()
+        .map_err(|error: DistError| invalid(path, error.to_string()))
 }
 
 fn parse_channel(path: &str, text: &str) -> Result<Channel, ScenarioError> {

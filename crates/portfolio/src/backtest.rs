@@ -29,7 +29,7 @@ use expedite_forecast::scenario::{
     RawBacklog, RawCase, RawCaseLine, RawDate, RawDatedBacklog, RawDist, RawLine, RawMilestones,
     RawOrder, RawRateStep, RawScenario,
 };
-use expedite_forecast::{DurationDist, RunOptions, Scenario};
+use expedite_forecast::{RunOptions, Scenario};
 use serde::Serialize;
 
 use crate::calibrate::{self, Anchor, Params};
@@ -427,14 +427,7 @@ enum Draws {
 }
 
 pub(crate) fn median_days(dist: &RawDist) -> Option<f64> {
-    let built = match *dist {
-        RawDist::Fixed { days } => DurationDist::fixed(days),
-        RawDist::Uniform { min, max } => DurationDist::uniform(min, max),
-        RawDist::Triangular { min, mode, max } => DurationDist::triangular(min, mode, max),
-        RawDist::Pert { min, mode, max } => DurationDist::pert(min, mode, max),
-        RawDist::Lognormal { median, p90 } => DurationDist::lognormal(median, p90),
-    };
-    built.ok().map(|dist| dist.median())
+    dist.build().ok().map(|dist| dist.median())
 }
 
 fn pinned(dist: &RawDist, draws: Draws) -> Option<RawDist> {
@@ -569,12 +562,7 @@ fn scenario(
         }],
         policies: Vec::new(),
     };
-    let build_error = |message: String| BacktestError::Build {
-        id: timeline.id.clone(),
-        message,
-    };
-    let text = toml::to_string(&raw).map_err(|error| build_error(error.to_string()))?;
-    let scenario = Scenario::from_toml_str(&text).map_err(|error| BacktestError::Scenario {
+    let scenario = Scenario::from_raw(raw).map_err(|error| BacktestError::Scenario {
         id: timeline.id.clone(),
         message: error.to_string(),
     })?;

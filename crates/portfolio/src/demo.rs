@@ -28,6 +28,7 @@ use expedite_forecast::{CaseForecast, Percentiles, Report, RunOptions, Scenario}
 use serde::Serialize;
 
 use crate::PortfolioError;
+use crate::backtest::DAYS_PER_MONTH;
 use crate::template::{EARLIEST_TEMPLATE_DATE, LATEST_TEMPLATE_DATE, Template};
 
 /// Whether a value is a fact from the data or an assumption of the template.
@@ -287,16 +288,10 @@ fn check_as_of(as_of: Date) -> Result<(), PortfolioError> {
     }
 }
 
-/// The scenario validated by the forecast, through its own reader (so that the file a user
-/// would write and the portfolio's scenario are checked alike).
+/// The scenario validated by the forecast's own checks (so that the file a user would write
+/// and the portfolio's scenario are checked alike).
 fn validated(raw: &RawScenario) -> Result<Scenario, PortfolioError> {
-    let text = toml::to_string(raw).map_err(|error| {
-        PortfolioError::Scenario(expedite_forecast::ScenarioError::Syntax {
-            path: ".".to_owned(),
-            message: error.to_string(),
-        })
-    })?;
-    Ok(Scenario::from_toml_str(&text)?)
+    Ok(Scenario::from_raw(raw.clone())?)
 }
 
 /// The cases and the notifications left out.
@@ -541,9 +536,6 @@ fn portfolio_lines(
         })
         .collect()
 }
-
-/// Days in a month, for the catalog's month figures (365.25 ÷ 12).
-const DAYS_PER_MONTH: f64 = 30.44;
 
 /// A rate that never queues anything, for a line known only by its lead time: a thousand
 /// units a day.

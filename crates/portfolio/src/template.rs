@@ -552,14 +552,9 @@ impl Template {
     }
 
     fn check_dist(&self, field: &str, dist: &RawDist) -> Result<(), PortfolioError> {
-        let built = match *dist {
-            RawDist::Fixed { days } => DurationDist::fixed(days),
-            RawDist::Uniform { min, max } => DurationDist::uniform(min, max),
-            RawDist::Triangular { min, mode, max } => DurationDist::triangular(min, mode, max),
-            RawDist::Pert { min, mode, max } => DurationDist::pert(min, mode, max),
-            RawDist::Lognormal { median, p90 } => DurationDist::lognormal(median, p90),
-        }
-        .map_err(|error| self.error(field, error.to_string()))?;
+        let built = dist
+            .build()
+            .map_err(|error| self.error(field, error.to_string()))?;
         // A lognormal has no upper bound: its 99.9th percentile stands for it.
         let reach = if matches!(dist, RawDist::Lognormal { .. }) {
             built.quantile(0.999)
