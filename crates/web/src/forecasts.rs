@@ -261,8 +261,7 @@ pub fn scenario_for(
         cases: raw_cases,
         policies: Vec::new(),
     };
-    let text = toml::to_string(&raw).map_err(|error| error.to_string())?;
-    let scenario = Scenario::from_toml_str(&text).map_err(|error| error.to_string())?;
+    let scenario = Scenario::from_raw(raw).map_err(|error| error.to_string())?;
     Ok((scenario, ids))
 }
 
@@ -402,22 +401,24 @@ fn run_all(
     inputs: &ForecastInputs,
     as_of: Date,
 ) -> Result<Vec<StoredForecast>, String> {
-    let usable: Vec<CaseFacts> = match scenario_for(facts, inputs, as_of) {
-        Ok(_) => facts.to_vec(),
+    let (scenario, ids) = match scenario_for(facts, inputs, as_of) {
+        Ok(built) => built,
         // Find the cases the scenario refuses, one by one, and leave them out.
-        Err(_) => facts
-            .iter()
-            .filter(|one| match scenario_for(std::slice::from_ref(one), inputs, as_of) {
-                Ok(_) => true,
-                Err(error) => {
-                    tracing::warn!(case = %one.case.id, %error, "case left out of the forecast");
-                    false
-                }
-            })
-            .cloned()
-            .collect(),
+        Err(_) => {
+            let usable: Vec<CaseFacts> = facts
+                .iter()
+                .filter(|one| match scenario_for(std::slice::from_ref(one), inputs, as_of) {
+                    Ok(_) => true,
+                    Err(error) => {
+                        tracing::warn!(case = %one.case.id, %error, "case left out of the forecast");
+                        false
+                    }
+                })
+                .cloned()
+                .collect();
+            scenario_for(&usable, inputs, as_of)?
+        }
     };
-    let (scenario, ids) = scenario_for(&usable, inputs, as_of)?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }

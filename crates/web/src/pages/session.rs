@@ -296,12 +296,7 @@ pub async fn login(
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, PageError> {
     let Form(fields) = form.map_err(|rejection| PageError::BadRequest(rejection.body_text()))?;
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    };
+    let field = |name: &str| form_field(&fields, name);
     match (cookie(&headers, LOGIN_COOKIE), field("csrf")) {
         (Some(expected), Some(sent)) if same_secret(expected, sent) => {}
         _ => return Err(PageError::Csrf),
