@@ -303,29 +303,8 @@ fn write_report(
     )?;
     write_csv(
         &folder.join("sources.csv"),
-        &[
-            "id",
-            "name",
-            "refreshed",
-            "age_days",
-            "stale",
-            "basis",
-            "location",
-        ],
-        sources
-            .iter()
-            .map(|source| {
-                vec![
-                    source.source.id.clone(),
-                    source.source.name.clone(),
-                    source.source.refreshed.to_string(),
-                    source.age_days.to_string(),
-                    source.stale.to_string(),
-                    source.source.basis.clone(),
-                    source.source.location.clone(),
-                ]
-            })
-            .collect(),
+        &super::sources::CSV_COLUMNS,
+        sources.iter().map(super::sources::csv_row).collect(),
     )?;
     draw_page(&folder.join("metrics.svg"), report, sources)
 }

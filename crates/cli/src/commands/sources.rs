@@ -52,31 +52,7 @@ pub fn run(args: SourcesArgs) -> anyhow::Result<()> {
             stale_after_days: STALE_AFTER_DAYS,
             sources: judged,
         }),
-        Format::Csv => output::print_csv(
-            &[
-                "id",
-                "name",
-                "refreshed",
-                "age_days",
-                "stale",
-                "basis",
-                "location",
-            ],
-            judged
-                .iter()
-                .map(|item| {
-                    vec![
-                        item.source.id.clone(),
-                        item.source.name.clone(),
-                        item.source.refreshed.to_string(),
-                        item.age_days.to_string(),
-                        item.stale.to_string(),
-                        item.source.basis.clone(),
-                        item.source.location.clone(),
-                    ]
-                })
-                .collect(),
-        ),
+        Format::Csv => output::print_csv(&CSV_COLUMNS, judged.iter().map(csv_row).collect()),
         Format::Table => {
             let mut table =
                 output::table(&["source", "refreshed", "age (days)", "", "what the date is"]);
@@ -95,4 +71,29 @@ pub fn run(args: SourcesArgs) -> anyhow::Result<()> {
             ))
         }
     }
+}
+
+/// The CSV columns of a judged source, as `sources --format csv` and `metrics --report`
+/// write them.
+pub(crate) const CSV_COLUMNS: [&str; 7] = [
+    "id",
+    "name",
+    "refreshed",
+    "age_days",
+    "stale",
+    "basis",
+    "location",
+];
+
+/// One judged source as a CSV row of [`CSV_COLUMNS`].
+pub(crate) fn csv_row(item: &Freshness) -> Vec<String> {
+    vec![
+        item.source.id.clone(),
+        item.source.name.clone(),
+        item.source.refreshed.to_string(),
+        item.age_days.to_string(),
+        item.stale.to_string(),
+        item.source.basis.clone(),
+        item.source.location.clone(),
+    ]
 }
