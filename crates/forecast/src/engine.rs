@@ -22,8 +22,8 @@ use crate::scenario::{Case, Line, Policy, Scenario, is_paperwork};
 /// parts: the width a source causes alone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sources {
-    /// Every case's remaining paperwork stages (and through the queue, other cases').
-    pub paperwork: bool,
+    /// Whose remaining paperwork stages are drawn.
+    pub paperwork: Paperwork,
     /// Transport from completion to delivery.
     pub transport: bool,
     /// Each line's realised rate multiplier.
@@ -37,7 +37,7 @@ pub struct Sources {
 impl Sources {
     /// Every source random: a normal trial.
     pub const ALL: Sources = Sources {
-        paperwork: true,
+        paperwork: Paperwork::Drawn,
         transport: true,
         rate: true,
         slip: true,
@@ -45,12 +45,39 @@ impl Sources {
     };
     /// Every source at its median.
     pub const NONE: Sources = Sources {
-        paperwork: false,
+        paperwork: Paperwork::Median,
         transport: false,
         rate: false,
         slip: false,
         delay: false,
     };
+}
+
+/// Whose paperwork stages a trial draws. A case's own stages move its order date; other
+/// cases' stages reach it through the queue (whether they order before it), so the band
+/// parts hold the two apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paperwork {
+    /// Every case's stages at their medians.
+    Median,
+    /// Every case's stages drawn.
+    Drawn,
+    /// Only this case's (by index) stages drawn.
+    OnlyCase(usize),
+    /// Every case's stages drawn but this one's.
+    AllButCase(usize),
+}
+
+impl Paperwork {
+    /// Whether the stages of case `index` are drawn.
+    pub fn drawn_for(self, index: usize) -> bool {
+        match self {
+            Paperwork::Median => false,
+            Paperwork::Drawn => true,
+            Paperwork::OnlyCase(case) => case == index,
+            Paperwork::AllButCase(case) => case != index,
+        }
+    }
 }
 
 /// Word offsets in a trial's stream of the sources added by issue 8: each line's and each
@@ -337,7 +364,31 @@ impl Model {
             || (sources.slip && self.lines.iter().any(|line| line.ramp_slip.is_some()))
             || (sources.delay && self.cases.iter().any(|case| case.delay.is_some()))
             || (sources.transport && self.cases.iter().any(|case| case.transport.is_some()))
-            || (sources.paperwork && self.cases.iter().any(|case| !case.paperwork.is_empty()))
+            || self.cases.iter().enumerate().any(|(index, case)| {
+                sources.paperwork.drawn_for(index) && !case.paperwork.is_empty()
+            })
+    }
+
+    /// Whether another case that still has paperwork to draw builds on one of this case's
+    /// lines: only then can other cases' paperwork reach it through the queue.
+    pub fn shares_queue(&self, index: usize) -> bool {
+        let Some(case) = self.cases.get(index) else {
+            return false;
+        };
+        let builds_on = |other: &CaseModel, line: usize| {
+            other
+                .lines
+                .iter()
+                .any(|(other_line, _, _)| *other_line == line)
+        };
+        self.cases.iter().enumerate().any(|(other_index, other)| {
+            other_index != index
+                && !other.paperwork.is_empty()
+                && case
+                    .lines
+                    .iter()
+                    .any(|(line, _, _)| builds_on(other, *line))
+        })
     }
 
     /// Plays trial `trial` on its own stream: ChaCha8 seeded with the scenario seed, stream
@@ -385,7 +436,8 @@ impl Model {
         scratch.line_transport.clear();
         scratch.line_transport.resize(flat_lines, 0.0);
         scratch.first_transport.clear();
-        for case in &self.cases {
+        for (index, case) in self.cases.iter().enumerate() {
+            let drawn_paperwork = sources.paperwork.drawn_for(index);
             let mut days = [0.0; PRODUCTION];
             let mut contract = 0.0;
             for step in &case.paperwork {
@@ -393,11 +445,7 @@ impl Model {
                     StepDuration::Drawn { dist, given } => given.sample(dist, rng),
                     StepDuration::Statutory { remaining } => *remaining,
                 };
-                let raw = if sources.paperwork {
-                    drawn
-                } else {
-                    step.median
-                };
+                let raw = if drawn_paperwork { drawn } else { step.median };
                 // A stage scaled to nothing takes no time, even when its draw overflowed.
                 let spent = if step.scale == 0.0 {
                     0.0

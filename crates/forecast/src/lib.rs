@@ -58,7 +58,7 @@ pub mod scenario;
 use rayon::prelude::*;
 
 pub use dist::{DistError, DurationDist};
-pub use engine::{Model, Scratch, Sources, TrialOutcome};
+pub use engine::{Model, Paperwork, Scratch, Sources, TrialOutcome};
 pub use report::{
     BandParts, Bottleneck, CaseForecast, LineForecast, Percentiles, Report, Run, SourceWidths,
 };
@@ -132,7 +132,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions<'_>) -> Result<Report, RunE
             .map(|policy| (policy.name.as_str(), Some(policy))),
     );
     let passes = if options.band_parts {
-        1 + PART_SOURCES.len() as u64
+        1 + band_parts_passes(scenario.cases.len())
     } else {
         1
     };
@@ -205,16 +205,10 @@ fn selected_policies<'s>(
 /// Where a band-parts pass writes its width.
 type WidthField = fn(&mut SourceWidths) -> &mut i32;
 
-/// The sources a band-parts pass makes random, one at a time, with the field of
-/// [`SourceWidths`] each fills.
-const PART_SOURCES: [(Sources, WidthField); 5] = [
-    (
-        Sources {
-            paperwork: true,
-            ..Sources::NONE
-        },
-        |widths| &mut widths.paperwork,
-    ),
+/// The sources a band-parts pass makes random for every case at once, one at a time, with
+/// the field of [`SourceWidths`] each fills. Paperwork is measured case by case
+/// ([`paperwork_parts`]).
+const PART_SOURCES: [(Sources, WidthField); 4] = [
     (
         Sources {
             rate: true,
@@ -245,6 +239,12 @@ const PART_SOURCES: [(Sources, WidthField); 5] = [
     ),
 ];
 
+/// How many passes of the trials band parts take for a scenario of `cases` cases: one per
+/// shared source, and two per case (its own paperwork, and the others' through the queue).
+fn band_parts_passes(cases: usize) -> u64 {
+    PART_SOURCES.len() as u64 + 2 * cases as u64
+}
+
 /// Each case's band parts: for each source the scenario has, the P10–P90 widths of first
 /// and final delivery over the same trials with only that source random (zero for a
 /// source it does not have, without a pass).
@@ -267,7 +267,45 @@ fn band_parts(model: &Model, trials: u32, on_block: &mut impl FnMut(u64)) -> Vec
             *field(&mut case.final_delivery) = last;
         }
     }
+    paperwork_parts(model, trials, &mut parts, on_block);
     parts
+}
+
+/// The paperwork parts of each case: its own stages alone (`paperwork`), and every other
+/// case's stages alone (`queue`: they decide who orders first on a shared line). A pass
+/// per case and part, skipped where the part is zero by construction (no stage left to
+/// draw, or no other case with stages left on the case's lines).
+fn paperwork_parts(
+    model: &Model,
+    trials: u32,
+    parts: &mut [BandParts],
+    on_block: &mut impl FnMut(u64),
+) {
+    for (index, case) in parts.iter_mut().enumerate() {
+        let own = Sources {
+            paperwork: Paperwork::OnlyCase(index),
+            ..Sources::NONE
+        };
+        let others = Sources {
+            paperwork: Paperwork::AllButCase(index),
+            ..Sources::NONE
+        };
+        let passes: [(Sources, bool, WidthField); 2] = [
+            (own, model.has_source(own), |widths| &mut widths.paperwork),
+            (others, model.shares_queue(index), |widths| {
+                &mut widths.queue
+            }),
+        ];
+        for (sources, worth_a_pass, field) in passes {
+            if !worth_a_pass {
+                on_block(u64::from(trials));
+                continue;
+            }
+            let [first, last] = run_one(model, trials, sources, on_block).widths()[index];
+            *field(&mut case.first_delivery) = first;
+            *field(&mut case.final_delivery) = last;
+        }
+    }
 }
 
 /// Simulates `trials` trials in blocks: each block in parallel, folded in trial order.

@@ -105,9 +105,11 @@ pub struct BandParts {
 /// P10–P90 width in days with one source random.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SourceWidths {
-    /// The paperwork stages of every case: this case's own, and other cases' reaching it
-    /// through the queue (the two are not separated).
+    /// This case's own remaining paperwork stages.
     pub paperwork: i32,
+    /// Other cases' paperwork stages, reaching this case through the queue: whether they
+    /// order before it on a line they share.
+    pub queue: i32,
     /// The lines' realised rate multipliers.
     pub rate: i32,
     /// The lines' ramp-up slips.

@@ -1144,8 +1144,51 @@ fn band_parts_name_the_source_that_makes_the_band() {
         width(forecast.final_delivery)
     );
     assert_eq!(parts.final_delivery.paperwork, 0);
+    assert_eq!(parts.final_delivery.queue, 0);
     assert_eq!(parts.final_delivery.delay, 0);
     assert!(forecast_json_has_band_parts(&report));
+}
+
+#[test]
+fn the_queue_part_is_other_cases_paperwork_deciding_who_orders_first_on_a_shared_line() {
+    // Two cases still to sign their contracts queue for one line that builds a unit a day:
+    // whichever signs first is built first, so each one's band holds its own signing date
+    // (`paperwork`) and the other's (`queue`). A case alone on its line has no queue part.
+    let s = scenario(&format!(
+        "[channels.fms]\nimplemented = {{ dist = \"uniform\", min = 10, max = 110 }}\n\
+         [[lines]]\nid = \"l\"\nrate = [ {{ from = \"2024-01-01\", per_year = 365 }} ]\n\
+         [[lines]]\nid = \"m\"\nrate = [ {{ from = \"2024-01-01\", per_year = 365 }} ]\n{}{}\n\
+         [[cases]]\nid = \"PL-B-CCC\"\npurchaser = \"POL\"\nstage = \"implemented\"\n\
+         since = \"2025-01-01\"\nlines = [ {{ line = \"m\", quantity = 60, unit_usd = 1000 }} ]\n",
+        line_case("PL-B-AAA", "implemented", 1, 60),
+        line_case("PL-B-BBB", "implemented", 1, 60)
+    ));
+    let report = run(
+        &s,
+        &RunOptions {
+            trials: Some(400),
+            band_parts: true,
+            ..RunOptions::default()
+        },
+    )
+    .expect("runs");
+    let parts = |id: &str| {
+        case(&report, id)
+            .band_parts
+            .expect("asked for")
+            .final_delivery
+    };
+    for shared in ["PL-B-AAA", "PL-B-BBB"] {
+        assert!(
+            parts(shared).paperwork > 30,
+            "{shared}: {:?}",
+            parts(shared)
+        );
+        assert!(parts(shared).queue > 20, "{shared}: {:?}", parts(shared));
+    }
+    let alone = parts("PL-B-CCC");
+    assert!(alone.paperwork > 30, "{alone:?}");
+    assert_eq!(alone.queue, 0, "nobody else builds on line m");
 }
 
 fn forecast_json_has_band_parts(report: &Report) -> bool {
