@@ -236,6 +236,13 @@ pub struct Forecast {
     /// Baseline − actual, months.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_error_months: Option<f64>,
+    /// History's own band (as of LOA only): LOA + the P10, median and P90 of the other
+    /// sales' LOA → first delivery times.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_band: Option<Band>,
+    /// How history's band came out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_outcome: Option<Outcome>,
     /// The catalog knew no rate for the line on `as_of`: its first step was moved back.
     pub rate_backdated: bool,
 }
@@ -277,6 +284,16 @@ pub struct Summary {
     pub median_abs_error_months_loa: Option<f64>,
     /// How many forecasts the two figures above compare.
     pub baseline_n: usize,
+    /// Median width of history's band, months, over the as-of-LOA forecasts it scores.
+    pub baseline_median_band_months: Option<f64>,
+    /// Share of those forecasts whose real first delivery fell inside history's band.
+    pub baseline_coverage: Option<f64>,
+    /// Median width of the model's band over the same forecasts.
+    pub median_band_months_loa: Option<f64>,
+    /// The model's coverage over the same forecasts.
+    pub coverage_loa: Option<f64>,
+    /// How many forecasts the four figures above compare.
+    pub baseline_scored: usize,
 }
 
 /// The whole back-test.
@@ -695,8 +712,10 @@ fn unusable(timeline: &Timeline, catalog: &Catalog) -> Option<String> {
     None
 }
 
-/// The baseline's LOA → first delivery median, days, over the US sales other than `id`.
-fn baseline_days(timelines: &[Timeline], id: &str, observed: Date) -> Option<f64> {
+/// The baseline's LOA → first delivery times, days: the P10, median and P90 over the US
+/// sales other than `id` that have both dates (P10 and P90 by nearest rank, as the
+/// forecast's own percentiles).
+fn baseline_days(timelines: &[Timeline], id: &str, observed: Date) -> Option<[f64; 3]> {
     let mut days: Vec<f64> = timelines
         .iter()
         .filter(|timeline| timeline.id != id && timeline.is_us_sale())
@@ -706,7 +725,14 @@ fn baseline_days(timelines: &[Timeline], id: &str, observed: Date) -> Option<f64
             (first <= observed && first >= loa).then(|| f64::from((first - loa).get_days()))
         })
         .collect();
-    median(&mut days)
+    let middle = median(&mut days)?;
+    Some([nearest_rank(&days, 0.10), middle, nearest_rank(&days, 0.90)])
+}
+
+/// The `quantile` of sorted, non-empty `values` by nearest rank.
+fn nearest_rank(sorted: &[f64], quantile: f64) -> f64 {
+    let rank = (quantile * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn median(values: &mut [f64]) -> Option<f64> {
@@ -890,16 +916,19 @@ fn forecast_one(
     let error_months = actual.map(|actual| months_between(actual, first.p50));
     let error_at_least_months =
         (actual.is_none() && outcome == Outcome::Late).then(|| months_between(observed, first.p50));
-    let (baseline_first_delivery, baseline_error_months) = if kind == AsOfKind::Loa {
-        let baseline =
-            baseline_days(timelines, &timeline.id, observed).map(|days| add_days(milestone, days));
-        let error = baseline
-            .zip(actual)
-            .map(|(baseline, actual)| months_between(actual, baseline));
-        (baseline, error)
-    } else {
-        (None, None)
-    };
+    let baseline_band = (kind == AsOfKind::Loa)
+        .then(|| baseline_days(timelines, &timeline.id, observed))
+        .flatten()
+        .map(|[p10, p50, p90]| Band {
+            p10: add_days(milestone, p10),
+            p50: add_days(milestone, p50),
+            p90: add_days(milestone, p90),
+        });
+    let baseline_first_delivery = baseline_band.map(|band| band.p50);
+    let baseline_error_months = baseline_first_delivery
+        .zip(actual)
+        .map(|(baseline, actual)| months_between(actual, baseline));
+    let baseline_outcome = baseline_band.map(|band| score(band, actual, observed));
     Ok(Forecast {
         id: timeline.id.clone(),
         line: line_id,
@@ -918,6 +947,8 @@ fn forecast_one(
         final_outcome: actual_final_delivery.map(|actual| score(last, Some(actual), observed)),
         baseline_first_delivery,
         baseline_error_months,
+        baseline_band,
+        baseline_outcome,
         rate_backdated,
     })
 }
@@ -950,18 +981,68 @@ pub fn summarise(forecasts: &[Forecast]) -> Summary {
         .filter_map(|f| f.error_months.map(f64::abs))
         .collect();
     let round1 = |value: Option<f64>| value.map(|v| (v * 10.0).round() / 10.0);
+    let history = HistoryComparison::of(forecasts);
     Summary {
         scored,
         inside,
         early,
         late,
         pending,
-        coverage: (scored > 0).then(|| ((inside as f64 / scored as f64) * 100.0).round() / 100.0),
+        coverage: coverage(inside, scored),
         median_abs_error_months: round1(median(&mut errors)),
         median_band_months: round1(median(&mut bands)),
         baseline_median_abs_error_months: round1(median(&mut baseline)),
         median_abs_error_months_loa: round1(median(&mut ours_on_baseline)),
         baseline_n: compared.len(),
+        baseline_median_band_months: round1(history.baseline_band),
+        baseline_coverage: coverage(history.baseline_inside, history.scored),
+        median_band_months_loa: round1(history.model_band),
+        coverage_loa: coverage(history.model_inside, history.scored),
+        baseline_scored: history.scored,
+    }
+}
+
+/// inside ÷ scored, to two decimals.
+fn coverage(inside: usize, scored: usize) -> Option<f64> {
+    (scored > 0).then(|| ((inside as f64 / scored as f64) * 100.0).round() / 100.0)
+}
+
+/// The model's band against history's, on the as-of-LOA forecasts where both are scored
+/// (a band as wide as history's says nothing).
+struct HistoryComparison {
+    scored: usize,
+    baseline_inside: usize,
+    model_inside: usize,
+    baseline_band: Option<f64>,
+    model_band: Option<f64>,
+}
+
+impl HistoryComparison {
+    fn of(forecasts: &[Forecast]) -> HistoryComparison {
+        let both_scored: Vec<(&Forecast, Band, Outcome)> = forecasts
+            .iter()
+            .filter(|f| f.outcome != Outcome::Pending)
+            .filter_map(|f| Some((f, f.baseline_band?, f.baseline_outcome?)))
+            .filter(|(_, _, outcome)| *outcome != Outcome::Pending)
+            .collect();
+        let mut baseline_bands: Vec<f64> = both_scored
+            .iter()
+            .map(|(_, band, _)| months_between(band.p10, band.p90))
+            .collect();
+        let mut model_bands: Vec<f64> = both_scored.iter().map(|(f, _, _)| f.band_months).collect();
+        HistoryComparison {
+            scored: both_scored.len(),
+            baseline_inside: both_scored
+                .iter()
+                .filter(|(_, _, outcome)| *outcome == Outcome::Inside)
+                .count(),
+            model_inside: both_scored
+                .iter()
+                .filter(|(f, _, _)| f.outcome == Outcome::Inside)
+                .count(),
+            baseline_band: median(&mut baseline_bands),
+            model_band: median(&mut model_bands),
+        }
     }
 }
 
@@ -1092,6 +1173,39 @@ mod tests {
             .find(|forecast| forecast.id == "IN-2022")
             .expect("made");
         assert_eq!(inside.baseline_first_delivery, Some(date("2024-06-01")));
+    }
+
+    #[test]
+    fn history_band_is_the_p10_to_p90_of_the_other_sales_scored_like_the_model() {
+        // NEVER-2022's others took 577 (IN-2022) and 882 days (LATE-2022) from LOA to first
+        // delivery: history's band is 2022-01-01 + 577 = 2023-08-01 to + 882 = 2024-06-01,
+        // and nothing came by the observation day, after its P90: late. With one other sale
+        // each, IN-2022's and LATE-2022's bands are a single day, missed early and late.
+        let result = run_hand_made(CalibrationMode::Shipped);
+        let by_id = |id: &str| {
+            result
+                .forecasts
+                .iter()
+                .find(|forecast| forecast.id == id)
+                .expect("made")
+        };
+        let never = by_id("NEVER-2022");
+        let band = never.baseline_band.expect("as of LOA");
+        assert_eq!(
+            (band.p10, band.p90),
+            (date("2023-08-01"), date("2024-06-01"))
+        );
+        assert_eq!(never.baseline_outcome, Some(Outcome::Late));
+        assert_eq!(by_id("IN-2022").baseline_outcome, Some(Outcome::Early));
+        assert_eq!(by_id("LATE-2022").baseline_outcome, Some(Outcome::Late));
+        let summary = &result.summary;
+        let scored_by_both = result
+            .forecasts
+            .iter()
+            .filter(|f| f.outcome != Outcome::Pending && f.baseline_outcome.is_some())
+            .count();
+        assert_eq!(summary.baseline_scored, scored_by_both);
+        assert_eq!(summary.baseline_coverage, Some(0.0));
     }
 
     #[test]

@@ -280,7 +280,7 @@ pub fn run_backtest(args: BacktestArgs) -> anyhow::Result<()> {
     }
 }
 
-const FORECAST_COLUMNS: [&str; 14] = [
+const FORECAST_COLUMNS: [&str; 17] = [
     "id",
     "line",
     "as_of_kind",
@@ -294,6 +294,9 @@ const FORECAST_COLUMNS: [&str; 14] = [
     "band_months",
     "baseline_first_delivery",
     "baseline_error_months",
+    "baseline_p10",
+    "baseline_p90",
+    "baseline_outcome",
     "rate_backdated",
 ];
 
@@ -324,6 +327,15 @@ fn forecast_rows(result: &Backtest) -> Vec<Vec<String>> {
                     .map(|d| d.to_string())
                     .unwrap_or_default(),
                 months(f.baseline_error_months),
+                f.baseline_band
+                    .map(|band| band.p10.to_string())
+                    .unwrap_or_default(),
+                f.baseline_band
+                    .map(|band| band.p90.to_string())
+                    .unwrap_or_default(),
+                f.baseline_outcome
+                    .map(|outcome| outcome.as_str().to_owned())
+                    .unwrap_or_default(),
                 f.rate_backdated.to_string(),
             ]
         })
@@ -398,21 +410,29 @@ fn print_backtest(result: &Backtest) -> anyhow::Result<()> {
     }
     let s = &result.summary;
     let figure = |value: Option<f64>| value.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
+    let percent =
+        |share: Option<f64>| share.map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", c * 100.0));
     output::print_text(&format!(
         "Scored {} (pending {}): inside {}, early {}, late {}; coverage {}. Median |error| {} \
          months; median band {} months. As of LOA ({} forecasts): median |error| {} months, \
-         baseline {} months.",
+         baseline {} months. History's own band (P10-P90 of the other sales' LOA to first \
+         delivery, {} forecasts as of LOA): median {} months, coverage {}; the model's on \
+         the same: median {} months, coverage {}.",
         s.scored,
         s.pending,
         s.inside,
         s.early,
         s.late,
-        s.coverage
-            .map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", c * 100.0)),
+        percent(s.coverage),
         figure(s.median_abs_error_months),
         figure(s.median_band_months),
         s.baseline_n,
         figure(s.median_abs_error_months_loa),
         figure(s.baseline_median_abs_error_months),
+        s.baseline_scored,
+        figure(s.baseline_median_band_months),
+        percent(s.baseline_coverage),
+        figure(s.median_band_months_loa),
+        percent(s.coverage_loa),
     ))
 }
