@@ -114,6 +114,11 @@ pub fn link_hash(key: &HistoryKey, prev_hash: &str, body: &str) -> String {
     key.mac("event", &[prev_hash.as_bytes(), body.as_bytes()])
 }
 
+/// Whether `stored` is the keyed hash of the link (see [`link_hash`]).
+pub fn link_verifies(key: &HistoryKey, prev_hash: &str, body: &str, stored: &str) -> bool {
+    key.verifies("event", &[prev_hash.as_bytes(), body.as_bytes()], stored)
+}
+
 /// The canonical body of an event.
 pub(crate) fn encode_body(body: &EventBody) -> Result<String, serde_json::Error> {
     Ok(canonical_json(&serde_json::to_value(body)?))
@@ -209,7 +214,7 @@ fn first_broken_link(
                 "its previous hash does not match the event before it".to_owned(),
             );
         }
-        if link_hash(key, &row.prev_hash, &row.body) != row.hash {
+        if !link_verifies(key, &row.prev_hash, &row.body, &row.hash) {
             return broken(
                 row.seq,
                 "its content does not match its keyed hash (edited, or written without the key)"
@@ -249,7 +254,7 @@ fn first_broken_link(
     if let Some(reason) = check_projection(row, &stored.lines, &replayed, rules) {
         return broken(count, reason);
     }
-    if row.mac(key) != row.row_mac {
+    if !row.is_sealed(key) {
         return broken(
             count,
             "the case row was changed behind the service's back (its keyed digest does not match)"

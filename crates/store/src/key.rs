@@ -102,6 +102,20 @@ impl HistoryKey {
     }
 
     pub(crate) fn mac_bytes(&self, label: &str, parts: &[&[u8]]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&self.keyed(label, parts).finalize().into_bytes());
+        out
+    }
+
+    /// Whether `stored` (lower-case hex) is the keyed digest of `parts` under `label`,
+    /// compared in constant time, so that checking a forged digest tells nothing of how
+    /// much of it was right.
+    pub fn verifies(&self, label: &str, parts: &[&[u8]], stored: &str) -> bool {
+        hex::decode(stored)
+            .is_ok_and(|digest| self.keyed(label, parts).verify_slice(&digest).is_ok())
+    }
+
+    fn keyed(&self, label: &str, parts: &[&[u8]]) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable_key_length());
         mac.update(label.as_bytes());
@@ -110,9 +124,7 @@ impl HistoryKey {
             mac.update(&(part.len() as u64).to_be_bytes());
             mac.update(part);
         }
-        let mut out = [0u8; 32];
-        out.copy_from_slice(&mac.finalize().into_bytes());
-        out
+        mac
     }
 }
 
@@ -137,6 +149,25 @@ pub fn default_key_path(url: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_digest_verifies_only_for_its_own_key_label_and_parts() {
+        let key = HistoryKey::from_hex(&"07".repeat(32)).expect("key");
+        let stored = key.mac("event", &[b"ab", b"c"]);
+        assert!(key.verifies("event", &[b"ab", b"c"], &stored));
+        assert!(!key.verifies("event", &[b"ab", b"d"], &stored));
+        assert!(!key.verifies("case", &[b"ab", b"c"], &stored));
+        assert!(
+            !HistoryKey::from_hex(&"08".repeat(32))
+                .expect("key")
+                .verifies("event", &[b"ab", b"c"], &stored)
+        );
+        assert!(
+            !key.verifies("event", &[b"ab", b"c"], &stored[..62]),
+            "a cut digest"
+        );
+        assert!(!key.verifies("event", &[b"ab", b"c"], "not hex"));
+    }
 
     #[test]
     fn macs_depend_on_key_label_and_every_part_boundary() {

@@ -50,27 +50,36 @@ pub struct CaseRow {
 pub(crate) const CASE_COLUMNS: &str = "id, purchaser, agency, channel, stage, version, head_hash, \
      samm_due, search, state, opened_on, updated_at, row_mac";
 
+/// The purpose label of a case row's keyed digest.
+const ROW_LABEL: &str = "case-row";
+
 impl CaseRow {
     /// The keyed digest of the row's columns.
     pub fn mac(&self, key: &HistoryKey) -> String {
+        self.with_sealed_columns(|columns| key.mac(ROW_LABEL, columns))
+    }
+
+    /// Whether the row's stored digest is the keyed digest of its columns.
+    pub fn is_sealed(&self, key: &HistoryKey) -> bool {
+        self.with_sealed_columns(|columns| key.verifies(ROW_LABEL, columns, &self.row_mac))
+    }
+
+    fn with_sealed_columns<T>(&self, seal: impl FnOnce(&[&[u8]]) -> T) -> T {
         let version = self.version.to_string();
-        key.mac(
-            "case-row",
-            &[
-                self.id.as_bytes(),
-                self.purchaser.as_bytes(),
-                self.agency.as_bytes(),
-                self.channel.as_bytes(),
-                self.stage.as_bytes(),
-                version.as_bytes(),
-                self.head_hash.as_bytes(),
-                self.samm_due.as_deref().unwrap_or("\u{0}none").as_bytes(),
-                self.search.as_bytes(),
-                self.state.as_bytes(),
-                self.opened_on.as_bytes(),
-                self.updated_at.as_bytes(),
-            ],
-        )
+        seal(&[
+            self.id.as_bytes(),
+            self.purchaser.as_bytes(),
+            self.agency.as_bytes(),
+            self.channel.as_bytes(),
+            self.stage.as_bytes(),
+            version.as_bytes(),
+            self.head_hash.as_bytes(),
+            self.samm_due.as_deref().unwrap_or("\u{0}none").as_bytes(),
+            self.search.as_bytes(),
+            self.state.as_bytes(),
+            self.opened_on.as_bytes(),
+            self.updated_at.as_bytes(),
+        ])
     }
 
     /// Reads the [`CASE_COLUMNS`] of a row.

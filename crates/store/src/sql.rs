@@ -186,7 +186,7 @@ impl SqlStore {
         let cases: i64 = row.try_get("cases")?;
         let digest: String = row.try_get("digest")?;
         let mac: String = row.try_get("mac")?;
-        if ledger_mac(&self.key, cases, &digest) != mac {
+        if !ledger_verifies(&self.key, cases, &digest, &mac) {
             return Err(StoreError::Corrupt(
                 "the ledger record does not verify under this key: run `expedite verify`"
                     .to_owned(),
@@ -211,7 +211,7 @@ impl SqlStore {
     /// A stored case from its row, if the row's keyed digest holds and its state reads.
     fn stored_from_case_row(&self, row: &CaseRow) -> Result<StoredCase, StoreError> {
         let broken = || StoreError::BrokenCase(row.id.clone());
-        if row.mac(&self.key) != row.row_mac {
+        if !row.is_sealed(&self.key) {
             return Err(broken());
         }
         let case: Case = serde_json::from_str(&row.state).map_err(|_| broken())?;
@@ -328,6 +328,11 @@ fn case_term(key: &HistoryKey, id: &CaseId, end: &ChainEnd) -> [u8; 32] {
 fn ledger_mac(key: &HistoryKey, cases: i64, digest: &str) -> String {
     let cases = cases.to_string();
     key.mac("ledger", &[cases.as_bytes(), digest.as_bytes()])
+}
+
+fn ledger_verifies(key: &HistoryKey, cases: i64, digest: &str, stored: &str) -> bool {
+    let cases = cases.to_string();
+    key.verifies("ledger", &[cases.as_bytes(), digest.as_bytes()], stored)
 }
 
 fn digest_bytes(digest: &str) -> Result<[u8; 32], StoreError> {
@@ -801,7 +806,7 @@ impl Store for SqlStore {
                 let stored_cases: i64 = row.try_get("cases")?;
                 let stored_digest: String = row.try_get("digest")?;
                 let mac: String = row.try_get("mac")?;
-                if ledger_mac(&self.key, stored_cases, &stored_digest) != mac {
+                if !ledger_verifies(&self.key, stored_cases, &stored_digest, &mac) {
                     report.problems.push(
                         "the ledger record does not verify under this key (edited, or another key)"
                             .to_owned(),
