@@ -189,7 +189,8 @@ impl Timeline {
 
 /// Reads timelines in the shipped layout from `reader`; `name` names the input in errors.
 /// Lines starting with `#` at the top are notes. Columns are found by their header names, so their
-/// order does not matter; every column of the shipped file must be there.
+/// order does not matter; every column of the shipped file must be there but `notes` and
+/// `sources`, which only describe the row (a user's own file of sales may not carry them).
 ///
 /// # Errors
 /// [`DataError::Read`] when the reader fails, [`DataError::Csv`] for malformed CSV or a
@@ -267,7 +268,9 @@ struct Row {
     production_contract: String,
     first_delivery: String,
     final_delivery: String,
+    #[serde(default)]
     notes: String,
+    #[serde(default)]
     sources: String,
 }
 
@@ -439,6 +442,17 @@ mod tests {
         assert_eq!(row.sources, vec!["a", "b"]);
         assert!(row.milestones.first_delivery.is_none());
         assert_eq!(row.file_line, 2);
+    }
+
+    #[test]
+    fn a_file_without_notes_and_sources_reads_in_any_column_order() {
+        let text = "final_delivery,first_delivery,production_contract,loa_or_contract_signed,\
+            notification,request,value_usd,quantity,line,system,channel,supplier,iso3,buyer,id\n\
+            2025-04-30,2025-04-30,,2022-12,2022-07-15,,,6,himars,HIMARS,fms,USA,EST,Xland,X-HIMARS-2022\n";
+        let rows = read(text.as_bytes(), "user file").expect("notes and sources are optional");
+        assert_eq!(rows[0].id, "X-HIMARS-2022");
+        assert_eq!(rows[0].line.as_deref(), Some("himars"));
+        assert!(rows[0].sources.is_empty());
     }
 
     #[test]
