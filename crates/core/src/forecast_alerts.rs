@@ -368,7 +368,12 @@ fn queue_alert(
     }
     let mut why = Vec::new();
     for queued in moved_ahead.iter().chain(&moved_behind) {
-        why.push(queue_rule(queued, place, before.queued(&queued.case), old_place));
+        why.push(queue_rule(
+            queued,
+            place,
+            before.queued(&queued.case),
+            old_place,
+        ));
     }
     Some(alert(
         previous,

@@ -168,7 +168,11 @@ fn backlog_ahead(line: &Line, own: &Entry<'_>) -> u64 {
         return units;
     };
     if line.backlog_tier != own.tier {
-        return if line.backlog_tier < own.tier { units } else { 0 };
+        return if line.backlog_tier < own.tier {
+            units
+        } else {
+            0
+        };
     }
     let per_year = line
         .rate

@@ -126,10 +126,9 @@ pub(crate) async fn read(
 
 fn from_row(row: &AnyRow) -> Result<ForecastSnapshot, StoreError> {
     let text = |column: &str| -> Result<String, StoreError> { Ok(row.try_get(column)?) };
-    let broken =
-        |column: &str, error: &dyn std::fmt::Display| StoreError::Corrupt(format!(
-            "forecast snapshot column {column}: {error}"
-        ));
+    let broken = |column: &str, error: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("forecast snapshot column {column}: {error}"))
+    };
     let date = |column: &str| -> Result<Date, StoreError> {
         text(column)?
             .parse::<Date>()
@@ -153,9 +152,7 @@ fn from_row(row: &AnyRow) -> Result<ForecastSnapshot, StoreError> {
         as_of: date("as_of")?,
         first_delivery: band("first")?,
         final_delivery: band("final")?,
-        queues: serde_json::from_str(&text("queues")?)
-            .map_err(|error| broken("queues", &error))?,
-        inputs: serde_json::from_str(&text("inputs")?)
-            .map_err(|error| broken("inputs", &error))?,
+        queues: serde_json::from_str(&text("queues")?).map_err(|error| broken("queues", &error))?,
+        inputs: serde_json::from_str(&text("inputs")?).map_err(|error| broken("inputs", &error))?,
     })
 }

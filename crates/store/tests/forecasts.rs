@@ -82,7 +82,10 @@ async fn kept_forecasts_round_trip_and_an_unchanged_recompute_adds_no_row() {
         // The same forecast a day later: nothing new to keep.
         let same = snapshot("2026-11-02", "2028-03-01", 650.0);
         assert_eq!(
-            store.append_forecast_snapshots(&[same]).await.expect("append"),
+            store
+                .append_forecast_snapshots(&[same])
+                .await
+                .expect("append"),
             0
         );
         let cut = snapshot("2026-11-03", "2028-09-01", 400.0);
@@ -101,7 +104,11 @@ async fn kept_forecasts_round_trip_and_an_unchanged_recompute_adds_no_row() {
         let poland = Scope::Purchaser(Country::parse("POL").expect("known"));
         let germany = Scope::Purchaser(Country::parse("DEU").expect("known"));
         assert_eq!(
-            store.forecast_snapshots(poland, None).await.expect("read").len(),
+            store
+                .forecast_snapshots(poland, None)
+                .await
+                .expect("read")
+                .len(),
             2
         );
         assert!(

@@ -6,16 +6,29 @@
 //! build theirs: the catalog's rates known on the day, the calibrated stage durations,
 //! rate multiplier, ramp slip and first-delivery delay (`expedite_portfolio::calibrate`),
 //! the template's build times, transport and backlog ([`ForecastInputs`]), and the case's
-//! own history as facts. [`keep_fresh`] recomputes after every write (a transition or
-//! delivery touches its case's line, and so every case on it) and periodically; requests
-//! read the last good result with the day it was computed.
+//! own history as facts, at the tier its latest `prioritise` event set (default 1).
+//! [`keep_fresh`] recomputes after every write (a transition or delivery touches its case's
+//! line, and so every case on it) and periodically; requests read the last good result with
+//! the day it was computed.
+//!
+//! Every recompute also keeps each case's forecast in the store as a
+//! [`ForecastSnapshot`] (P10/P50/P90, its place in each line's queue from
+//! [`Scenario::queue_positions`], and the inputs that explain a change); the store adds a
+//! row only when it says something new, and the forecast alerts compare them
+//! (`expedite_store::history::forecast_alerts_for`). [`record`] does the same once, for
+//! `expedite alerts --refresh`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-use expedite_core::machine::Case;
+use expedite_core::forecast_alerts::{
+    Band, ForecastSnapshot, LineInputs, RateStep, SnapshotInputs,
+};
+use expedite_core::machine::{Case, DEFAULT_TIER};
 use expedite_core::{CaseId, Date, Event, EventKind, Stage};
 use expedite_data::capacity::Catalog;
+use expedite_forecast::Percentiles;
+use expedite_forecast::queue::CaseQueues;
 use expedite_forecast::report::CaseForecast;
 use expedite_forecast::scenario::{
     RawBacklog, RawCase, RawCaseLine, RawDate, RawDelivery, RawDist, RawLine, RawMilestones,
@@ -158,6 +171,17 @@ impl ForecastInputs {
                 .and_then(|seed| u64::try_from(seed).ok())
                 .unwrap_or(1),
         })
+    }
+
+    /// The same inputs on another catalog (a what-if on a line's rates, or a test's).
+    pub fn with_catalog(mut self, catalog: Catalog) -> ForecastInputs {
+        self.catalog = catalog;
+        self
+    }
+
+    /// The catalog the forecasts read the lines' rates from.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// The assumptions every case forecast states.
@@ -323,6 +347,8 @@ fn raw_case(facts: &CaseFacts, inputs: &ForecastInputs, as_of: Date) -> Option<R
             deliveries,
         }),
         lines,
+        // Left out at the default, so a case never prioritised builds the scenario it did.
+        tier: (case.tier() != DEFAULT_TIER).then(|| i64::from(case.tier())),
         ..RawCase::default()
     })
 }
@@ -365,8 +391,9 @@ pub async fn facts_in_scope(
     Ok(facts)
 }
 
-/// Computes every stored case's forecast once, off the request path, and stores it. A case
-/// the scenario refuses is left out (and logged) so the others still get theirs.
+/// Computes every stored case's forecast once, off the request path, stores it, and keeps
+/// the snapshots that say something new in the store. A case the scenario refuses is left
+/// out (and logged) so the others still get theirs.
 ///
 /// # Errors
 /// The store's error; a forecast failure is logged and keeps the last good forecasts.
@@ -376,31 +403,79 @@ pub async fn recompute(
     forecasts: &CaseForecasts,
     as_of: Date,
 ) -> Result<usize, expedite_store::StoreError> {
+    let Some((fresh, snapshots)) = compute(store, inputs, as_of).await? else {
+        return Ok(0);
+    };
+    let count = fresh.len();
+    forecasts.store(fresh);
+    match store.append_forecast_snapshots(&snapshots).await {
+        Ok(kept) => tracing::debug!(kept, "forecast snapshots kept"),
+        Err(error) => tracing::warn!(%error, "forecast snapshots not kept"),
+    }
+    Ok(count)
+}
+
+/// What [`record`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Recorded {
+    /// Cases forecast.
+    pub forecast: usize,
+    /// Of those, the forecasts kept because they say something new.
+    pub kept: usize,
+}
+
+/// Computes every stored case's forecast as of `as_of` and keeps the snapshots that say
+/// something new: what the background worker does after each recompute, for a caller
+/// without a server (`expedite alerts --refresh`).
+///
+/// # Errors
+/// The store's error, or the forecast's refusal of the scenario (as
+/// [`expedite_store::StoreError::Corrupt`], naming it).
+pub async fn record(
+    store: &dyn Store,
+    inputs: &ForecastInputs,
+    as_of: Date,
+) -> Result<Recorded, expedite_store::StoreError> {
+    let (fresh, snapshots) = compute(store, inputs, as_of).await?.ok_or_else(|| {
+        expedite_store::StoreError::Corrupt(
+            "the stored cases' forecast could not be computed (see the log)".to_owned(),
+        )
+    })?;
+    let kept = store.append_forecast_snapshots(&snapshots).await?;
+    Ok(Recorded {
+        forecast: fresh.len(),
+        kept,
+    })
+}
+
+/// The forecasts and snapshots of every stored case as of `as_of`, computed off the async
+/// threads; `None` (logged) when the forecast fails.
+async fn compute(
+    store: &dyn Store,
+    inputs: &ForecastInputs,
+    as_of: Date,
+) -> Result<Option<(Vec<StoredForecast>, Vec<ForecastSnapshot>)>, expedite_store::StoreError> {
     let facts = facts_of_store(store).await?;
     let inputs = inputs.clone();
     let computed = tokio::task::spawn_blocking(move || run_all(&facts, &inputs, as_of)).await;
-    match computed {
-        Ok(Ok(fresh)) => {
-            let count = fresh.len();
-            forecasts.store(fresh);
-            Ok(count)
-        }
+    Ok(match computed {
+        Ok(Ok(fresh)) => Some(fresh),
         Ok(Err(error)) => {
             tracing::warn!(%error, "case forecasts not recomputed; the last good ones stay");
-            Ok(0)
+            None
         }
         Err(error) => {
             tracing::error!(%error, "case forecast task failed");
-            Ok(0)
+            None
         }
-    }
+    })
 }
 
 fn run_all(
     facts: &[CaseFacts],
     inputs: &ForecastInputs,
     as_of: Date,
-) -> Result<Vec<StoredForecast>, String> {
+) -> Result<(Vec<StoredForecast>, Vec<ForecastSnapshot>), String> {
     let (scenario, ids) = match scenario_for(facts, inputs, as_of) {
         Ok(built) => built,
         // Find the cases the scenario refuses, one by one, and leave them out.
@@ -420,13 +495,13 @@ fn run_all(
         }
     };
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let report = expedite_forecast::run(&scenario, &RunOptions::default())
         .map_err(|error| error.to_string())?;
     let computed_at = jiff::Timestamp::now();
     let assumptions = inputs.assumptions(as_of);
-    Ok(report
+    let forecasts: Vec<StoredForecast> = report
         .runs
         .into_iter()
         .next()
@@ -439,7 +514,72 @@ fn run_all(
             computed_at,
             assumptions: assumptions.clone(),
         })
-        .collect())
+        .collect();
+    let queues = scenario.queue_positions();
+    let snapshots = forecasts
+        .iter()
+        .filter_map(|stored| {
+            let facts = facts
+                .iter()
+                .find(|facts| facts.case.id.as_str() == stored.forecast.id)?;
+            let queues = queues
+                .iter()
+                .find(|queues| queues.case == stored.forecast.id)?;
+            Some(snapshot_of(facts, &scenario, stored, queues))
+        })
+        .collect();
+    Ok((forecasts, snapshots))
+}
+
+/// A case's forecast as the store keeps it: the percentiles, its queues, and the inputs
+/// that explain a change (its lines' known rate steps and backlog, its stage, milestones,
+/// deliveries and tier).
+fn snapshot_of(
+    facts: &CaseFacts,
+    scenario: &Scenario,
+    stored: &StoredForecast,
+    queues: &CaseQueues,
+) -> ForecastSnapshot {
+    let band = |percentiles: &Percentiles| Band {
+        p10: percentiles.p10,
+        p50: percentiles.p50,
+        p90: percentiles.p90,
+    };
+    let case = &facts.case;
+    let lines = queues
+        .queues
+        .iter()
+        .filter_map(|queue| scenario.lines.iter().find(|line| line.id == queue.line))
+        .map(|line| LineInputs {
+            line: line.id.clone(),
+            rate: line
+                .rate
+                .iter()
+                .map(|step| RateStep {
+                    from: step.from,
+                    per_year: step.per_year,
+                })
+                .collect(),
+            backlog: u64::from(line.backlog),
+        })
+        .collect();
+    ForecastSnapshot {
+        case: case.id.clone(),
+        purchaser: case.purchaser,
+        agency: case.agency,
+        computed_at: stored.computed_at,
+        as_of: stored.as_of,
+        first_delivery: band(&stored.forecast.first_delivery),
+        final_delivery: band(&stored.forecast.final_delivery),
+        queues: queues.queues.clone(),
+        inputs: SnapshotInputs {
+            stage: case.stage,
+            milestones: case.milestones.clone(),
+            delivered: case.delivered.iter().copied().map(u64::from).sum(),
+            tier: case.tier(),
+            lines,
+        },
+    }
 }
 
 /// Keeps the forecasts fresh until the process ends: computes them at start, after every
