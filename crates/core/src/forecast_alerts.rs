@@ -36,6 +36,9 @@ use crate::stage::Stage;
 /// names no threshold.
 pub const DEFAULT_THRESHOLD_DAYS: i64 = 30;
 
+/// The largest threshold a caller may name: ten years.
+pub const MAX_THRESHOLD_DAYS: i64 = 3650;
+
 /// The 10th, 50th and 90th percentile of a forecast date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Band {
@@ -221,6 +224,21 @@ pub struct ForecastAlert {
     pub message: String,
     /// Why: which inputs moved, or which queue rule put another case ahead.
     pub why: String,
+}
+
+impl ForecastAlert {
+    /// Which way it moved: `later` or `earlier` for a P50; `down`, `up` or `reordered` (the
+    /// same position, other cases ahead) for a queue, `joined` when the case took its place.
+    pub fn direction(&self) -> &'static str {
+        match (self.kind, self.moved) {
+            (ForecastAlertKind::P50Moved, Some(days)) if days < 0 => "earlier",
+            (ForecastAlertKind::P50Moved, _) => "later",
+            (ForecastAlertKind::QueueChanged, None) => "joined",
+            (ForecastAlertKind::QueueChanged, Some(places)) if places > 0 => "down",
+            (ForecastAlertKind::QueueChanged, Some(places)) if places < 0 => "up",
+            (ForecastAlertKind::QueueChanged, Some(_)) => "reordered",
+        }
+    }
 }
 
 /// The alerts a snapshot raises against the case's previous one, P50 moves first.

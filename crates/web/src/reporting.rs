@@ -13,7 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use expedite_core::Date;
 use expedite_core::alerts::{Alert, AlertStatus, DEFAULT_NEAR_DAYS};
-use expedite_core::forecast_alerts::{DEFAULT_THRESHOLD_DAYS, ForecastAlert};
+use expedite_core::forecast_alerts::{DEFAULT_THRESHOLD_DAYS, ForecastAlert, MAX_THRESHOLD_DAYS};
 use expedite_core::metrics::{GroupBy, PhaseMetrics, Quarter};
 use expedite_data::sources::{Freshness, Source};
 use expedite_store::history::{self, MetricsError, MetricsQuery};
@@ -164,9 +164,6 @@ fn metrics_csv(rows: &[PhaseMetrics]) -> String {
     }
     text
 }
-
-/// The largest P50 threshold the alerts accept, in days (ten years).
-pub const MAX_THRESHOLD_DAYS: i64 = 3650;
 
 /// `GET /api/v1/alerts?since=2025-03-01&near_days=14&threshold_days=30&as_of=…`: the
 /// caller's deadline alerts and forecast alerts, newest first, as a JSON Feed 1.1
