@@ -15,7 +15,9 @@
 //! case's chain end makes a deleted case or an emptied table visible
 //! ([`Store::verify_all`]). Every case has a version; a write names the version it expects
 //! and a stale one is a [`StoreError::Conflict`]. Access tokens are stored only as hashes
-//! ([`token`]).
+//! ([`token`]). The forecasts of stored cases are kept beside the history, not in it
+//! ([`Store::append_forecast_snapshots`]): a forecast can be computed again, and
+//! [`history::forecast_alerts_for`] compares each with the one before.
 //!
 //! This crate depends on `expedite-core` and on sqlx; it knows nothing of HTTP.
 //!
