@@ -271,7 +271,7 @@ pub fn feed(
     });
     let mut dated: Vec<(Date, Value)> = deadline_items.chain(forecast_items).collect();
     // Stable: each list is already newest first, and deadline alerts come first on a day.
-    dated.sort_by(|a, b| b.0.cmp(&a.0));
+    dated.sort_by_key(|item| std::cmp::Reverse(item.0));
     let items: Vec<Value> = dated.into_iter().map(|(_, item)| item).collect();
     let window = match since {
         Some(since) => format!("raised from {since} to {as_of}"),

@@ -97,7 +97,7 @@ fn rows(alerts: &[Alert], forecast_alerts: &[ForecastAlert]) -> Vec<Row> {
         confidence: "",
     });
     let mut rows: Vec<Row> = deadlines.chain(forecasts).collect();
-    rows.sort_by(|a, b| b.raised_on.cmp(&a.raised_on));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.raised_on));
     rows
 }
 
