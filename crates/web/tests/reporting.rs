@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{TestApp, advance, spawn_app};
+use support::{Backend, TestApp, advance, backends, spawn_app, spawn_app_on};
 
 /// A small case (2 × $1M, no congressional review): LOR 2025-01-01, actionable 01-03,
 /// LOA development 01-04, offered on `offered`.
@@ -307,7 +307,11 @@ async fn himars_on_contract(
 /// Poland's 48 launchers ordered 2025-03-01, then Estonia's 24 ordered 2025-06-01: both at
 /// the default tier, so Poland goes first.
 async fn himars_queue() -> TestApp {
-    let app = spawn_app().await;
+    himars_queue_on(Backend::Sqlite).await
+}
+
+async fn himars_queue_on(backend: Backend) -> TestApp {
+    let app = spawn_app_on(backend).await;
     himars_on_contract(&app, "PL-B-HIA", "POL", 48, "2025-03-01").await;
     himars_on_contract(&app, "EN-B-HIB", "EST", 24, "2025-06-01").await;
     app
@@ -456,7 +460,13 @@ async fn a_tier_change_that_moves_another_case_ahead_raises_a_queue_alert_naming
 
 #[tokio::test]
 async fn a_purchaser_sees_only_its_own_forecast_alerts() {
-    let app = himars_queue().await;
+    for backend in backends() {
+        a_purchaser_sees_only_its_own_forecast_alerts_on(backend).await;
+    }
+}
+
+async fn a_purchaser_sees_only_its_own_forecast_alerts_on(backend: Backend) {
+    let app = himars_queue_on(backend).await;
     let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
     record_forecasts(&app, &inputs).await;
     let prioritised = app
@@ -494,4 +504,5 @@ async fn a_purchaser_sees_only_its_own_forecast_alerts() {
         (bad.status, bad.fields()),
         (422, vec!["threshold_days".to_owned()])
     );
+    app.finish().await;
 }
