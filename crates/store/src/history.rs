@@ -190,7 +190,7 @@ pub async fn alerts_for(
 /// (if given) to `until`, newest first.
 ///
 /// Only cases whose stored rows verify are covered, like [`cases_in`]: a snapshot row edited
-/// to name another purchaser widens nobody's view.
+/// to name another purchaser or agency widens nobody's view.
 ///
 /// # Errors
 /// [`StoreError::Database`] or [`StoreError::Corrupt`].
@@ -208,9 +208,9 @@ pub async fn forecast_alerts_for(
         .collect();
     let mut snapshots = store.forecast_snapshots(scope, None).await?;
     snapshots.retain(|snapshot| {
-        visible
-            .get(snapshot.case.as_str())
-            .is_some_and(|case| case.purchaser == snapshot.purchaser)
+        visible.get(snapshot.case.as_str()).is_some_and(|case| {
+            case.purchaser == snapshot.purchaser && case.agency == snapshot.agency
+        })
     });
     let mut alerts = forecast_alerts::alerts_since(&snapshots, threshold_days, since);
     alerts.retain(|alert| alert.raised_on <= until);

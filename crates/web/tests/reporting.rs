@@ -506,3 +506,22 @@ async fn a_purchaser_sees_only_its_own_forecast_alerts_on(backend: Backend) {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_tier_beyond_nine_is_refused_naming_tier_and_nothing_is_written() {
+    let app = himars_queue().await;
+    let refused = app
+        .post(
+            "/api/v1/cases/EN-B-HIB/events",
+            &app.admin,
+            &json!({"version": 6, "date": "2026-11-01", "kind": "prioritise", "tier": 10}),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.fields()),
+        (422, vec!["tier".to_owned()])
+    );
+    let case = app.get("/api/v1/cases/EN-B-HIB", &app.admin).await;
+    assert_eq!(case.body["version"], 6);
+    assert!(case.body.get("tier").is_none(), "still the default tier");
+}
