@@ -335,28 +335,7 @@ fn queue_alert(
     let place = after.place.as_ref()?;
     let Some((before, old_place)) = before.and_then(|queue| Some((queue, queue.place.as_ref()?)))
     else {
-        let ahead: Vec<&str> = after.ahead().into_iter().collect();
-        return Some(alert(
-            previous,
-            current,
-            ForecastAlertKind::QueueChanged,
-            line,
-            None,
-            format!(
-                "took its place in the queue of line {line}: position {}, {} units ahead{}",
-                place.position,
-                place.units_ahead,
-                if ahead.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (cases ahead: {})", ahead.join(", "))
-                }
-            ),
-            format!(
-                "on contract since {}: a case's units join its line's queue on its contract date, at tier {}",
-                place.order_date, place.tier
-            ),
-        ));
+        return Some(joined_alert(previous, current, after, place));
     };
     let was_ahead = before.ahead();
     // Cases present in both queues that changed sides, and cases new to the queue that
@@ -402,6 +381,42 @@ fn queue_alert(
         message,
         why.join("; "),
     ))
+}
+
+/// The case took its place in a line's queue: it went on contract (or the line is new to it).
+fn joined_alert(
+    previous: &ForecastSnapshot,
+    current: &ForecastSnapshot,
+    queue: &LineQueue,
+    place: &QueuePlace,
+) -> ForecastAlert {
+    let line = &queue.line;
+    let ahead: Vec<&str> = queue
+        .cases
+        .iter()
+        .filter(|queued| queued.ahead)
+        .map(|queued| queued.case.as_str())
+        .collect();
+    let cases_ahead = if ahead.is_empty() {
+        String::new()
+    } else {
+        format!(" (cases ahead: {})", ahead.join(", "))
+    };
+    alert(
+        previous,
+        current,
+        ForecastAlertKind::QueueChanged,
+        line,
+        None,
+        format!(
+            "took its place in the queue of line {line}: position {}, {} units ahead{cases_ahead}",
+            place.position, place.units_ahead
+        ),
+        format!(
+            "on contract since {}: a case's units join its line's queue on its contract date, at tier {}",
+            place.order_date, place.tier
+        ),
+    )
 }
 
 /// Which rule orders `other` against the case now, and what changed to make it so.
@@ -465,30 +480,53 @@ fn queue_rule(
     }
 }
 
-/// Every input that differs between two snapshots of a case, as sentences.
+/// Every input that differs between two snapshots of a case, as sentences: its lines'
+/// rates and backlogs, the case itself, the other cases in its queues; or, when none did,
+/// that only the forecast day moved.
 fn input_changes(previous: &ForecastSnapshot, current: &ForecastSnapshot) -> Vec<String> {
-    let (before, after) = (&previous.inputs, &current.inputs);
+    let mut changes = line_changes(&previous.inputs, &current.inputs);
+    changes.extend(case_changes(&previous.inputs, &current.inputs));
+    for queue in &current.queues {
+        let old = previous.queues.iter().find(|old| old.line == queue.line);
+        changes.extend(queue_changes(old, queue));
+    }
+    if changes.is_empty() {
+        changes.push(format!(
+            "no recorded input changed: the forecast was remade as of {} (before: {}), and the time already spent in the current stage shortens or lengthens what is left",
+            current.as_of, previous.as_of
+        ));
+    }
+    changes
+}
+
+/// The case's lines whose known rate steps or backlog changed.
+fn line_changes(before: &SnapshotInputs, after: &SnapshotInputs) -> Vec<String> {
     let mut changes = Vec::new();
     for line in &after.lines {
-        match before.lines.iter().find(|old| old.line == line.line) {
-            None => changes.push(format!("line {} is new to the case's forecast", line.line)),
-            Some(old) => {
-                if old.rate != line.rate {
-                    changes.push(format!(
-                        "line {}'s known rate steps changed: {}",
-                        line.line,
-                        rate_change(&old.rate, &line.rate)
-                    ));
-                }
-                if old.backlog != line.backlog {
-                    changes.push(format!(
-                        "line {}'s backlog ahead of every case went from {} to {} units",
-                        line.line, old.backlog, line.backlog
-                    ));
-                }
-            }
+        let Some(old) = before.lines.iter().find(|old| old.line == line.line) else {
+            changes.push(format!("line {} is new to the case's forecast", line.line));
+            continue;
+        };
+        if old.rate != line.rate {
+            changes.push(format!(
+                "line {}'s known rate steps changed: {}",
+                line.line,
+                rate_change(&old.rate, &line.rate)
+            ));
+        }
+        if old.backlog != line.backlog {
+            changes.push(format!(
+                "line {}'s backlog ahead of every case went from {} to {} units",
+                line.line, old.backlog, line.backlog
+            ));
         }
     }
+    changes
+}
+
+/// The case's own stage (or milestone dates), deliveries and tier.
+fn case_changes(before: &SnapshotInputs, after: &SnapshotInputs) -> Vec<String> {
+    let mut changes = Vec::new();
     if before.stage != after.stage {
         changes.push(format!(
             "the case moved from {} to {}",
@@ -509,38 +547,33 @@ fn input_changes(previous: &ForecastSnapshot, current: &ForecastSnapshot) -> Vec
             before.tier, after.tier
         ));
     }
-    for queue in &current.queues {
-        let old = previous.queues.iter().find(|old| old.line == queue.line);
-        for queued in &queue.cases {
-            let was = old.and_then(|old| old.queued(&queued.case));
-            match was {
-                None if queued.ahead => changes.push(format!(
-                    "{} joined the queue of line {} ahead of this case (tier {}, ordered {})",
-                    queued.case, queue.line, queued.tier, queued.order_date
-                )),
-                Some(was) if was.tier != queued.tier => changes.push(format!(
-                    "{}'s tier on line {} went from {} to {}",
-                    queued.case, queue.line, was.tier, queued.tier
-                )),
-                _ => {}
-            }
-        }
-        if let Some(old) = old {
-            for gone in old.cases.iter().filter(|gone| gone.ahead) {
-                if queue.queued(&gone.case).is_none() {
-                    changes.push(format!(
-                        "{} left the queue of line {} ahead of this case",
-                        gone.case, queue.line
-                    ));
-                }
-            }
+    changes
+}
+
+/// The other cases of one line's queue: a new one ahead, a tier changed, one ahead gone.
+fn queue_changes(before: Option<&LineQueue>, after: &LineQueue) -> Vec<String> {
+    let mut changes = Vec::new();
+    let line = &after.line;
+    for queued in &after.cases {
+        match before.and_then(|old| old.queued(&queued.case)) {
+            None if queued.ahead => changes.push(format!(
+                "{} joined the queue of line {line} ahead of this case (tier {}, ordered {})",
+                queued.case, queued.tier, queued.order_date
+            )),
+            Some(was) if was.tier != queued.tier => changes.push(format!(
+                "{}'s tier on line {line} went from {} to {}",
+                queued.case, was.tier, queued.tier
+            )),
+            _ => {}
         }
     }
-    if changes.is_empty() {
-        changes.push(format!(
-            "no recorded input changed: the forecast was remade as of {} (before: {}), and the time already spent in the current stage shortens or lengthens what is left",
-            current.as_of, previous.as_of
-        ));
+    for gone in before.into_iter().flat_map(|old| &old.cases) {
+        if gone.ahead && after.queued(&gone.case).is_none() {
+            changes.push(format!(
+                "{} left the queue of line {line} ahead of this case",
+                gone.case
+            ));
+        }
     }
     changes
 }
