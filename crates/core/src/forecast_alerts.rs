@@ -2,7 +2,7 @@
 //! queue changed, between two of its kept forecasts.
 //!
 //! Allies ask for early warning when a delivery slips or their place in a queue changes
-//! (issue 11; `reference/fms-2026-update.md` §3: Switzerland learnt in July 2025 that its
+//! (issue 11; `reference/fms-2026-update.md` §3 item 5: Switzerland learnt in July 2025 that its
 //! Patriots slip because Ukraine goes first). Every forecast of a stored case is kept as a
 //! [`ForecastSnapshot`]: the P10/P50/P90 of its first and final delivery, its place in each
 //! line's queue, and the inputs that explain a change (each line's known rate steps and

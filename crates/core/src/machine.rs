@@ -80,7 +80,7 @@ pub enum EventKind {
     /// lower goes first ([`DEFAULT_TIER`] until set). The stage does not change. Tiers are
     /// how capacity is reallocated between buyers of one line: in July 2025 Switzerland
     /// learnt its Patriot deliveries slip because Ukraine's go first
-    /// (`reference/fms-2026-update.md` §3; DESIGN.md, "Production").
+    /// (`reference/fms-2026-update.md` §3 item 5; DESIGN.md, "Production").
     Prioritise {
         /// The new tier, 0 (first) to [`MAX_TIER`].
         tier: u32,
