@@ -87,7 +87,8 @@ enum Command {
     /// Quarterly case-execution metrics per phase from a case store; --report writes CSV
     /// tables and a page of SVG charts.
     Metrics(commands::metrics::MetricsArgs),
-    /// Deadline alerts on stored cases: SAMM targets, congressional review, offer expiry.
+    /// Alerts on stored cases: SAMM targets, congressional review, offer expiry near or missed;
+    /// forecasts whose delivery P50 moved or whose queue position changed.
     Alerts(commands::alerts::AlertsArgs),
     /// Every data source with the day it was last refreshed; older than a year is flagged.
     Sources(commands::sources::SourcesArgs),

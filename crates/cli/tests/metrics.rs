@@ -224,6 +224,42 @@ fn alerts_list_a_missed_samm_target_and_nothing_since_when_nothing_changed() {
 }
 
 #[test]
+fn alerts_refresh_keeps_each_forecast_once_and_raises_nothing_when_nothing_changed() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let db = seeded_store(folder.path());
+    let refresh = |expected_note: &'static str| {
+        let output = expedite()
+            .args([
+                "alerts",
+                "--db",
+                &db,
+                "--as-of",
+                "2025-03-20",
+                "--refresh",
+                "--format",
+                "json",
+            ])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains(expected_note))
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice::<Value>(&output).expect("JSON")
+    };
+    let first = refresh("forecast 2 case(s) as of 2025-03-20; kept 2 that say something new");
+    assert_eq!(first["forecast_alerts"], serde_json::json!([]));
+    assert_eq!(first["threshold_days"], 30);
+    let again = refresh("forecast 2 case(s) as of 2025-03-20; kept 0 that say something new");
+    assert_eq!(again["forecast_alerts"], serde_json::json!([]));
+    expedite()
+        .args(["alerts", "--db", &db, "--threshold-days", "4000"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--threshold-days"));
+}
+
+#[test]
 fn sources_flags_a_source_older_than_a_year() {
     let body = json(expedite().args(["sources", "--as-of", "2026-11-30", "--format", "json"]));
     let sources = body["sources"].as_array().expect("sources");

@@ -12,6 +12,8 @@
 //! - [`stage`]: the stages of a case.
 //! - [`machine`]: the stage machine, `(case, event) -> Result<case, TransitionError>`.
 //! - [`alerts`]: deadline alerts (SAMM targets, congressional review, offer expiry).
+//! - [`forecast_alerts`]: kept forecasts of a case and the alerts raised when one moves
+//!   (a delivery P50, a place in a line's queue), with why.
 //! - [`metrics`]: quarterly case-execution metrics per phase, computed from cases.
 //! - [`rules`]: dated rule sets: AECA §36(b) congressional notification and the SAMM time
 //!   standards, loaded from TOML files compiled into the crate.
@@ -19,6 +21,7 @@
 pub mod alerts;
 pub mod case;
 pub mod country;
+pub mod forecast_alerts;
 pub mod machine;
 pub mod metrics;
 pub mod money;

@@ -76,13 +76,30 @@ pub enum EventKind {
         /// How many units.
         quantity: u32,
     },
+    /// The case's units get another priority tier on its production lines from this day:
+    /// lower goes first ([`DEFAULT_TIER`] until set). The stage does not change. Tiers are
+    /// how capacity is reallocated between buyers of one line: in July 2025 Switzerland
+    /// learnt its Patriot deliveries slip because Ukraine's go first
+    /// (`reference/fms-2026-update.md` §3 item 5; DESIGN.md, "Production").
+    Prioritise {
+        /// The new tier, 0 (first) to [`MAX_TIER`].
+        tier: u32,
+    },
 }
+
+/// The priority tier of a case nobody prioritised: the forecast's default, behind tier 0
+/// (the stated backlog and anything prioritised above every case).
+pub const DEFAULT_TIER: u32 = 1;
+
+/// The highest tier a case may be given; a bound so that a typo is refused, not queued last.
+pub const MAX_TIER: u32 = 9;
 
 impl fmt::Display for EventKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EventKind::Advance { to } => write!(f, "advance to {to}"),
             EventKind::Deliver { line, quantity } => write!(f, "deliver {quantity} of line {line}"),
+            EventKind::Prioritise { tier } => write!(f, "prioritise at tier {tier}"),
         }
     }
 }
@@ -136,6 +153,11 @@ pub struct Case {
     pub review: Option<Review>,
     /// The offer expiration date, once offered.
     pub offer_expires: Option<Date>,
+    /// The priority tier set by the latest `prioritise` event, if any ([`Case::tier`]).
+    /// Absent from the stored state until set, so cases never prioritised keep their
+    /// stored bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_tier: Option<u32>,
 }
 
 /// Why a case cannot be opened.
@@ -216,6 +238,11 @@ pub enum Rule {
         /// Units still to deliver on the line.
         remaining: u32,
     },
+    /// A priority tier beyond the highest.
+    TierOutOfRange {
+        /// The highest tier.
+        max: u32,
+    },
     /// The notification check itself failed.
     NotificationCheckFailed {
         /// Why.
@@ -273,6 +300,7 @@ impl fmt::Display for Rule {
             Rule::DeliveryExceedsOrder { remaining } => {
                 write!(f, "only {remaining} unit(s) remain to be delivered on that line")
             }
+            Rule::TierOutOfRange { max } => write!(f, "a priority tier is from 0 (first) to {max}"),
             Rule::NotificationCheckFailed { reason } => write!(f, "notification check failed: {reason}"),
         }
     }
@@ -330,6 +358,7 @@ impl Case {
             rule_set: new.rule_set,
             review: None,
             offer_expires: None,
+            priority_tier: None,
         })
     }
 
@@ -359,6 +388,12 @@ impl Case {
             EventKind::Advance { to } => next.advance(to, event.date, rules).map_err(reject)?,
             EventKind::Deliver { line, quantity } => {
                 next.deliver(line, quantity, event.date).map_err(reject)?;
+            }
+            EventKind::Prioritise { tier } => {
+                if tier > MAX_TIER {
+                    return Err(reject(Rule::TierOutOfRange { max: MAX_TIER }));
+                }
+                next.priority_tier = Some(tier);
             }
         }
         Ok(next)
@@ -392,6 +427,12 @@ impl Case {
             .rev()
             .find(|milestone| milestone.stage == stage)
             .map(|m| m.date)
+    }
+
+    /// The case's priority tier on its production lines: the latest `prioritise` event's,
+    /// else [`DEFAULT_TIER`].
+    pub fn tier(&self) -> u32 {
+        self.priority_tier.unwrap_or(DEFAULT_TIER)
     }
 
     /// Whether every line is fully delivered.

@@ -16,6 +16,9 @@
 //! 4. delivery: the last unit's completion plus transport; the first delivery plus a
 //!    first-delivery delay for a new configuration.
 //!
+//! [`Scenario::queue_positions`] reads each case's place in its lines' queues off the
+//! scenario, without a trial ([`queue`]).
+//!
 //! With [`RunOptions::band_parts`] each case also gets the part of its band each source of
 //! uncertainty makes alone ([`BandParts`]).
 //!
@@ -52,6 +55,7 @@
 pub mod dist;
 pub mod engine;
 pub mod generate;
+pub mod queue;
 pub mod report;
 pub mod scenario;
 

@@ -7,6 +7,8 @@
 //! - [`calibrate`]: fitting stage durations, delays, slips and rates from real timelines.
 //! - [`backtest`]: forecasting real sales as of past dates and scoring them against what
 //!   happened.
+//! - [`stored`]: the forecast scenario of stored cases as of a day, and the snapshot of each
+//!   case's forecast the store keeps for forecast alerts.
 //!
 //! May depend on core, data and forecast; reads no file and no clock: the caller passes in
 //! the data and "today".
@@ -15,6 +17,7 @@ pub mod backtest;
 pub mod calibrate;
 pub mod demo;
 mod error;
+pub mod stored;
 pub mod template;
 
 pub use demo::{DemoPortfolio, Provenance, build_demo, run_demo};

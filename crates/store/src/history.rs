@@ -1,6 +1,7 @@
 //! Reading whole portfolios back for reporting: every case in a scope with its recording
-//! times, and the quarterly metrics ([`expedite_core::metrics`]) and deadline alerts
-//! ([`expedite_core::alerts`]) over them, seen the way a caller's scope allows.
+//! times, and the quarterly metrics ([`expedite_core::metrics`]), deadline alerts
+//! ([`expedite_core::alerts`]) and forecast alerts ([`expedite_core::forecast_alerts`]) over
+//! them, seen the way a caller's scope allows.
 //!
 //! The computation is the core's; this module only loads what it needs through the
 //! [`Store`] trait, so it works on any backend. Cases are read a page at a time and each
@@ -9,6 +10,7 @@
 
 use expedite_core::Date;
 use expedite_core::alerts::{self, Alert};
+use expedite_core::forecast_alerts::{self, ForecastAlert};
 use expedite_core::machine::Case;
 use expedite_core::metrics::{
     self, GroupBy, PhaseMetrics, PhaseTarget, Quarter, Recording, Window, WindowError,
@@ -180,4 +182,37 @@ pub async fn alerts_for(
 ) -> Result<Vec<Alert>, StoreError> {
     let cases = cases_in(store, scope).await?;
     Ok(alerts::alerts_since(&cases, samm, today, since, near_days))
+}
+
+/// The forecast alerts on the cases in `scope`: each kept forecast of a case against the one
+/// before it, a P50 of first or final delivery moving by more than `threshold_days` or a
+/// change of queue position; those raised (the `as_of` of the newer forecast) from `since`
+/// (if given) to `until`, newest first.
+///
+/// Only cases whose stored rows verify are covered, like [`cases_in`]: a snapshot row edited
+/// to name another purchaser or agency widens nobody's view.
+///
+/// # Errors
+/// [`StoreError::Database`] or [`StoreError::Corrupt`].
+pub async fn forecast_alerts_for(
+    store: &dyn Store,
+    scope: Scope,
+    since: Option<Date>,
+    until: Date,
+    threshold_days: i64,
+) -> Result<Vec<ForecastAlert>, StoreError> {
+    let visible: std::collections::HashMap<String, Case> = cases_in(store, scope)
+        .await?
+        .into_iter()
+        .map(|case| (case.id.as_str().to_owned(), case))
+        .collect();
+    let mut snapshots = store.forecast_snapshots(scope, None).await?;
+    snapshots.retain(|snapshot| {
+        visible.get(snapshot.case.as_str()).is_some_and(|case| {
+            case.purchaser == snapshot.purchaser && case.agency == snapshot.agency
+        })
+    });
+    let mut alerts = forecast_alerts::alerts_since(&snapshots, threshold_days, since);
+    alerts.retain(|alert| alert.raised_on <= until);
+    Ok(alerts)
 }

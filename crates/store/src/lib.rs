@@ -15,7 +15,9 @@
 //! case's chain end makes a deleted case or an emptied table visible
 //! ([`Store::verify_all`]). Every case has a version; a write names the version it expects
 //! and a stale one is a [`StoreError::Conflict`]. Access tokens are stored only as hashes
-//! ([`token`]).
+//! ([`token`]). The forecasts of stored cases are kept beside the history, not in it
+//! ([`Store::append_forecast_snapshots`]): a forecast can be computed again, and
+//! [`history::forecast_alerts_for`] compares each with the one before.
 //!
 //! This crate depends on `expedite-core` and on sqlx; it knows nothing of HTTP.
 //!
@@ -29,10 +31,12 @@ pub mod model;
 pub mod projection;
 pub mod redact;
 pub mod samm;
+mod snapshots;
 pub mod sql;
 pub mod token;
 
 use async_trait::async_trait;
+use expedite_core::forecast_alerts::ForecastSnapshot;
 use expedite_core::{CaseId, Event, NewCase};
 use serde::Serialize;
 
@@ -146,6 +150,31 @@ pub trait Store: Send + Sync {
         secret: &str,
         at: jiff::Timestamp,
     ) -> Result<Option<TokenInfo>, StoreError>;
+
+    /// Keeps the forecasts of stored cases, in one transaction: each snapshot is appended
+    /// unless it says the same as its case's last kept one
+    /// ([`ForecastSnapshot::says_the_same_as`]), so periodic recomputes add no rows while
+    /// nothing changes. Returns how many were appended. Snapshots are derived data, outside
+    /// the keyed history (migration 0003).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], or [`StoreError::Corrupt`] when a kept snapshot does not
+    /// read.
+    async fn append_forecast_snapshots(
+        &self,
+        snapshots: &[ForecastSnapshot],
+    ) -> Result<usize, StoreError>;
+
+    /// The kept forecasts of the cases in `scope` (of one case, if given): cases by id, each
+    /// case's oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    async fn forecast_snapshots(
+        &self,
+        scope: Scope,
+        case: Option<&CaseId>,
+    ) -> Result<Vec<ForecastSnapshot>, StoreError>;
 
     /// Whether the database answers.
     ///

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use expedite_core::forecast_alerts::ForecastSnapshot;
 use expedite_core::machine::Case;
 use expedite_core::{Agency, CaseId, Country, Event, NewCase, RuleBook};
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -20,6 +21,7 @@ use crate::chain::{self, ChainEnd, EventBody, EventRow, GENESIS, StoredHistory, 
 use crate::key::HistoryKey;
 use crate::model::{Author, CaseFilter, CasePage, Change, EventRecord, Scope, StoredCase};
 use crate::projection::{CASE_COLUMNS, CaseRow, LineRow, Projection};
+use crate::snapshots;
 use crate::token::{self, IssuedToken, NewToken, Role, TokenInfo};
 use crate::{DatabaseVerification, LedgerHead, Store, StoreError, samm};
 
@@ -940,6 +942,32 @@ impl Store for SqlStore {
             .await?;
         let token = row.as_ref().map(token_from_row).transpose()?;
         Ok(token.filter(|token| token.expires_at.is_none_or(|expiry| at < expiry)))
+    }
+
+    async fn append_forecast_snapshots(
+        &self,
+        snapshots: &[ForecastSnapshot],
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let appended = snapshots::append(&mut tx, snapshots).await;
+        match appended {
+            // Another server process kept a forecast of the same case at the same moment:
+            // its snapshot stands, and the next recompute compares against it.
+            Err(StoreError::Database(error)) if is_unique_violation(&error) => Ok(0),
+            Err(error) => Err(error),
+            Ok(count) => {
+                tx.commit().await?;
+                Ok(count)
+            }
+        }
+    }
+
+    async fn forecast_snapshots(
+        &self,
+        scope: Scope,
+        case: Option<&CaseId>,
+    ) -> Result<Vec<ForecastSnapshot>, StoreError> {
+        snapshots::read(&self.reader, scope, case).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

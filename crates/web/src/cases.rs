@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use expedite_core::case::{CaseLine, Category};
-use expedite_core::machine::{Milestone, Review};
+use expedite_core::machine::{MAX_TIER, Milestone, Review};
 use expedite_core::{
     Agency, CaseId, Channel, Country, Date, Event, EventKind, NewCase, Stage, Usd,
 };
@@ -76,6 +76,9 @@ pub struct CaseView<'a> {
     emergency: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule_set: Option<&'a str>,
+    /// Set by a `prioritise` event; absent while the case is at the default tier 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tier: Option<u32>,
     samm_due: Option<Date>,
     late: bool,
     lines: Vec<LineView<'a>>,
@@ -108,6 +111,7 @@ impl<'a> CaseView<'a> {
             offer_expiration_days: case.offer_expiration_days,
             emergency: case.emergency,
             rule_set: case.rule_set.as_deref(),
+            tier: case.priority_tier,
             samm_due: stored.samm_due,
             late: stored.samm_due.is_some_and(|due| due < today),
             lines: case
@@ -338,14 +342,15 @@ fn check_lines(body: &Map<String, Value>, checks: &mut Checks) -> Result<(), Api
     Ok(())
 }
 
-/// `{"version", "date", "kind": "advance", "to"}` or `{"version", "date", "kind": "deliver",
-/// "line", "quantity"}`.
+/// `{"version", "date", "kind": "advance", "to"}`, `{"version", "date", "kind": "deliver",
+/// "line", "quantity"}` or `{"version", "date", "kind": "prioritise", "tier"}`.
 pub(crate) fn parse_event(body: &Map<String, Value>) -> Result<(i64, Event), ApiError> {
     let kind = body.get("kind").and_then(Value::as_str);
     let allowed: &[&str] = match kind {
         Some("advance") => &["version", "date", "kind", "to"],
         Some("deliver") => &["version", "date", "kind", "line", "quantity"],
-        _ => &["version", "date", "kind", "to", "line", "quantity"],
+        Some("prioritise") => &["version", "date", "kind", "tier"],
+        _ => &["version", "date", "kind", "to", "line", "quantity", "tier"],
     };
     reject_unknown(body, allowed, "")?;
     let mut checks = Checks::default();
@@ -379,8 +384,21 @@ pub(crate) fn parse_event(body: &Map<String, Value>) -> Result<(i64, Event), Api
             line.zip(quantity)
                 .map(|(line, quantity)| EventKind::Deliver { line, quantity })
         }
+        Some("prioritise") => {
+            let tier = checks.required::<u32>(body, "", "tier");
+            if tier.is_some_and(|tier| tier > MAX_TIER) {
+                checks.fail(
+                    "tier".to_owned(),
+                    format!("must be from 0 (first) to {MAX_TIER}"),
+                );
+            }
+            tier.map(|tier| EventKind::Prioritise { tier })
+        }
         _ => {
-            checks.fail("kind".to_owned(), "is required: advance or deliver");
+            checks.fail(
+                "kind".to_owned(),
+                "is required: advance, deliver or prioritise",
+            );
             None
         }
     };

@@ -1,5 +1,5 @@
-//! `/api/v1/metrics` (quarterly case-execution metrics) and `/api/v1/alerts` (deadline
-//! alerts as a JSON Feed 1.1 a ministry can poll).
+//! `/api/v1/metrics` (quarterly case-execution metrics) and `/api/v1/alerts` (deadline and
+//! forecast alerts as a JSON Feed 1.1 a ministry can poll).
 //!
 //! Both are computed by the core over the store's cases (`expedite_store::history`).
 //! Metrics: the aggregate rows (`group` null) cover every case of every country, as the
@@ -13,6 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use expedite_core::Date;
 use expedite_core::alerts::{Alert, AlertStatus, DEFAULT_NEAR_DAYS};
+use expedite_core::forecast_alerts::{DEFAULT_THRESHOLD_DAYS, ForecastAlert, MAX_THRESHOLD_DAYS};
 use expedite_core::metrics::{GroupBy, PhaseMetrics, Quarter};
 use expedite_data::sources::{Freshness, Source};
 use expedite_store::history::{self, MetricsError, MetricsQuery};
@@ -164,8 +165,9 @@ fn metrics_csv(rows: &[PhaseMetrics]) -> String {
     text
 }
 
-/// `GET /api/v1/alerts?since=2025-03-01&near_days=14&as_of=…`: the caller's deadline
-/// alerts, newest first, as a JSON Feed 1.1 (`application/feed+json`).
+/// `GET /api/v1/alerts?since=2025-03-01&near_days=14&threshold_days=30&as_of=…`: the
+/// caller's deadline alerts and forecast alerts, newest first, as a JSON Feed 1.1
+/// (`application/feed+json`).
 pub async fn alerts(
     State(state): State<AppState>,
     caller: Caller,
@@ -175,6 +177,7 @@ pub async fn alerts(
     let mut since = None;
     let mut as_of = today();
     let mut near_days = DEFAULT_NEAR_DAYS;
+    let mut threshold_days = DEFAULT_THRESHOLD_DAYS;
     for (key, value) in &params {
         match key.as_str() {
             "since" => since = parse_date(&mut checks, key, value),
@@ -187,7 +190,19 @@ pub async fn alerts(
                 Ok(days) if (0..=365).contains(&days) => near_days = days,
                 _ => checks.fail(key.clone(), "must be a whole number from 0 to 365"),
             },
-            unknown => return Err(unknown_parameter(unknown, "since, near_days, as_of")),
+            "threshold_days" => match value.parse::<i64>() {
+                Ok(days) if (0..=MAX_THRESHOLD_DAYS).contains(&days) => threshold_days = days,
+                _ => checks.fail(
+                    key.clone(),
+                    format!("must be a whole number from 0 to {MAX_THRESHOLD_DAYS}"),
+                ),
+            },
+            unknown => {
+                return Err(unknown_parameter(
+                    unknown,
+                    "since, near_days, threshold_days, as_of",
+                ));
+            }
         }
     }
     checks.finish()?;
@@ -200,7 +215,15 @@ pub async fn alerts(
         near_days,
     )
     .await?;
-    let feed = feed(&alerts, as_of, since);
+    let forecast_alerts = history::forecast_alerts_for(
+        state.store.as_ref(),
+        caller.scope(),
+        since,
+        as_of,
+        threshold_days,
+    )
+    .await?;
+    let feed = feed(&alerts, &forecast_alerts, as_of, since);
     Ok((
         [(header::CONTENT_TYPE, "application/feed+json")],
         Json(feed),
@@ -208,15 +231,21 @@ pub async fn alerts(
         .into_response())
 }
 
-/// The alerts as a JSON Feed 1.1: one item per alert, its full record under `_expedite`.
-pub fn feed(alerts: &[Alert], as_of: Date, since: Option<Date>) -> Value {
-    let items: Vec<Value> = alerts
-        .iter()
-        .map(|alert| {
-            let status = match alert.status {
-                AlertStatus::Near => "near",
-                AlertStatus::Missed => "missed",
-            };
+/// The alerts as a JSON Feed 1.1: one item per alert, newest first (deadline alerts before
+/// forecast alerts raised the same day), its full record under `_expedite`.
+pub fn feed(
+    alerts: &[Alert],
+    forecast_alerts: &[ForecastAlert],
+    as_of: Date,
+    since: Option<Date>,
+) -> Value {
+    let deadline_items = alerts.iter().map(|alert| {
+        let status = match alert.status {
+            AlertStatus::Near => "near",
+            AlertStatus::Missed => "missed",
+        };
+        (
+            alert.raised_on,
             json!({
                 "id": alert.id,
                 "title": format!("{}: {} {}", alert.case, alert.kind.as_str(), status),
@@ -224,18 +253,35 @@ pub fn feed(alerts: &[Alert], as_of: Date, since: Option<Date>) -> Value {
                 "date_published": format!("{}T00:00:00Z", alert.raised_on),
                 "tags": [alert.kind.as_str(), status, alert.purchaser],
                 "_expedite": alert,
-            })
-        })
-        .collect();
+            }),
+        )
+    });
+    let forecast_items = forecast_alerts.iter().map(|alert| {
+        (
+            alert.raised_on,
+            json!({
+                "id": alert.id,
+                "title": format!("{}: {} ({})", alert.case, alert.kind.as_str(), alert.subject),
+                "content_text": format!("{}. Why: {}.", alert.message, alert.why),
+                "date_published": format!("{}T00:00:00Z", alert.raised_on),
+                "tags": [alert.kind.as_str(), alert.subject, alert.purchaser],
+                "_expedite": alert,
+            }),
+        )
+    });
+    let mut dated: Vec<(Date, Value)> = deadline_items.chain(forecast_items).collect();
+    // Stable: each list is already newest first, and deadline alerts come first on a day.
+    dated.sort_by_key(|item| std::cmp::Reverse(item.0));
+    let items: Vec<Value> = dated.into_iter().map(|(_, item)| item).collect();
     let window = match since {
         Some(since) => format!("raised from {since} to {as_of}"),
         None => format!("raised up to {as_of}"),
     };
     json!({
         "version": JSON_FEED_VERSION,
-        "title": "expedite: deadline alerts",
+        "title": "expedite: deadline and forecast alerts",
         "description": format!(
-            "SAMM targets, congressional review periods and offer expirations near or missed on the cases this token may see, {window}. Poll with ?since=the day of the last look."
+            "SAMM targets, congressional review periods and offer expirations near or missed, delivery forecasts whose P50 moved past the threshold and queue positions that changed, on the cases this token may see, {window}. Poll with ?since=the day of the last look."
         ),
         "items": items,
     })

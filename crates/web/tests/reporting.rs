@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{TestApp, advance, spawn_app};
+use support::{Backend, TestApp, advance, backends, spawn_app, spawn_app_on};
 
 /// A small case (2 × $1M, no congressional review): LOR 2025-01-01, actionable 01-03,
 /// LOA development 01-04, offered on `offered`.
@@ -272,4 +272,256 @@ async fn metrics_as_csv_are_the_rows_of_the_cli() {
         "{text}"
     );
     assert!(!text.contains("EST"), "{text}");
+}
+
+/// A HIMARS case (`launchers` × $100,000, below every §36(b) threshold) on contract on
+/// `contract`: LOR 2025-01-01, offered 01-20, implemented 02-01.
+async fn himars_on_contract(
+    app: &TestApp,
+    id: &str,
+    purchaser: &str,
+    launchers: u32,
+    contract: &str,
+) {
+    app.open(&json!({
+        "id": id, "purchaser": purchaser, "agency": "army", "lor_received": "2025-01-01",
+        "lines": [{"item": "M142 HIMARS launcher", "quantity": launchers, "unit_usd": 100_000,
+                   "mde": true, "production_line": "himars"}]
+    }))
+    .await;
+    let path = format!("/api/v1/cases/{id}/events");
+    for (version, (date, to)) in (1..).zip([
+        ("2025-01-03", "lor_actionable"),
+        ("2025-01-04", "loa_development"),
+        ("2025-01-20", "offered"),
+        ("2025-02-01", "implemented"),
+        (contract, "on_contract"),
+    ]) {
+        let reply = app
+            .post(&path, &app.admin, &advance(version, date, to))
+            .await;
+        assert_eq!(reply.status, 201, "{id} to {to}: {}", reply.body);
+    }
+}
+
+/// Poland's 48 launchers ordered 2025-03-01, then Estonia's 24 ordered 2025-06-01: both at
+/// the default tier, so Poland goes first.
+async fn himars_queue() -> TestApp {
+    himars_queue_on(Backend::Sqlite).await
+}
+
+async fn himars_queue_on(backend: Backend) -> TestApp {
+    let app = spawn_app_on(backend).await;
+    himars_on_contract(&app, "PL-B-HIA", "POL", 48, "2025-03-01").await;
+    himars_on_contract(&app, "EN-B-HIB", "EST", 24, "2025-06-01").await;
+    app
+}
+
+const FORECAST_DAY: &str = "2026-11-30";
+
+/// Computes every stored case's forecast as of [`FORECAST_DAY`] and keeps what is new, as
+/// the background worker does after a recompute; returns how many were kept.
+async fn record_forecasts(
+    app: &TestApp,
+    inputs: &expedite_web::forecasts::ForecastInputs,
+) -> usize {
+    let as_of = FORECAST_DAY.parse().expect("day");
+    let recorded = expedite_web::forecasts::record(&app.store, inputs, as_of)
+        .await
+        .expect("forecasts recorded");
+    assert_eq!(recorded.forecast, 2, "both cases are forecast");
+    recorded.kept
+}
+
+fn forecast_items(feed: &Value) -> Vec<Value> {
+    feed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|item| {
+            matches!(
+                item["_expedite"]["kind"].as_str(),
+                Some("p50_moved" | "queue_changed")
+            )
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_recompute_with_nothing_changed_keeps_no_snapshot_and_raises_no_alert() {
+    let app = himars_queue().await;
+    let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
+    assert_eq!(record_forecasts(&app, &inputs).await, 2);
+    assert_eq!(record_forecasts(&app, &inputs).await, 0);
+    let admin = feed(&app, &format!("?as_of={FORECAST_DAY}"), &app.admin).await;
+    assert_json_feed(&admin);
+    assert_eq!(forecast_items(&admin), Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn a_rate_cut_on_a_line_raises_p50_moved_saying_the_lines_rate_moved() {
+    let app = himars_queue().await;
+    let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
+    record_forecasts(&app, &inputs).await;
+    // The HIMARS line builds half as many launchers a year at every step.
+    let mut catalog = inputs.catalog().clone();
+    let himars = catalog
+        .lines
+        .iter_mut()
+        .find(|line| line.id == "himars")
+        .expect("himars is in the catalog");
+    for step in &mut himars.rates {
+        step.units_per_year /= 2.0;
+    }
+    let cut = inputs.with_catalog(catalog);
+    assert_eq!(record_forecasts(&app, &cut).await, 2);
+    let admin = feed(&app, &format!("?as_of={FORECAST_DAY}"), &app.admin).await;
+    assert_json_feed(&admin);
+    let moved: Vec<&Value> = admin["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|item| {
+            item["_expedite"]["kind"] == "p50_moved"
+                && item["_expedite"]["case"] == "PL-B-HIA"
+                && item["_expedite"]["subject"] == "final_delivery"
+        })
+        .collect();
+    assert_eq!(moved.len(), 1, "{admin:#}");
+    let alert = &moved[0]["_expedite"];
+    assert!(
+        alert["moved"].as_i64().expect("days") > 30,
+        "later by more than the threshold: {alert}"
+    );
+    let why = alert["why"].as_str().expect("why");
+    assert!(
+        why.contains("line himars's known rate steps changed: from 2022-01-01, 48 → 24 a year"),
+        "{why}"
+    );
+    assert_eq!(alert["raised_on"], FORECAST_DAY);
+    // A threshold above the move raises nothing.
+    let days = alert["moved"].as_i64().expect("days");
+    let higher = feed(
+        &app,
+        &format!("?as_of={FORECAST_DAY}&threshold_days={days}"),
+        &app.admin,
+    )
+    .await;
+    assert!(
+        forecast_items(&higher)
+            .iter()
+            .all(|item| item["_expedite"]["subject"] != "final_delivery"
+                || item["_expedite"]["case"] != "PL-B-HIA"),
+        "{higher:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_tier_change_that_moves_another_case_ahead_raises_a_queue_alert_naming_it_and_the_tier_rule()
+ {
+    let app = himars_queue().await;
+    let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
+    record_forecasts(&app, &inputs).await;
+    let prioritised = app
+        .post(
+            "/api/v1/cases/EN-B-HIB/events",
+            &app.admin,
+            &json!({"version": 6, "date": "2026-11-01", "kind": "prioritise", "tier": 0}),
+        )
+        .await;
+    assert_eq!(prioritised.status, 201, "{}", prioritised.body);
+    assert_eq!(prioritised.body["tier"], 0);
+    assert_eq!(prioritised.body["stage"], "on_contract");
+    assert_eq!(record_forecasts(&app, &inputs).await, 2);
+    let poland = feed(&app, &format!("?as_of={FORECAST_DAY}"), &app.poland).await;
+    assert_json_feed(&poland);
+    let queue: Vec<Value> = forecast_items(&poland)
+        .into_iter()
+        .filter(|item| item["_expedite"]["kind"] == "queue_changed")
+        .collect();
+    assert_eq!(queue.len(), 1, "{poland:#}");
+    let alert = &queue[0]["_expedite"];
+    assert_eq!(alert["case"], "PL-B-HIA");
+    assert_eq!(alert["subject"], "himars");
+    assert_eq!(alert["moved"], 1, "one place down");
+    assert!(
+        alert["message"]
+            .as_str()
+            .expect("message")
+            .ends_with("EN-B-HIB moved ahead of it"),
+        "{alert}"
+    );
+    assert_eq!(
+        alert["why"],
+        "EN-B-HIB is tier 0, this case tier 1: the lower tier goes first (EN-B-HIB's tier went from 1 to 0)"
+    );
+}
+
+#[tokio::test]
+async fn a_purchaser_sees_only_its_own_forecast_alerts() {
+    for backend in backends() {
+        a_purchaser_sees_only_its_own_forecast_alerts_on(backend).await;
+    }
+}
+
+async fn a_purchaser_sees_only_its_own_forecast_alerts_on(backend: Backend) {
+    let app = himars_queue_on(backend).await;
+    let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
+    record_forecasts(&app, &inputs).await;
+    let prioritised = app
+        .post(
+            "/api/v1/cases/EN-B-HIB/events",
+            &app.admin,
+            &json!({"version": 6, "date": "2026-11-01", "kind": "prioritise", "tier": 0}),
+        )
+        .await;
+    assert_eq!(prioritised.status, 201, "{}", prioritised.body);
+    record_forecasts(&app, &inputs).await;
+    let admin = forecast_items(&feed(&app, &format!("?as_of={FORECAST_DAY}"), &app.admin).await);
+    let cases: std::collections::BTreeSet<&str> = admin
+        .iter()
+        .filter_map(|item| item["_expedite"]["case"].as_str())
+        .collect();
+    assert_eq!(
+        cases.into_iter().collect::<Vec<_>>(),
+        ["EN-B-HIB", "PL-B-HIA"],
+        "both cases' places changed"
+    );
+    for (token, purchaser) in [(&app.poland, "POL"), (&app.estonia, "EST")] {
+        let own = forecast_items(&feed(&app, &format!("?as_of={FORECAST_DAY}"), token).await);
+        assert!(!own.is_empty(), "{purchaser} has its own alerts");
+        assert!(
+            own.iter()
+                .all(|item| item["_expedite"]["purchaser"] == purchaser),
+            "{purchaser} sees only its own: {own:#?}"
+        );
+    }
+    let bad = app
+        .get("/api/v1/alerts?threshold_days=-1", &app.admin)
+        .await;
+    assert_eq!(
+        (bad.status, bad.fields()),
+        (422, vec!["threshold_days".to_owned()])
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_tier_beyond_nine_is_refused_naming_tier_and_nothing_is_written() {
+    let app = himars_queue().await;
+    let refused = app
+        .post(
+            "/api/v1/cases/EN-B-HIB/events",
+            &app.admin,
+            &json!({"version": 6, "date": "2026-11-01", "kind": "prioritise", "tier": 10}),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.fields()),
+        (422, vec!["tier".to_owned()])
+    );
+    let case = app.get("/api/v1/cases/EN-B-HIB", &app.admin).await;
+    assert_eq!(case.body["version"], 6);
+    assert!(case.body.get("tier").is_none(), "still the default tier");
 }

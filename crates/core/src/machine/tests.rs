@@ -387,3 +387,46 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn prioritise_sets_the_tier_without_moving_the_stage() {
+    let case = notified_polish_case_offered();
+    assert_eq!(case.tier(), DEFAULT_TIER);
+    let prioritised = case
+        .apply(
+            &Event {
+                date: date(2024, 7, 1),
+                kind: EventKind::Prioritise { tier: 0 },
+            },
+            &book(),
+        )
+        .expect("any open case may be prioritised");
+    assert_eq!(prioritised.tier(), 0);
+    assert_eq!(prioritised.stage, case.stage);
+    assert_eq!(prioritised.milestones, case.milestones);
+    assert_eq!(prioritised.last_event, date(2024, 7, 1));
+}
+
+#[test]
+fn a_tier_beyond_the_highest_is_refused_naming_the_bound() {
+    let case = notified_polish_case_offered();
+    let error = case
+        .apply(
+            &Event {
+                date: date(2024, 7, 1),
+                kind: EventKind::Prioritise { tier: MAX_TIER + 1 },
+            },
+            &book(),
+        )
+        .expect_err("tier 10 is out of range");
+    assert_eq!(error.rule, Rule::TierOutOfRange { max: MAX_TIER });
+}
+
+#[test]
+fn a_case_never_prioritised_serialises_as_before() {
+    let case = notified_polish_case_offered();
+    let json = serde_json::to_string(&case).expect("serialises");
+    assert!(!json.contains("priority_tier"), "{json}");
+    let back: Case = serde_json::from_str(&json).expect("reads back");
+    assert_eq!(back, case);
+}

@@ -1,0 +1,211 @@
+//! Forecast alerts on hand-made snapshots: one input changes between two forecasts.
+
+use jiff::civil::date;
+
+use super::*;
+
+fn band(p50: Date) -> Band {
+    Band {
+        p10: p50.saturating_sub(jiff::Span::new().days(60)),
+        p50,
+        p90: p50.saturating_add(jiff::Span::new().days(120)),
+    }
+}
+
+/// The Swiss case CH-B-PAT, on contract 2025-03-01 at the default tier, on line pac3-mse
+/// building 600 a year, with the Polish case PL-B-ZAB (ordered later) behind it.
+fn swiss_snapshot() -> ForecastSnapshot {
+    ForecastSnapshot {
+        case: CaseId::parse("CH-B-PAT").expect("valid id"),
+        purchaser: Country::parse("CHE").expect("known"),
+        agency: Agency::Army,
+        computed_at: "2026-11-01T06:00:00Z".parse().expect("timestamp"),
+        as_of: date(2026, 11, 1),
+        first_delivery: band(date(2027, 6, 1)),
+        final_delivery: band(date(2028, 3, 1)),
+        queues: vec![LineQueue {
+            line: "pac3-mse".to_owned(),
+            place: Some(QueuePlace {
+                position: 1,
+                tier: 1,
+                order_date: date(2025, 3, 1),
+                units_ahead: 300,
+                other_units_ahead: 300,
+            }),
+            cases: vec![QueuedCase {
+                case: "PL-B-ZAB".to_owned(),
+                tier: 1,
+                order_date: date(2025, 6, 1),
+                units: 48,
+                ahead: false,
+            }],
+        }],
+        inputs: SnapshotInputs {
+            stage: Stage::OnContract,
+            milestones: vec![Milestone {
+                stage: Stage::OnContract,
+                date: date(2025, 3, 1),
+            }],
+            delivered: 0,
+            tier: 1,
+            lines: vec![LineInputs {
+                line: "pac3-mse".to_owned(),
+                rate: vec![RateStep {
+                    from: date(2024, 1, 1),
+                    per_year: 600.0,
+                }],
+                backlog: 300,
+            }],
+        },
+    }
+}
+
+/// The same forecast computed a day later.
+fn next_day(snapshot: &ForecastSnapshot) -> ForecastSnapshot {
+    let mut next = snapshot.clone();
+    next.computed_at = "2026-11-02T06:00:00Z".parse().expect("timestamp");
+    next.as_of = date(2026, 11, 2);
+    next
+}
+
+#[test]
+fn nothing_changed_raises_no_alert_and_says_the_same() {
+    let before = swiss_snapshot();
+    let after = next_day(&before);
+    assert!(compare(&before, &after, DEFAULT_THRESHOLD_DAYS).is_empty());
+    assert!(after.says_the_same_as(&before));
+}
+
+#[test]
+fn a_rate_cut_that_moves_the_p50_past_the_threshold_raises_p50_moved_naming_the_line() {
+    let before = swiss_snapshot();
+    let mut after = next_day(&before);
+    after.inputs.lines[0].rate[0].per_year = 400.0;
+    after.first_delivery = band(date(2027, 8, 15));
+    after.final_delivery = band(date(2028, 3, 20));
+    let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let alert = &alerts[0];
+    assert_eq!(alert.kind, ForecastAlertKind::P50Moved);
+    assert_eq!(alert.subject, "first_delivery");
+    assert_eq!(alert.moved, Some(75));
+    assert_eq!(alert.raised_on, date(2026, 11, 2));
+    assert_eq!(alert.purchaser, "CHE");
+    assert_eq!(
+        alert.message,
+        "P50 of the first delivery moved 75 days later: 2027-06-01 → 2027-08-15 (P10–P90 now 2027-06-16 to 2027-12-13)"
+    );
+    assert_eq!(
+        alert.why,
+        "line pac3-mse's known rate steps changed: from 2024-01-01, 600 → 400 a year"
+    );
+    assert_eq!(
+        alert.id,
+        "CH-B-PAT/p50_moved/first_delivery/2026-11-02T06:00:00Z"
+    );
+}
+
+#[test]
+fn a_move_of_exactly_the_threshold_raises_nothing() {
+    let before = swiss_snapshot();
+    let mut after = next_day(&before);
+    after.final_delivery = band(date(2028, 3, 31));
+    assert!(compare(&before, &after, 30).is_empty());
+    assert_eq!(compare(&before, &after, 29).len(), 1);
+}
+
+#[test]
+fn a_tier_change_that_moves_another_case_ahead_names_it_and_the_tier_rule() {
+    let before = swiss_snapshot();
+    let mut after = next_day(&before);
+    let queue = &mut after.queues[0];
+    queue.cases[0].tier = 0;
+    queue.cases[0].ahead = true;
+    if let Some(place) = queue.place.as_mut() {
+        place.position = 2;
+        place.units_ahead = 348;
+    }
+    after.first_delivery = band(date(2027, 8, 1));
+    let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
+    let kinds: Vec<ForecastAlertKind> = alerts.iter().map(|alert| alert.kind).collect();
+    assert_eq!(
+        kinds,
+        [ForecastAlertKind::P50Moved, ForecastAlertKind::QueueChanged]
+    );
+    assert_eq!(
+        alerts[0].why,
+        "PL-B-ZAB's tier on line pac3-mse went from 1 to 0"
+    );
+    let queue_alert = &alerts[1];
+    assert_eq!(queue_alert.subject, "pac3-mse");
+    assert_eq!(queue_alert.moved, Some(1));
+    assert_eq!(
+        queue_alert.message,
+        "position in the queue of line pac3-mse 1 → 2 (348 units ahead, was 300); PL-B-ZAB moved ahead of it"
+    );
+    assert_eq!(
+        queue_alert.why,
+        "PL-B-ZAB is tier 0, this case tier 1: the lower tier goes first (PL-B-ZAB's tier went from 1 to 0)"
+    );
+}
+
+#[test]
+fn a_new_case_ordered_earlier_names_the_order_date_rule() {
+    let before = swiss_snapshot();
+    let mut after = next_day(&before);
+    let queue = &mut after.queues[0];
+    queue.cases.insert(
+        0,
+        QueuedCase {
+            case: "DE-B-AAA".to_owned(),
+            tier: 1,
+            order_date: date(2025, 1, 10),
+            units: 10,
+            ahead: true,
+        },
+    );
+    let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(
+        alerts[0].why,
+        "DE-B-AAA and this case are both tier 1; DE-B-AAA was ordered on 2025-01-10, this case on 2025-03-01: within a tier the earlier order goes first (DE-B-AAA is new in the queue)"
+    );
+}
+
+#[test]
+fn a_case_ahead_leaving_the_queue_raises_no_queue_alert() {
+    let mut before = swiss_snapshot();
+    before.queues[0].cases[0].ahead = true;
+    let mut after = next_day(&before);
+    after.queues[0].cases.clear();
+    assert!(compare(&before, &after, DEFAULT_THRESHOLD_DAYS).is_empty());
+}
+
+#[test]
+fn a_case_going_on_contract_takes_its_place_with_an_alert() {
+    let mut before = swiss_snapshot();
+    before.queues[0].place = None;
+    let after = next_day(&swiss_snapshot());
+    let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(
+        alerts[0].message,
+        "took its place in the queue of line pac3-mse: position 1, 300 units ahead"
+    );
+}
+
+#[test]
+fn alerts_since_keep_each_cases_history_apart_and_put_the_newest_first() {
+    let first = swiss_snapshot();
+    let mut later = next_day(&first);
+    later.final_delivery = band(date(2028, 9, 1));
+    let mut other = swiss_snapshot();
+    other.case = CaseId::parse("PL-B-ZAB").expect("valid id");
+    other.final_delivery = band(date(2030, 1, 1));
+    // Another case's snapshot right after this one's is not compared with it.
+    let snapshots = [first.clone(), later.clone(), other];
+    let alerts = alerts_since(&snapshots, DEFAULT_THRESHOLD_DAYS, None);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].case.as_str(), "CH-B-PAT");
+    assert!(alerts_since(&snapshots, DEFAULT_THRESHOLD_DAYS, Some(date(2026, 11, 3))).is_empty());
+}

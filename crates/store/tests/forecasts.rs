@@ -1,0 +1,203 @@
+//! Kept forecasts (migration 0003) and the forecast alerts over them, on every backend:
+//! SQLite always, PostgreSQL when `EXPEDITE_TEST_PG_URL` is set (required under `CI=true`).
+
+mod support;
+
+use expedite_core::forecast_alerts::{
+    Band, DEFAULT_THRESHOLD_DAYS, ForecastAlertKind, ForecastSnapshot, LineInputs, LineQueue,
+    QueuePlace, RateStep, SnapshotInputs,
+};
+use expedite_core::{Agency, CaseId, Country, Date, Event, EventKind, Stage};
+use expedite_store::history::forecast_alerts_for;
+use expedite_store::{Scope, Store};
+use support::{author, for_each_backend, new_case};
+
+fn day(text: &str) -> Date {
+    text.parse().expect("test date")
+}
+
+fn band(p50: &str) -> Band {
+    Band {
+        p10: day("2027-01-01"),
+        p50: day(p50),
+        p90: day("2029-12-31"),
+    }
+}
+
+/// A forecast of the Polish case as of `as_of`, with its final delivery's P50 and the
+/// line's rate.
+fn snapshot(as_of: &str, final_p50: &str, per_year: f64) -> ForecastSnapshot {
+    ForecastSnapshot {
+        case: CaseId::parse("PL-B-ZAB").expect("id"),
+        purchaser: Country::parse("POL").expect("known"),
+        agency: Agency::Army,
+        computed_at: format!("{as_of}T06:00:00Z").parse().expect("timestamp"),
+        as_of: day(as_of),
+        first_delivery: band("2027-06-01"),
+        final_delivery: band(final_p50),
+        queues: vec![LineQueue {
+            line: "lm-camden-pac3".to_owned(),
+            place: Some(QueuePlace {
+                position: 1,
+                tier: 1,
+                order_date: day("2025-06-01"),
+                units_ahead: 500,
+                other_units_ahead: 500,
+            }),
+            cases: Vec::new(),
+        }],
+        inputs: SnapshotInputs {
+            stage: Stage::OnContract,
+            milestones: Vec::new(),
+            delivered: 0,
+            tier: 1,
+            lines: vec![LineInputs {
+                line: "lm-camden-pac3".to_owned(),
+                rate: vec![RateStep {
+                    from: day("2024-01-01"),
+                    per_year,
+                }],
+                backlog: 500,
+            }],
+        },
+    }
+}
+
+#[tokio::test]
+async fn kept_forecasts_round_trip_and_an_unchanged_recompute_adds_no_row() {
+    for_each_backend(|db| async move {
+        let store = &db.store;
+        store
+            .open_case(new_case("PL-B-ZAB", "POL", "army"), &author("alice"))
+            .await
+            .expect("open");
+        let first = snapshot("2026-11-01", "2028-03-01", 650.0);
+        assert_eq!(
+            store
+                .append_forecast_snapshots(std::slice::from_ref(&first))
+                .await
+                .expect("append"),
+            1
+        );
+        // The same forecast a day later: nothing new to keep.
+        let same = snapshot("2026-11-02", "2028-03-01", 650.0);
+        assert_eq!(
+            store
+                .append_forecast_snapshots(&[same])
+                .await
+                .expect("append"),
+            0
+        );
+        let cut = snapshot("2026-11-03", "2028-09-01", 400.0);
+        assert_eq!(
+            store
+                .append_forecast_snapshots(std::slice::from_ref(&cut))
+                .await
+                .expect("append"),
+            1
+        );
+        let kept = store
+            .forecast_snapshots(Scope::All, None)
+            .await
+            .expect("read");
+        assert_eq!(kept, [first, cut]);
+        let poland = Scope::Purchaser(Country::parse("POL").expect("known"));
+        let germany = Scope::Purchaser(Country::parse("DEU").expect("known"));
+        assert_eq!(
+            store
+                .forecast_snapshots(poland, None)
+                .await
+                .expect("read")
+                .len(),
+            2
+        );
+        assert!(
+            store
+                .forecast_snapshots(germany, None)
+                .await
+                .expect("read")
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_rate_cut_between_kept_forecasts_raises_an_alert_seen_only_in_the_cases_scope() {
+    for_each_backend(|db| async move {
+        let store = &db.store;
+        store
+            .open_case(new_case("PL-B-ZAB", "POL", "army"), &author("alice"))
+            .await
+            .expect("open");
+        store
+            .append_forecast_snapshots(&[
+                snapshot("2026-11-01", "2028-03-01", 650.0),
+                snapshot("2026-11-03", "2028-09-01", 400.0),
+            ])
+            .await
+            .expect("append");
+        let until = day("2026-11-30");
+        let alerts = forecast_alerts_for(
+            store,
+            Scope::Purchaser(Country::parse("POL").expect("known")),
+            None,
+            until,
+            DEFAULT_THRESHOLD_DAYS,
+        )
+        .await
+        .expect("alerts");
+        assert_eq!(alerts.len(), 1, "{alerts:#?}");
+        assert_eq!(alerts[0].kind, ForecastAlertKind::P50Moved);
+        assert_eq!(alerts[0].moved, Some(184));
+        assert_eq!(
+            alerts[0].why,
+            "line lm-camden-pac3's known rate steps changed: from 2024-01-01, 650 → 400 a year"
+        );
+        let germany = Scope::Purchaser(Country::parse("DEU").expect("known"));
+        let none = forecast_alerts_for(store, germany, None, until, DEFAULT_THRESHOLD_DAYS)
+            .await
+            .expect("alerts");
+        assert!(none.is_empty());
+        let since_after = forecast_alerts_for(
+            store,
+            Scope::All,
+            Some(day("2026-11-04")),
+            until,
+            DEFAULT_THRESHOLD_DAYS,
+        )
+        .await
+        .expect("alerts");
+        assert!(since_after.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_prioritise_event_is_kept_in_the_verified_history_and_sets_the_tier() {
+    for_each_backend(|db| async move {
+        let store = &db.store;
+        let opened = store
+            .open_case(new_case("PL-B-ZAB", "POL", "army"), &author("alice"))
+            .await
+            .expect("open");
+        let prioritised = store
+            .append_event(
+                &opened.case.id,
+                1,
+                Event {
+                    date: day("2025-01-05"),
+                    kind: EventKind::Prioritise { tier: 0 },
+                },
+                &author("dsca"),
+            )
+            .await
+            .expect("prioritise");
+        assert_eq!(prioritised.case.tier(), 0);
+        assert_eq!(prioritised.case.stage, Stage::LorReceived);
+        let verification = store.verify(&opened.case.id).await.expect("verify");
+        assert!(verification.valid, "{verification:?}");
+        assert!(store.verify_all().await.expect("verify all").valid);
+    })
+    .await;
+}
