@@ -102,13 +102,14 @@ async fn fill(store: &SqlStore, count: usize) {
         ];
         let case = CaseId::parse(&id).expect("bench id");
         let mut date = lor;
-        for (version, (after, kind)) in (1..).zip(steps.into_iter().take(number % 8)) {
+        for (step, (after, kind)) in steps.into_iter().take(number % 8).enumerate() {
             date = date.saturating_add(after.days());
-            let recorded = if (number + version as usize) % 10 == 0 {
+            let recorded = if (number + step + 1).is_multiple_of(10) {
                 date.saturating_add(45.days())
             } else {
                 date
             };
+            let version = i64::try_from(step + 1).expect("small");
             store
                 .append_event(&case, version, Event { date, kind }, &recorded_on(recorded))
                 .await

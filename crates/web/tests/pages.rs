@@ -1060,3 +1060,61 @@ async fn a_bad_metrics_parameter_is_a_400_page_that_names_it() {
     let page = admin.get("/metrics?from=&to=&by=&as_of=").await;
     assert_eq!(page.status, 200, "{}", page.body);
 }
+
+#[tokio::test]
+async fn a_case_page_lists_its_missed_samm_offer_alert_with_what_and_why() {
+    let app = spawn_app().await;
+    // The LOR of 2025-01-01 became actionable on 2025-01-03 (validated in 2 days, within
+    // the 5-day target); the offer was due 100 days later, on 2025-04-13, and never came.
+    app.open(&letter("EE-B-HIM", "EST", "army")).await;
+    let moved = app
+        .post(
+            "/api/v1/cases/EE-B-HIM/events",
+            &app.army,
+            &advance(1, "2025-01-03", "lor_actionable"),
+        )
+        .await;
+    assert_eq!(moved.status, 201);
+    let estonia = sign_in(&app, &app.estonia).await;
+    let page = estonia.get("/cases/EE-B-HIM").await;
+    assert_eq!(page.status, 200);
+    let start = page
+        .body
+        .find("<table id=\"alerts\">")
+        .expect("the alerts table");
+    let table = &page.body[start..start + page.body[start..].find("</table>").expect("end")];
+    let rows: Vec<&str> = table.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 2, "near, then missed: {table}");
+    assert!(
+        rows[0].starts_with("<td>2025-04-14</td><td>SAMM: offer</td><td><strong class=\"late-flag\">missed</strong></td>"),
+        "newest first: {}",
+        rows[0]
+    );
+    assert!(rows[0].contains("the SAMM target of 2025-04-13 is missed"));
+    assert!(
+        rows[0].contains("AOD group B"),
+        "why: the rule and its source"
+    );
+    assert!(
+        rows[1].starts_with("<td>2025-03-30</td><td>SAMM: offer</td><td>near</td>"),
+        "{}",
+        rows[1]
+    );
+    assert!(!table.contains("LOR validation"), "met in time, no alert");
+}
+
+#[tokio::test]
+async fn a_case_with_no_deadline_near_or_missed_says_it_has_no_alert() {
+    let app = spawn_app().await;
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let mut fresh = letter("EE-B-NEW", "EST", "army");
+    fresh["lor_received"] = json!(today.to_string());
+    app.open(&fresh).await;
+    let estonia = sign_in(&app, &app.estonia).await;
+    let page = estonia.get("/cases/EE-B-NEW").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No alert has been raised on this case."));
+    assert!(!page.body.contains("<table id=\"alerts\">"));
+}
