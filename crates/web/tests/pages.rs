@@ -932,7 +932,7 @@ async fn the_metrics_page_shows_every_phase_the_targets_late_events_and_sources_
     // Three LORs wait for their offer at the end of 2025-Q1 (Norway's since 2022-03-01,
     // 1,126 days; the two others since 2025-01-01, 89 days): the median age is 89.
     assert!(
-        table.contains("<td>2025-Q1</td><td>LOR → offer</td><td>all countries</td><td class=\"num\">0</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">3</td><td class=\"num\">89</td>"),
+        table.contains("<td class=\"date\">2025-Q1</td><td>LOR → offer</td><td>all countries</td><td class=\"num\">0</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">3</td><td class=\"num\">89</td>"),
         "{table}"
     );
     assert!(
@@ -1086,7 +1086,7 @@ async fn a_case_page_lists_its_missed_samm_offer_alert_with_what_and_why() {
     let rows: Vec<&str> = table.split("<tr>").skip(2).collect();
     assert_eq!(rows.len(), 2, "near, then missed: {table}");
     assert!(
-        rows[0].starts_with("<td>2025-04-14</td><td>SAMM: offer</td><td><strong class=\"late-flag\">missed</strong></td>"),
+        rows[0].starts_with("<td class=\"date\">2025-04-14</td><td>SAMM: offer</td><td><strong class=\"late-flag\">missed</strong></td>"),
         "newest first: {}",
         rows[0]
     );
@@ -1096,7 +1096,7 @@ async fn a_case_page_lists_its_missed_samm_offer_alert_with_what_and_why() {
         "why: the rule and its source"
     );
     assert!(
-        rows[1].starts_with("<td>2025-03-30</td><td>SAMM: offer</td><td>near</td>"),
+        rows[1].starts_with("<td class=\"date\">2025-03-30</td><td>SAMM: offer</td><td>near</td>"),
         "{}",
         rows[1]
     );
