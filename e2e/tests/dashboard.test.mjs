@@ -3,7 +3,7 @@
 //
 // One server for the file: `expedite serve --demo` on a fresh SQLite database (the real
 // cases), with the shared SIPRI register when it is there. Screenshots of every page go to
-// e2e/artifacts/; with E2E_UPDATE_DOCS=1 the portfolio, case and lines pages are also
+// e2e/artifacts/; with E2E_UPDATE_DOCS=1 the portfolio, case, lines and metrics pages are also
 // written to docs/images/ for docs/dashboard.md.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -227,6 +227,50 @@ test('the lines, suppliers and allies pages open, with charts beside tables', as
     assert.ok((await page.locator('#compared tbody tr').count()) > 0, 'lead times from the register');
   }
   assert.deepEqual(foreign, []);
+  await context.close();
+});
+
+test('the metrics page shows quarters by phase with charts, a chosen window and split, and names a bad parameter', async () => {
+  const { context, page, foreign } = await signedIn(tokens.admin);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Metrics' }).click();
+  await page.waitForURL(`${base}/metrics`);
+  assert.equal(await page.locator('h1').innerText(), 'Case-execution metrics');
+  assert.equal(await page.locator('svg.chart').count(), 2);
+  assert.ok((await page.locator('#metrics tbody tr').count()) > 0, 'rows from the real cases');
+  assert.match(await page.locator('#metrics-summary').innerText(), /\d+ of \d+ events of the cases you may see were recorded more than 30 days/);
+  assert.match(await page.locator('#targets').innerText(), /assumed \(unconfirmed\)/);
+  await shoot(page, 'metrics', true);
+  await axe(page, 'metrics');
+  // Choose a window and a split with the form.
+  await page.getByLabel('From quarter').fill('2023-Q1');
+  await page.getByLabel('To quarter').fill('2023-Q4');
+  await page.getByLabel('Split by').selectOption('purchaser');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/\/metrics\?from=2023-Q1&to=2023-Q4&by=purchaser/);
+  const quarters = await page.locator('#metrics tbody tr td:nth-child(1)').allTextContents();
+  assert.ok(quarters.length > 0);
+  for (const quarter of quarters) assert.match(quarter, /^2023-Q[1-4]$/);
+  const groups = new Set(await page.locator('#metrics tbody tr td:nth-child(3)').allTextContents());
+  assert.ok(groups.has('all countries') && groups.size > 1, `split by purchaser: ${[...groups]}`);
+  await axe(page, 'metrics split by purchaser');
+  // A bad parameter answers an error page that names it.
+  const refused = await page.goto(`${base}/metrics?from=2023-Q9`);
+  assert.equal(refused.status(), 400);
+  assert.equal(await page.locator('h1').innerText(), 'Bad request');
+  assert.match(await page.locator('main').innerText(), /from: '2023-Q9' is not a quarter/);
+  await axe(page, 'metrics error page');
+  assert.deepEqual(foreign, []);
+  await context.close();
+});
+
+test('a purchaser sees its own country\'s metrics and the all-country aggregate only', async () => {
+  const { context, page } = await signedIn(tokens.estonia);
+  await page.goto(`${base}/metrics`);
+  const groups = new Set(await page.locator('#metrics tbody tr td:nth-child(3)').allTextContents());
+  assert.ok(groups.has('all countries'), 'the aggregate');
+  assert.ok(groups.has('EST'), `Estonia's own rows: ${[...groups]}`);
+  assert.deepEqual([...groups].filter((group) => group !== 'all countries' && group !== 'EST'), []);
+  await axe(page, 'purchaser metrics');
   await context.close();
 });
 

@@ -4,9 +4,9 @@
 //! them, seen the way a caller's scope allows.
 //!
 //! The computation is the core's; this module only loads what it needs through the
-//! [`Store`] trait, so it works on any backend. Cases are read a page at a time and each
-//! case's history once (one query per case: fine for thousands of cases; a portfolio of
-//! tens of thousands would want one query over all events).
+//! [`Store`] trait, so it works on any backend. The cases of a scope are read in one list
+//! and their histories in one query ([`Store::events_in`]): one query per case cost a
+//! round trip each, seconds over a few thousand cases (`bench/metrics.sh` measures both).
 
 use expedite_core::Date;
 use expedite_core::alerts::{self, Alert};
@@ -21,26 +21,37 @@ use serde::Serialize;
 use crate::model::{CaseFilter, Change, EventRecord, Scope};
 use crate::{Store, StoreError};
 
-/// Cases read per page.
-const PAGE: u32 = 500;
-
 /// Every case in a scope, as of its latest event, by id.
+///
+/// One list of them all: [`Store::list_cases`] reads and checks every matching row to
+/// count them whatever the page, so reading page by page would read them all once per page.
 ///
 /// # Errors
 /// [`StoreError::Database`] or [`StoreError::Corrupt`].
 pub async fn cases_in(store: &dyn Store, scope: Scope) -> Result<Vec<Case>, StoreError> {
-    let mut cases = Vec::new();
     let mut filter = CaseFilter::all_in(scope);
-    filter.limit = PAGE;
-    loop {
-        let page = store.list_cases(&filter).await?;
-        let fetched = page.cases.len();
-        cases.extend(page.cases.into_iter().map(|stored| stored.case));
-        if fetched < PAGE as usize {
-            return Ok(cases);
-        }
-        filter.offset += PAGE;
-    }
+    filter.limit = u32::MAX;
+    let page = store.list_cases(&filter).await?;
+    Ok(page.cases.into_iter().map(|stored| stored.case).collect())
+}
+
+/// The recordings of each case, read in one query: a case without a history is
+/// [`StoreError::CaseNotFound`], as [`Store::events`] would say.
+async fn recordings_of(
+    store: &dyn Store,
+    scope: Scope,
+    cases: &[Case],
+) -> Result<Vec<Vec<Recording>>, StoreError> {
+    let histories = store.events_in(scope).await?;
+    cases
+        .iter()
+        .map(|case| {
+            histories
+                .get(&case.id)
+                .map(|events| recordings(events))
+                .ok_or_else(|| StoreError::CaseNotFound(case.id.clone()))
+        })
+        .collect()
 }
 
 /// When each of a case's events happened and was recorded (recording day in UTC).
@@ -138,8 +149,7 @@ pub async fn metrics_for(
     let mut events = 0;
     let mut late = 0;
     let mut newest_recorded = None;
-    for case in &visible {
-        let recorded = recordings(&store.events(&case.id).await?);
+    for recorded in recordings_of(store, scope, &visible).await? {
         events += recorded.len();
         late += metrics::late_recorded(&recorded);
         newest_recorded = newest_recorded.max(recorded.iter().map(|r| r.recorded).max());
@@ -159,12 +169,9 @@ pub async fn metrics_for(
 /// # Errors
 /// [`StoreError::Database`] or [`StoreError::Corrupt`].
 pub async fn newest_recording(store: &dyn Store, scope: Scope) -> Result<Option<Date>, StoreError> {
-    let mut newest = None;
-    for case in cases_in(store, scope).await? {
-        let recorded = recordings(&store.events(&case.id).await?);
-        newest = newest.max(recorded.iter().map(|r| r.recorded).max());
-    }
-    Ok(newest)
+    let cases = cases_in(store, scope).await?;
+    let recorded = recordings_of(store, scope, &cases).await?;
+    Ok(recorded.iter().flatten().map(|r| r.recorded).max())
 }
 
 /// The deadline alerts on the cases in `scope` raised on or before `today` and, if given,

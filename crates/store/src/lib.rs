@@ -35,6 +35,8 @@ mod snapshots;
 pub mod sql;
 pub mod token;
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use expedite_core::forecast_alerts::ForecastSnapshot;
 use expedite_core::{CaseId, Event, NewCase};
@@ -89,6 +91,23 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// [`StoreError::CaseNotFound`] or [`StoreError::Database`].
     async fn events(&self, id: &CaseId) -> Result<Vec<EventRecord>, StoreError>;
+
+    /// The histories of every case in `scope`, each oldest first, read in one query: for
+    /// reports over a whole portfolio ([`history`]), where one [`Store::events`] per case
+    /// would cost a round trip per case.
+    ///
+    /// Each event is checked as [`Store::events`] checks it: its hashed body must read and
+    /// belong to the case and position it is stored under. A case belongs to a scope by the
+    /// purchaser and agency of its opening event, so an edited case row cannot widen a view.
+    /// Neither method walks the keyed hash chain: that is [`Store::verify`].
+    ///
+    /// # Errors
+    /// [`StoreError::BrokenCase`] naming a case with an event that does not read or a
+    /// history that does not start with its opening, [`StoreError::Database`].
+    async fn events_in(
+        &self,
+        scope: Scope,
+    ) -> Result<BTreeMap<CaseId, Vec<EventRecord>>, StoreError>;
 
     /// Walks a case's hash chain and replays it; reports the first broken link.
     ///

@@ -68,10 +68,15 @@ pub enum Scope {
 impl Scope {
     /// Whether a case is inside this scope.
     pub fn covers(self, case: &Case) -> bool {
+        self.covers_party(case.purchaser, case.agency)
+    }
+
+    /// Whether a case of this purchaser and implementing agency is inside this scope.
+    pub fn covers_party(self, purchaser: Country, agency: Agency) -> bool {
         match self {
             Scope::All => true,
-            Scope::Purchaser(country) => case.purchaser == country,
-            Scope::Agency(agency) => case.agency == agency,
+            Scope::Purchaser(country) => purchaser == country,
+            Scope::Agency(own) => agency == own,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! writer connection (`BEGIN IMMEDIATE`, so writers queue instead of failing on a busy
 //! database) and a pool of readers; PostgreSQL one pool for both.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -717,11 +718,52 @@ impl Store for SqlStore {
         if rows.is_empty() {
             return Err(StoreError::CaseNotFound(id.clone()));
         }
-        rows.iter()
-            .map(|row| {
-                chain::decode_row(row).map_err(|_| StoreError::BrokenCase(id.as_str().to_owned()))
-            })
-            .collect()
+        decode_history(id.as_str(), &rows)
+    }
+
+    async fn events_in(
+        &self,
+        scope: Scope,
+    ) -> Result<BTreeMap<CaseId, Vec<EventRecord>>, StoreError> {
+        // The case rows' indexed columns narrow the read; the opening events decide.
+        let (clause, param) = match scope {
+            Scope::All => ("", None),
+            Scope::Purchaser(country) => (
+                " WHERE case_id IN (SELECT id FROM cases WHERE purchaser = $1)",
+                Some(country.iso3().to_owned()),
+            ),
+            Scope::Agency(agency) => (
+                " WHERE case_id IN (SELECT id FROM cases WHERE agency = $1)",
+                Some(agency.as_str().to_owned()),
+            ),
+        };
+        let sql =
+            format!("SELECT case_id, {EVENT_COLUMNS} FROM events{clause} ORDER BY case_id, seq");
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        if let Some(param) = param {
+            query = query.bind(param);
+        }
+        let mut tx = self.begin_snapshot().await?;
+        let rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let mut by_case: BTreeMap<String, Vec<EventRow>> = BTreeMap::new();
+        for row in &rows {
+            let case: String = row.try_get("case_id")?;
+            by_case.entry(case).or_default().push(event_row(row)?);
+        }
+        let mut histories = BTreeMap::new();
+        for (text, rows) in by_case {
+            let broken = || StoreError::BrokenCase(text.clone());
+            let id = CaseId::parse(&text).map_err(|_| broken())?;
+            let records = decode_history(&text, &rows)?;
+            let Some(Change::Opened(opening)) = records.first().map(|record| &record.change) else {
+                return Err(broken());
+            };
+            if scope.covers_party(opening.purchaser, opening.agency) {
+                histories.insert(id, records);
+            }
+        }
+        Ok(histories)
     }
 
     async fn verify(&self, id: &CaseId) -> Result<Verification, StoreError> {
@@ -1057,26 +1099,41 @@ async fn insert_event(
     Ok(())
 }
 
+/// The columns of an event row, as [`event_row`] reads them.
+const EVENT_COLUMNS: &str = "seq, actor, recorded_at, body, prev_hash, hash";
+
 async fn event_rows(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     id: &str,
 ) -> Result<Vec<EventRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT seq, actor, recorded_at, body, prev_hash, hash FROM events WHERE case_id = $1 ORDER BY seq",
-    )
-    .bind(id)
-    .fetch_all(&mut **tx)
-    .await?;
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE case_id = $1 ORDER BY seq");
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter().map(event_row).collect()
+}
+
+fn event_row(row: &AnyRow) -> Result<EventRow, StoreError> {
+    Ok(EventRow {
+        seq: row.try_get("seq")?,
+        actor: row.try_get("actor")?,
+        recorded_at: row.try_get("recorded_at")?,
+        body: row.try_get("body")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+/// One case's event rows as records: each hashed body must read and name the case and the
+/// position it is stored under (a body copied from another case or place is broken).
+fn decode_history(id: &str, rows: &[EventRow]) -> Result<Vec<EventRecord>, StoreError> {
     rows.iter()
         .map(|row| {
-            Ok(EventRow {
-                seq: row.try_get("seq")?,
-                actor: row.try_get("actor")?,
-                recorded_at: row.try_get("recorded_at")?,
-                body: row.try_get("body")?,
-                prev_hash: row.try_get("prev_hash")?,
-                hash: row.try_get("hash")?,
-            })
+            chain::decode_row(row)
+                .ok()
+                .filter(|record| record.case.as_str() == id && record.seq == row.seq)
+                .ok_or_else(|| StoreError::BrokenCase(id.to_owned()))
         })
         .collect()
 }

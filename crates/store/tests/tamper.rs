@@ -320,3 +320,69 @@ async fn a_database_opened_with_another_key_verifies_nothing_and_refuses_writes(
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_one_query_history_read_gives_each_case_in_the_scope_what_events_gives() {
+    for_each_backend(|db| async move {
+        three_cases(&db.store).await;
+        let all = db.store.events_in(Scope::All).await.expect("events in");
+        assert_eq!(
+            all.keys().map(CaseId::as_str).collect::<Vec<_>>(),
+            ["EE-B-HIM", "NO-D-AMR", "PL-B-ZAB"]
+        );
+        for (case, history) in &all {
+            assert_eq!(
+                history,
+                &db.store.events(case).await.expect("events"),
+                "{case}"
+            );
+        }
+        let estonia = Scope::Purchaser(Country::from_iso3("EST").expect("EST"));
+        let own = db.store.events_in(estonia).await.expect("events in");
+        assert_eq!(
+            own.keys().map(CaseId::as_str).collect::<Vec<_>>(),
+            ["EE-B-HIM"]
+        );
+        let air_force = Scope::Agency(expedite_core::Agency::AirForce);
+        let own = db.store.events_in(air_force).await.expect("events in");
+        assert_eq!(
+            own.keys().map(CaseId::as_str).collect::<Vec<_>>(),
+            ["NO-D-AMR"]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_purchaser_column_moved_to_poland_does_not_bring_the_case_history_into_polands_read() {
+    for_each_backend(|db| async move {
+        three_cases(&db.store).await;
+        db.tamper("UPDATE cases SET purchaser = 'POL' WHERE id = 'EE-B-HIM'")
+            .await;
+        let poland = Scope::Purchaser(Country::from_iso3("POL").expect("POL"));
+        let seen = db.store.events_in(poland).await.expect("events in");
+        assert_eq!(
+            seen.keys().map(CaseId::as_str).collect::<Vec<_>>(),
+            ["PL-B-ZAB"]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_event_moved_to_another_case_breaks_that_case_in_both_history_reads() {
+    for_each_backend(|db| async move {
+        three_cases(&db.store).await;
+        db.tamper("UPDATE events SET case_id = 'NO-D-AMR', seq = 3 WHERE case_id = 'EE-B-HIM' AND seq = 2")
+            .await;
+        assert!(matches!(
+            db.store.events(&id("NO-D-AMR")).await,
+            Err(StoreError::BrokenCase(case)) if case == "NO-D-AMR"
+        ));
+        assert!(matches!(
+            db.store.events_in(Scope::All).await,
+            Err(StoreError::BrokenCase(case)) if case == "NO-D-AMR"
+        ));
+    })
+    .await;
+}

@@ -43,7 +43,7 @@ fn parse_date(checks: &mut Checks, key: &str, value: &str) -> Option<Date> {
 }
 
 /// The case store as a source, without its address (callers do not see it).
-fn store_source(newest: Option<Date>, today: Date) -> Vec<Freshness> {
+pub(crate) fn store_source(newest: Option<Date>, today: Date) -> Vec<Freshness> {
     newest
         .map(|day| {
             Source::new(

@@ -899,3 +899,222 @@ async fn a_purchaser_forecasts_its_own_stored_cases_from_the_page() {
     assert!(page.body.contains("EE-B-HIM"), "its own case is forecast");
     assert!(!page.body.contains("PL-B-ZAB"), "no other country's case");
 }
+
+/// The body of the metrics table: its cells, without the page's other text.
+fn metrics_table(body: &str) -> &str {
+    let start = body
+        .find("<table id=\"metrics\">")
+        .expect("the metrics table");
+    let end = body[start..].find("</table>").expect("its end") + start;
+    &body[start..end]
+}
+
+#[tokio::test]
+async fn the_metrics_page_shows_every_phase_the_targets_late_events_and_sources_to_an_admin() {
+    let app = spawn_app().await;
+    three_countries(&app).await;
+    let moved = app
+        .post(
+            "/api/v1/cases/PL-B-ZAB/events",
+            &app.army,
+            &advance(1, "2025-01-03", "lor_actionable"),
+        )
+        .await;
+    assert_eq!(moved.status, 201);
+    let admin = sign_in(&app, &app.admin).await;
+    let page = admin.get("/metrics?from=2025-Q1&to=2025-Q2").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<a href=\"/metrics\" aria-current=\"page\">Metrics</a>")
+    );
+    let table = metrics_table(&page.body);
+    // Three LORs wait for their offer at the end of 2025-Q1 (Norway's since 2022-03-01,
+    // 1,126 days; the two others since 2025-01-01, 89 days): the median age is 89.
+    assert!(
+        table.contains("<td class=\"date\">2025-Q1</td><td>LOR → offer</td><td>all countries</td><td class=\"num\">0</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">3</td><td class=\"num\">89</td>"),
+        "{table}"
+    );
+    assert!(
+        page.body
+            .contains("Quarters <strong>2025-Q1 to 2025-Q2</strong>")
+    );
+    // Four events, all recorded now for dates in 2022 and 2025: every one late.
+    assert!(
+        page.body
+            .contains("<strong id=\"late-events\">4</strong> of 4 events")
+    );
+    assert!(
+        page.body.contains("<strong>assumed (unconfirmed)</strong>"),
+        "the AOD target is assumed"
+    );
+    assert!(
+        page.body
+            .contains("<td>offer → acceptance</td><td class=\"num\">85</td>")
+    );
+    assert!(
+        page.body.contains(">confirmed<"),
+        "the offer expiration is confirmed"
+    );
+    assert!(
+        page.body
+            .contains("Source: case store (events and their own dates), refreshed")
+    );
+    assert_eq!(
+        page.body.matches("<svg role=\"img\"").count(),
+        2,
+        "two charts"
+    );
+    assert!(
+        page.body
+            .contains("aria-label=\"Median days per phase, all countries\"")
+    );
+}
+
+#[tokio::test]
+async fn a_purchaser_sees_its_own_countrys_metrics_and_the_aggregate_and_no_other_country() {
+    let app = spawn_app().await;
+    three_countries(&app).await;
+    let estonia = sign_in(&app, &app.estonia).await;
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "/metrics?from=2025-Q1&to=2025-Q2",
+            ">EST<",
+            &[">POL<", ">NOR<"],
+        ),
+        (
+            "/metrics?from=2025-Q1&to=2025-Q2&by=purchaser",
+            ">EST<",
+            &[">POL<", ">NOR<"],
+        ),
+        (
+            "/metrics?from=2025-Q1&to=2025-Q2&by=line",
+            ">himars<",
+            &[">pac3-mse<", ">unassigned<"],
+        ),
+        (
+            "/metrics?from=2025-Q1&to=2025-Q2&by=agency",
+            ">army<",
+            &[">air_force<"],
+        ),
+    ];
+    for (path, own, others) in cases {
+        let page = estonia.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        let table = metrics_table(&page.body);
+        assert!(table.contains(">all countries<"), "{path}: the aggregate");
+        assert!(table.contains(own), "{path}: its own rows");
+        for other in others {
+            assert!(!table.contains(other), "{path} shows {other}");
+        }
+        for name in ["Poland", "Norway", "PL-B-ZAB", "NO-D-AMR"] {
+            assert!(!page.body.contains(name), "{path} names {name}");
+        }
+    }
+    // The aggregate covers every country: three LORs wait at the end of 2025-Q1, one of them
+    // Estonia's.
+    let page = estonia.get("/metrics?from=2025-Q1&to=2025-Q1").await;
+    let table = metrics_table(&page.body);
+    assert!(table.contains("<td>LOR → offer</td><td>all countries</td><td class=\"num\">0</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">3</td>"), "{table}");
+    assert!(table.contains("<td>LOR → offer</td><td>EST</td><td class=\"num\">0</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">1</td><td class=\"num\">89</td>"), "{table}");
+}
+
+#[tokio::test]
+async fn a_bad_metrics_parameter_is_a_400_page_that_names_it() {
+    let app = spawn_app().await;
+    let admin = sign_in(&app, &app.admin).await;
+    for (path, named) in [
+        (
+            "/metrics?from=2025-Q5",
+            "from: &#39;2025-Q5&#39; is not a quarter",
+        ),
+        ("/metrics?to=last", "to: &#39;last&#39; is not a quarter"),
+        (
+            "/metrics?by=country",
+            "by: unknown grouping &#39;country&#39;",
+        ),
+        (
+            "/metrics?as_of=yesterday",
+            "as_of: &#39;yesterday&#39; is not a date",
+        ),
+        (
+            "/metrics?from=2025-Q4&to=2025-Q1",
+            "from: 2025-Q4 is after to (2025-Q1)",
+        ),
+        ("/metrics?from=2999-Q1", "from: 2999-Q1 starts after today"),
+        (
+            "/metrics?colour=red",
+            "unknown query parameter &#39;colour&#39;",
+        ),
+    ] {
+        let page = admin.get(path).await;
+        assert_eq!(page.status, 400, "{path}");
+        assert!(
+            page.body.contains("<h1>Bad request</h1>"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(page.body.contains(named), "{path}: {}", page.body);
+    }
+    // An empty field of the form means its default.
+    let page = admin.get("/metrics?from=&to=&by=&as_of=").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_case_page_lists_its_missed_samm_offer_alert_with_what_and_why() {
+    let app = spawn_app().await;
+    // The LOR of 2025-01-01 became actionable on 2025-01-03 (validated in 2 days, within
+    // the 5-day target); the offer was due 100 days later, on 2025-04-13, and never came.
+    app.open(&letter("EE-B-HIM", "EST", "army")).await;
+    let moved = app
+        .post(
+            "/api/v1/cases/EE-B-HIM/events",
+            &app.army,
+            &advance(1, "2025-01-03", "lor_actionable"),
+        )
+        .await;
+    assert_eq!(moved.status, 201);
+    let estonia = sign_in(&app, &app.estonia).await;
+    let page = estonia.get("/cases/EE-B-HIM").await;
+    assert_eq!(page.status, 200);
+    let start = page
+        .body
+        .find("<table id=\"alerts\">")
+        .expect("the alerts table");
+    let table = &page.body[start..start + page.body[start..].find("</table>").expect("end")];
+    let rows: Vec<&str> = table.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 2, "near, then missed: {table}");
+    assert!(
+        rows[0].starts_with("<td class=\"date\">2025-04-14</td><td>SAMM: offer</td><td><strong class=\"late-flag\">missed</strong></td>"),
+        "newest first: {}",
+        rows[0]
+    );
+    assert!(rows[0].contains("the SAMM target of 2025-04-13 is missed"));
+    assert!(
+        rows[0].contains("AOD group B"),
+        "why: the rule and its source"
+    );
+    assert!(
+        rows[1].starts_with("<td class=\"date\">2025-03-30</td><td>SAMM: offer</td><td>near</td>"),
+        "{}",
+        rows[1]
+    );
+    assert!(!table.contains("LOR validation"), "met in time, no alert");
+}
+
+#[tokio::test]
+async fn a_case_with_no_deadline_near_or_missed_says_it_has_no_alert() {
+    let app = spawn_app().await;
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let mut fresh = letter("EE-B-NEW", "EST", "army");
+    fresh["lor_received"] = json!(today.to_string());
+    app.open(&fresh).await;
+    let estonia = sign_in(&app, &app.estonia).await;
+    let page = estonia.get("/cases/EE-B-NEW").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No alert has been raised on this case."));
+    assert!(!page.body.contains("<table id=\"alerts\">"));
+}

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use expedite_core::alerts::{self, AlertStatus, DeadlineKind};
 use expedite_core::{CaseId, Date, Stage};
 use expedite_store::{Change, StoredCase};
 use serde_json::{Map, Value};
@@ -57,6 +58,61 @@ struct EventRow {
     recorded_at: String,
 }
 
+/// One alert on the case, in words: generic over where it comes from, so that an alert of
+/// another kind (a forecast's P50 that moved, a queue position that changed) is one more
+/// [`AlertRow`] pushed in [`case_alerts`].
+struct AlertRow {
+    /// The day the alert became true.
+    raised_on: Date,
+    /// What it is about, e.g. "SAMM: offer".
+    what: String,
+    /// `near`, `missed`, or what another kind says (`moved`, `changed`).
+    status: &'static str,
+    /// Whether it calls for attention now (a deadline missed), shown in bold.
+    urgent: bool,
+    /// What changed and by how much.
+    message: String,
+    /// Why: the rule or the input that moved, with its source.
+    why: String,
+}
+
+/// The case's alerts raised on or before `today`, newest first: its deadline alerts (SAMM
+/// targets, the congressional review, the offer's expiration; `expedite_core::alerts`), as
+/// `expedite alerts` and `/api/v1/alerts` give them for this case.
+fn case_alerts(
+    state: &AppState,
+    case: &expedite_core::machine::Case,
+    today: Date,
+) -> Vec<AlertRow> {
+    let mut rows: Vec<AlertRow> =
+        alerts::deadline_alerts(case, state.rules.samm(), today, alerts::DEFAULT_NEAR_DAYS)
+            .into_iter()
+            .map(|alert| AlertRow {
+                raised_on: alert.raised_on,
+                what: deadline_label(alert.kind).to_owned(),
+                status: match alert.status {
+                    AlertStatus::Near => "near",
+                    AlertStatus::Missed => "missed",
+                },
+                urgent: alert.status == AlertStatus::Missed,
+                message: alert.message,
+                why: alert.rule,
+            })
+            .collect();
+    rows.sort_by_key(|row| std::cmp::Reverse(row.raised_on));
+    rows
+}
+
+/// Deadlines as people read them.
+fn deadline_label(kind: DeadlineKind) -> &'static str {
+    match kind {
+        DeadlineKind::SammLorValidation => "SAMM: LOR validation",
+        DeadlineKind::SammOffer => "SAMM: offer",
+        DeadlineKind::ReviewPeriod => "congressional review period",
+        DeadlineKind::OfferExpiration => "offer expiration",
+    }
+}
+
 /// What the form shows after a refused submission: the message and each field's problem.
 #[derive(Default)]
 struct FormState {
@@ -92,6 +148,7 @@ struct CasePage {
     timeline: String,
     timeline_rows: Vec<TimelineRow>,
     forecast_note: Option<String>,
+    alerts: Vec<AlertRow>,
     events: Vec<EventRow>,
     verified: bool,
     verify_detail: String,
@@ -410,6 +467,7 @@ async fn render(
         timeline,
         timeline_rows,
         forecast_note,
+        alerts: case_alerts(state, case, today),
         events,
         verified: verification.valid,
         verify_detail,

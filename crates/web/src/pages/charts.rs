@@ -1,9 +1,10 @@
 //! Charts as SVG drawn on the server with plotters: every chart has a title and axis labels,
 //! and the page puts a table with the same numbers beside it (the text alternative).
 //!
-//! Three shapes serve every page: rows of dates (a timeline or a fan chart: points and
-//! P10–P90 bands with a P50 tick), horizontal bars (counts, shares) with reference lines, and
-//! lines over a numeric axis (rates over time, a share over the years).
+//! Four shapes serve every page: rows of dates (a timeline or a fan chart: points and
+//! P10–P90 bands with a P50 tick), horizontal bars (counts, shares) with reference lines,
+//! lines over a numeric axis (rates over time, a share over the years), and lines over
+//! quarters (the metrics).
 
 use expedite_core::Date;
 use plotters::prelude::*;
@@ -441,6 +442,96 @@ pub fn lines(
                         .map(|&point| Circle::new(point, 3, paint.filled())),
                 )
                 .map_err(chart_error)?;
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 14))
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(chart_error)?;
+        root.present().map_err(chart_error)?;
+    }
+    Ok(finish(svg, title))
+}
+
+/// Lines over quarters: x is the quarter's index in `quarters` (its label on the axis), and
+/// a line joins consecutive quarters only, so a quarter without a figure is a gap.
+///
+/// # Errors
+/// A drawing failure, as [`PageError::Internal`].
+pub fn by_quarter(
+    title: &str,
+    y_label: &str,
+    quarters: &[String],
+    lines: &[Line],
+) -> Result<String, PageError> {
+    let right = quarters.len().saturating_sub(1).max(1) as f64;
+    let y_high = lines
+        .iter()
+        .flat_map(|line| line.points.iter().map(|&(_, y)| y))
+        .fold(1.0_f64, f64::max)
+        * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 340)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 20))
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.3..right + 0.3, 0.0..y_high)
+            .map_err(chart_error)?;
+        chart
+            .configure_mesh()
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 14))
+            .x_labels(quarters.len().clamp(2, 8))
+            .x_label_formatter(&|x| {
+                let index = x.round();
+                if (x - index).abs() > 0.01 || index < 0.0 {
+                    return String::new();
+                }
+                quarters.get(index as usize).cloned().unwrap_or_default()
+            })
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .x_desc("quarter")
+            .y_desc(y_label)
+            .draw()
+            .map_err(chart_error)?;
+        for (index, line) in lines.iter().enumerate() {
+            let paint = colour(index);
+            let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+            for &point in &line.points {
+                match runs.last_mut() {
+                    Some(run)
+                        if run
+                            .last()
+                            .is_some_and(|last| (point.0 - last.0 - 1.0).abs() < 0.01) =>
+                    {
+                        run.push(point);
+                    }
+                    _ => runs.push(vec![point]),
+                }
+            }
+            for run in &runs {
+                chart
+                    .draw_series(LineSeries::new(run.clone(), paint.stroke_width(2)))
+                    .map_err(chart_error)?;
+            }
+            chart
+                .draw_series(
+                    line.points
+                        .iter()
+                        .map(|&point| Circle::new(point, 3, paint.filled())),
+                )
+                .map_err(chart_error)?
+                .label(line.name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 14, y)], paint.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()

@@ -14,6 +14,7 @@ pub mod charts;
 mod forecast;
 mod format;
 mod lines;
+mod metrics;
 mod nato;
 mod portfolio;
 pub mod session;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(session::logout))
         .route("/cases/{id}", get(case::page).post(case::record))
         .route("/lines", get(lines::page))
+        .route("/metrics", get(metrics::page))
         .route("/suppliers", get(suppliers::page))
         .route("/nato", get(nato::page))
         .route(
@@ -152,6 +154,7 @@ impl Layout {
         let mut entries = vec![
             ("/", "Portfolio", "portfolio"),
             ("/lines", "Lines", "lines"),
+            ("/metrics", "Metrics", "metrics"),
             ("/forecast", "Forecast", "forecast"),
         ];
         if analytics {
