@@ -645,5 +645,33 @@ pub fn alerts_since(
     alerts
 }
 
+/// What a caller who may not see another case is told instead of its id.
+pub const HIDDEN_CASE: &str = "another purchaser's case";
+
+/// `alerts` with the id of every queued case that `visible` refuses replaced by
+/// [`HIDDEN_CASE`]: a purchaser learns that a case moved ahead of its own and by which
+/// rule (Switzerland was told that Ukraine goes first), but not the id of another
+/// country's case, which the service never shows it.
+pub fn hide_cases(
+    mut alerts: Vec<ForecastAlert>,
+    snapshots: &[ForecastSnapshot],
+    visible: impl Fn(&str) -> bool,
+) -> Vec<ForecastAlert> {
+    let hidden: BTreeSet<&str> = snapshots
+        .iter()
+        .flat_map(|snapshot| &snapshot.queues)
+        .flat_map(|queue| &queue.cases)
+        .map(|queued| queued.case.as_str())
+        .filter(|id| !visible(id))
+        .collect();
+    for alert in &mut alerts {
+        for id in &hidden {
+            alert.message = alert.message.replace(id, HIDDEN_CASE);
+            alert.why = alert.why.replace(id, HIDDEN_CASE);
+        }
+    }
+    alerts
+}
+
 #[cfg(test)]
 mod tests;

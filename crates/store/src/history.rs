@@ -191,6 +191,39 @@ pub async fn alerts_for(
     Ok(alerts::alerts_since(&cases, samm, today, since, near_days))
 }
 
+/// The forecast alerts of one case the caller may see (the case page's), raised up to
+/// `until`, newest first, with the ids of cases outside `scope` hidden as in
+/// [`forecast_alerts_for`]. Reads only this case's kept forecasts (and, for a scope narrower
+/// than every case, the ids the scope may see).
+///
+/// # Errors
+/// [`StoreError::Database`] or [`StoreError::Corrupt`].
+pub async fn forecast_alerts_of_case(
+    store: &dyn Store,
+    scope: Scope,
+    case: &Case,
+    until: Date,
+    threshold_days: i64,
+) -> Result<Vec<ForecastAlert>, StoreError> {
+    if !scope.covers(case) {
+        return Ok(Vec::new());
+    }
+    let snapshots = store.forecast_snapshots(scope, Some(&case.id)).await?;
+    let mut alerts = forecast_alerts::alerts_since(&snapshots, threshold_days, None);
+    alerts.retain(|alert| alert.raised_on <= until);
+    if scope == Scope::All {
+        return Ok(alerts);
+    }
+    let visible: std::collections::HashSet<String> = cases_in(store, scope)
+        .await?
+        .into_iter()
+        .map(|case| case.id.as_str().to_owned())
+        .collect();
+    Ok(forecast_alerts::hide_cases(alerts, &snapshots, |id| {
+        visible.contains(id)
+    }))
+}
+
 /// The forecast alerts on the cases in `scope`: each kept forecast of a case against the one
 /// before it, a P50 of first or final delivery moving by more than `threshold_days` or a
 /// change of queue position; those raised (the `as_of` of the newer forecast) from `since`
@@ -221,5 +254,7 @@ pub async fn forecast_alerts_for(
     });
     let mut alerts = forecast_alerts::alerts_since(&snapshots, threshold_days, since);
     alerts.retain(|alert| alert.raised_on <= until);
-    Ok(alerts)
+    Ok(forecast_alerts::hide_cases(alerts, &snapshots, |id| {
+        visible.contains_key(id)
+    }))
 }

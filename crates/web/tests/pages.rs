@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{TestApp, advance, letter, spawn_app};
+use support::{TestApp, advance, himars_on_contract, letter, spawn_app};
 
 /// A signed-in browser: its session cookie and the CSRF token of its forms.
 struct Browser {
@@ -1117,4 +1117,54 @@ async fn a_case_with_no_deadline_near_or_missed_says_it_has_no_alert() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("No alert has been raised on this case."));
     assert!(!page.body.contains("<table id=\"alerts\">"));
+}
+
+#[tokio::test]
+async fn a_case_page_lists_the_queue_change_a_tier_change_caused_without_naming_another_country() {
+    // Poland's 48 HIMARS were ordered before Estonia's 24; Estonia's case then goes to tier 0
+    // and takes the first place. Poland's page says so, and why, but not whose case it is.
+    let app = spawn_app().await;
+    himars_on_contract(&app, "PL-B-HIA", "POL", 48, "2025-03-01").await;
+    himars_on_contract(&app, "EN-B-HIB", "EST", 24, "2025-06-01").await;
+    let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
+    let day = "2026-11-30".parse().expect("day");
+    let record = || expedite_web::forecasts::record(&app.store, &inputs, day);
+    record().await.expect("first forecasts kept");
+    let prioritised = app
+        .post(
+            "/api/v1/cases/EN-B-HIB/events",
+            &app.admin,
+            &json!({"version": 6, "date": "2026-11-01", "kind": "prioritise", "tier": 0}),
+        )
+        .await;
+    assert_eq!(prioritised.status, 201, "{}", prioritised.body);
+    record().await.expect("second forecasts kept");
+    let poland = sign_in(&app, &app.poland).await;
+    let page = poland.get("/cases/PL-B-HIA").await;
+    assert_eq!(page.status, 200);
+    let start = page
+        .body
+        .find("<table id=\"alerts\">")
+        .expect("the alerts table");
+    let table = &page.body[start..start + page.body[start..].find("</table>").expect("end")];
+    assert!(
+        table.contains("<td>queue on line himars</td><td>down</td>"),
+        "{table}"
+    );
+    assert!(
+        table.contains("another purchaser&#x27;s case is tier 0, this case tier 1")
+            || table.contains("another purchaser&#39;s case is tier 0, this case tier 1"),
+        "{table}"
+    );
+    assert!(
+        !page.body.contains("EN-B-HIB"),
+        "Estonia's case id stays hidden"
+    );
+    let admin = sign_in(&app, &app.admin).await;
+    let page = admin.get("/cases/PL-B-HIA").await;
+    assert!(
+        page.body.contains("EN-B-HIB is tier 0, this case tier 1"),
+        "{}",
+        page.body
+    );
 }

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Backend, TestApp, advance, backends, spawn_app, spawn_app_on};
+use support::{Backend, TestApp, advance, backends, himars_on_contract, spawn_app, spawn_app_on};
 
 /// A small case (2 × $1M, no congressional review): LOR 2025-01-01, actionable 01-03,
 /// LOA development 01-04, offered on `offered`.
@@ -274,36 +274,6 @@ async fn metrics_as_csv_are_the_rows_of_the_cli() {
     assert!(!text.contains("EST"), "{text}");
 }
 
-/// A HIMARS case (`launchers` × $100,000, below every §36(b) threshold) on contract on
-/// `contract`: LOR 2025-01-01, offered 01-20, implemented 02-01.
-async fn himars_on_contract(
-    app: &TestApp,
-    id: &str,
-    purchaser: &str,
-    launchers: u32,
-    contract: &str,
-) {
-    app.open(&json!({
-        "id": id, "purchaser": purchaser, "agency": "army", "lor_received": "2025-01-01",
-        "lines": [{"item": "M142 HIMARS launcher", "quantity": launchers, "unit_usd": 100_000,
-                   "mde": true, "production_line": "himars"}]
-    }))
-    .await;
-    let path = format!("/api/v1/cases/{id}/events");
-    for (version, (date, to)) in (1..).zip([
-        ("2025-01-03", "lor_actionable"),
-        ("2025-01-04", "loa_development"),
-        ("2025-01-20", "offered"),
-        ("2025-02-01", "implemented"),
-        (contract, "on_contract"),
-    ]) {
-        let reply = app
-            .post(&path, &app.admin, &advance(version, date, to))
-            .await;
-        assert_eq!(reply.status, 201, "{id} to {to}: {}", reply.body);
-    }
-}
-
 /// Poland's 48 launchers ordered 2025-03-01, then Estonia's 24 ordered 2025-06-01: both at
 /// the default tier, so Poland goes first.
 async fn himars_queue() -> TestApp {
@@ -449,11 +419,22 @@ async fn a_tier_change_that_moves_another_case_ahead_raises_a_queue_alert_naming
         alert["message"]
             .as_str()
             .expect("message")
-            .ends_with("EN-B-HIB moved ahead of it"),
-        "{alert}"
+            .ends_with("another purchaser's case moved ahead of it"),
+        "Poland may not see Estonia's case id: {alert}"
     );
     assert_eq!(
         alert["why"],
+        "another purchaser's case is tier 0, this case tier 1: the lower tier goes first (another purchaser's case's tier went from 1 to 0)"
+    );
+    let admin = forecast_items(&feed(&app, &format!("?as_of={FORECAST_DAY}"), &app.admin).await);
+    let named = admin
+        .iter()
+        .find(|item| {
+            item["_expedite"]["case"] == "PL-B-HIA" && item["_expedite"]["kind"] == "queue_changed"
+        })
+        .expect("the admin sees Poland's alert");
+    assert_eq!(
+        named["_expedite"]["why"],
         "EN-B-HIB is tier 0, this case tier 1: the lower tier goes first (EN-B-HIB's tier went from 1 to 0)"
     );
 }

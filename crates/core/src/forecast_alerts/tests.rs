@@ -209,3 +209,33 @@ fn alerts_since_keep_each_cases_history_apart_and_put_the_newest_first() {
     assert_eq!(alerts[0].case.as_str(), "CH-B-PAT");
     assert!(alerts_since(&snapshots, DEFAULT_THRESHOLD_DAYS, Some(date(2026, 11, 3))).is_empty());
 }
+
+#[test]
+fn a_purchaser_is_told_another_country_moved_ahead_but_not_which_case() {
+    let before = swiss_snapshot();
+    let mut after = next_day(&before);
+    let queue = &mut after.queues[0];
+    queue.cases[0].tier = 0;
+    queue.cases[0].ahead = true;
+    if let Some(place) = queue.place.as_mut() {
+        place.position = 2;
+    }
+    let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
+    let snapshots = [before, after];
+    let hidden = hide_cases(alerts.clone(), &snapshots, |id| id != "PL-B-ZAB");
+    let queue_alert = hidden
+        .iter()
+        .find(|alert| alert.kind == ForecastAlertKind::QueueChanged)
+        .expect("raised");
+    assert_eq!(
+        queue_alert.why,
+        "another purchaser's case is tier 0, this case tier 1: the lower tier goes first \
+         (another purchaser's case's tier went from 1 to 0)"
+    );
+    assert!(
+        hidden
+            .iter()
+            .all(|alert| !alert.message.contains("PL-B-ZAB"))
+    );
+    assert_eq!(hide_cases(alerts.clone(), &snapshots, |_| true), alerts);
+}

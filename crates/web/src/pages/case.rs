@@ -9,8 +9,9 @@ use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use expedite_core::alerts::{self, AlertStatus, DeadlineKind};
+use expedite_core::forecast_alerts;
 use expedite_core::{CaseId, Date, Stage};
-use expedite_store::{Change, StoredCase};
+use expedite_store::{Change, Scope, StoreError, StoredCase, history};
 use serde_json::{Map, Value};
 
 use super::charts::{self, Mark, Row};
@@ -76,14 +77,16 @@ struct AlertRow {
     why: String,
 }
 
-/// The case's alerts raised on or before `today`, newest first: its deadline alerts (SAMM
-/// targets, the congressional review, the offer's expiration; `expedite_core::alerts`), as
-/// `expedite alerts` and `/api/v1/alerts` give them for this case.
-fn case_alerts(
+/// The case's alerts raised on or before `today`, newest first, as `expedite alerts` and
+/// `/api/v1/alerts` give them for this case: its deadline alerts (SAMM targets, the
+/// congressional review, the offer's expiration; `expedite_core::alerts`) and its forecast
+/// alerts (`expedite_core::forecast_alerts`: a P50 that moved, a changed place in a queue).
+async fn case_alerts(
     state: &AppState,
+    scope: Scope,
     case: &expedite_core::machine::Case,
     today: Date,
-) -> Vec<AlertRow> {
+) -> Result<Vec<AlertRow>, StoreError> {
     let mut rows: Vec<AlertRow> =
         alerts::deadline_alerts(case, state.rules.samm(), today, alerts::DEFAULT_NEAR_DAYS)
             .into_iter()
@@ -99,8 +102,36 @@ fn case_alerts(
                 why: alert.rule,
             })
             .collect();
+    let forecast_alerts = history::forecast_alerts_of_case(
+        state.store.as_ref(),
+        scope,
+        case,
+        today,
+        forecast_alerts::DEFAULT_THRESHOLD_DAYS,
+    )
+    .await?;
+    rows.extend(forecast_alerts.into_iter().map(|alert| AlertRow {
+        raised_on: alert.raised_on,
+        what: forecast_label(&alert),
+        status: alert.direction(),
+        urgent: false,
+        message: alert.message,
+        why: alert.why,
+    }));
     rows.sort_by_key(|row| std::cmp::Reverse(row.raised_on));
-    rows
+    Ok(rows)
+}
+
+/// A forecast alert's subject as people read it.
+fn forecast_label(alert: &forecast_alerts::ForecastAlert) -> String {
+    match alert.kind {
+        forecast_alerts::ForecastAlertKind::P50Moved => {
+            format!("forecast: {}", alert.subject.replace('_', " "))
+        }
+        forecast_alerts::ForecastAlertKind::QueueChanged => {
+            format!("queue on line {}", alert.subject)
+        }
+    }
 }
 
 /// Deadlines as people read them.
@@ -467,7 +498,7 @@ async fn render(
         timeline,
         timeline_rows,
         forecast_note,
-        alerts: case_alerts(state, case, today),
+        alerts: case_alerts(state, viewer.caller.scope(), case, today).await?,
         events,
         verified: verification.valid,
         verify_detail,

@@ -307,3 +307,33 @@ pub fn letter(id: &str, purchaser: &str, agency: &str) -> Value {
 pub fn advance(version: i64, date: &str, to: &str) -> Value {
     json!({"version": version, "date": date, "kind": "advance", "to": to})
 }
+
+/// A HIMARS case (`launchers` × $100,000, below every §36(b) threshold) on contract on
+/// `contract`: LOR 2025-01-01, offered 01-20, implemented 02-01.
+pub async fn himars_on_contract(
+    app: &TestApp,
+    id: &str,
+    purchaser: &str,
+    launchers: u32,
+    contract: &str,
+) {
+    app.open(&json!({
+        "id": id, "purchaser": purchaser, "agency": "army", "lor_received": "2025-01-01",
+        "lines": [{"item": "M142 HIMARS launcher", "quantity": launchers, "unit_usd": 100_000,
+                   "mde": true, "production_line": "himars"}]
+    }))
+    .await;
+    let path = format!("/api/v1/cases/{id}/events");
+    for (version, (date, to)) in (1..).zip([
+        ("2025-01-03", "lor_actionable"),
+        ("2025-01-04", "loa_development"),
+        ("2025-01-20", "offered"),
+        ("2025-02-01", "implemented"),
+        (contract, "on_contract"),
+    ]) {
+        let reply = app
+            .post(&path, &app.admin, &advance(version, date, to))
+            .await;
+        assert_eq!(reply.status, 201, "{id} to {to}: {}", reply.body);
+    }
+}
