@@ -192,3 +192,51 @@ fn a_missing_file_is_a_runtime_failure_exit_1() {
         .code(1)
         .stderr(predicate::str::contains("no-such-file.csv"));
 }
+
+#[test]
+fn a_parameters_file_from_calibrate_is_used_as_given_and_the_shipped_one_gives_the_shipped_run() {
+    let shipped_params =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/data/calibration/params.toml");
+    let run = |extra: &[&std::ffi::OsStr]| {
+        json_of(
+            expedite()
+                .arg("backtest")
+                .arg(shipped_timelines())
+                .args([
+                    "--observed",
+                    "2026-03-31",
+                    "--trials",
+                    "200",
+                    "--format",
+                    "json",
+                ])
+                .args(extra),
+        )
+    };
+    assert_eq!(
+        run(&["--params".as_ref(), shipped_params.as_os_str()]),
+        run(&[]),
+        "the shipped file given as --params is the shipped calibration"
+    );
+}
+
+#[test]
+fn a_parameters_file_with_leave_one_out_is_refused_naming_the_flag() {
+    let (_folder, params) = written("observed = \"2026-03-31\"\n");
+    expedite()
+        .arg("backtest")
+        .arg(shipped_timelines())
+        .args([
+            "--observed",
+            "2026-03-31",
+            "--calibration",
+            "leave-one-out",
+            "--params",
+        ])
+        .arg(&params)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("--params").and(predicate::str::contains("leave-one-out")),
+        );
+}

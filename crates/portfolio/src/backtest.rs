@@ -82,11 +82,25 @@ pub struct Assumed {
     pub lead_time_days: BTreeMap<String, f64>,
     /// Channel (`fms`, …) → transport time.
     pub transport: BTreeMap<String, RawDist>,
+    /// Channel → the template's other stage durations and first-delivery delay, stated
+    /// assumptions taken where the calibration could not fit the parameter.
+    pub stages: BTreeMap<String, BTreeMap<String, RawDist>>,
 }
 
 impl Assumed {
-    /// Reads the build times (`[lines.ID] lead_time_days`) and transport times
-    /// (`[channels.CHANNEL] transport`) of a demo scenario template; other keys are not
+    /// The template's first-delivery delay for `channel`, else its FMS one: the delay is a
+    /// production-side time, as [`Params::first_delivery_delay`] says.
+    pub fn delay(&self, channel: &str) -> Option<&RawDist> {
+        [channel, "fms"].into_iter().find_map(|channel| {
+            self.stages
+                .get(channel)
+                .and_then(|stages| stages.get("first_delivery_delay"))
+        })
+    }
+
+    /// Reads the build times (`[lines.ID] lead_time_days`), transport times
+    /// (`[channels.CHANNEL] transport`) and other channel durations (`[channels.CHANNEL]
+    /// STAGE`, `first_delivery_delay`) of a demo scenario template; other keys are not
     /// looked at.
     ///
     /// # Errors
@@ -118,11 +132,23 @@ impl Assumed {
         }
         if let Some(channels) = value.get("channels").and_then(toml::Value::as_table) {
             for (channel, stages) in channels {
-                if let Some(transport) = stages.get("transport") {
-                    let dist: RawDist = transport.clone().try_into().map_err(|error| {
-                        problem(format!("channels.{channel}.transport: {error}"))
-                    })?;
-                    assumed.transport.insert(channel.clone(), dist);
+                let Some(stages) = stages.as_table() else {
+                    return Err(problem(format!("channels.{channel}: expected a table")));
+                };
+                for (stage, value) in stages {
+                    let dist: RawDist = value
+                        .clone()
+                        .try_into()
+                        .map_err(|error| problem(format!("channels.{channel}.{stage}: {error}")))?;
+                    if stage == "transport" {
+                        assumed.transport.insert(channel.clone(), dist);
+                    } else {
+                        assumed
+                            .stages
+                            .entry(channel.clone())
+                            .or_default()
+                            .insert(stage.clone(), dist);
+                    }
                 }
             }
         }
@@ -245,6 +271,10 @@ pub struct Forecast {
     pub baseline_outcome: Option<Outcome>,
     /// The catalog knew no rate for the line on `as_of`: its first step was moved back.
     pub rate_backdated: bool,
+    /// Parameters the calibration could not fit (too few sales), taken from the demo
+    /// template's stated assumptions instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed_parameters: Vec<String>,
 }
 
 /// A row, or a forecast of a row, that could not be made.
@@ -489,6 +519,55 @@ fn known_milestones(setting: &Setting<'_>) -> RawMilestones {
     }
 }
 
+/// The stage durations of `channel` a forecast uses: the fitted ones, and the template's
+/// stated assumption for a stage the calibration could not fit (too few sales), so that a
+/// sparse parameters file never leaves a stage out and narrows the band. The delay is not
+/// among them: it goes on the line.
+fn given_stages<'a>(
+    params: &'a Params,
+    assumed: &'a Assumed,
+    channel: &str,
+) -> BTreeMap<&'a str, &'a RawDist> {
+    let mut given: BTreeMap<&str, &RawDist> = assumed
+        .stages
+        .get(channel)
+        .into_iter()
+        .flatten()
+        .map(|(stage, dist)| (stage.as_str(), dist))
+        .collect();
+    if let Some(fitted) = params.channels.get(channel) {
+        given.extend(fitted.iter().map(|(stage, dist)| (stage.as_str(), dist)));
+    }
+    given.remove("first_delivery_delay");
+    given
+}
+
+/// The parameters a forecast of `channel` on `line` takes from the template because the
+/// calibration could not fit them, by their names in the parameters file.
+fn assumed_parameters(
+    params: &Params,
+    assumed: &Assumed,
+    channel: Channel,
+    line: &str,
+) -> Vec<String> {
+    let fitted = params.channels.get(channel.as_str());
+    let mut names: Vec<String> = assumed
+        .stages
+        .get(channel.as_str())
+        .into_iter()
+        .flat_map(BTreeMap::keys)
+        .filter(|stage| *stage != "first_delivery_delay")
+        .filter(|stage| fitted.is_none_or(|fitted| !fitted.contains_key(*stage)))
+        .map(|stage| format!("channels.{channel}.{stage}", channel = channel.as_str()))
+        .collect();
+    if params.first_delivery_delay(channel, line).is_none()
+        && assumed.delay(channel.as_str()).is_some()
+    {
+        names.push(format!("lines.{line}.first_delivery_delay"));
+    }
+    names
+}
+
 /// Builds the one-sale scenario of a forecast (or of a calibration residual).
 fn scenario(
     setting: &Setting<'_>,
@@ -500,30 +579,34 @@ fn scenario(
 ) -> Result<(Scenario, bool), BacktestError> {
     let timeline = setting.timeline;
     let channel = timeline.channel.as_str();
+    let fitted_delay = params.first_delivery_delay(timeline.channel, &setting.line.id);
     let mut stages: BTreeMap<String, RawDist> = BTreeMap::new();
     // The delay residuals were measured with LOA → contract (where no contract is reported)
-    // and transport at their medians, so the fitted delay already holds their spread. To
+    // and transport at their medians, so a fitted delay already holds their spread. To
     // count that spread once, a forecast keeps those two at their medians too and draws the
-    // delay; the stages before the LOA are not in the residual and are drawn.
-    let inside_delay = |stage: &str| matches!(stage, "implemented" | "transport");
-    if let Some(fitted) = params.channels.get(channel) {
-        for (stage, dist) in fitted {
-            // The delay is what the plain model leaves out: none in the median model.
-            if stage == "first_delivery_delay" && draws == Draws::Median {
-                continue;
-            }
-            let how = if inside_delay(stage) {
-                Draws::Median
-            } else {
-                draws
-            };
-            if let Some(dist) = pinned(dist, how) {
-                stages.insert(stage.clone(), dist);
-            }
+    // delay; the stages before the LOA are not in the residual and are drawn. An assumed
+    // delay (not fitted) holds no such spread, and they are drawn.
+    let inside_delay =
+        |stage: &str| fitted_delay.is_some() && matches!(stage, "implemented" | "transport");
+    for (stage, dist) in given_stages(params, context.assumed, channel) {
+        let how = if inside_delay(stage) {
+            Draws::Median
+        } else {
+            draws
+        };
+        if let Some(dist) = pinned(dist, how) {
+            stages.insert(stage.to_owned(), dist);
         }
     }
     if let Some(transport) = context.assumed.transport.get(channel)
-        && let Some(dist) = pinned(transport, Draws::Median)
+        && let Some(dist) = pinned(
+            transport,
+            if fitted_delay.is_some() {
+                Draws::Median
+            } else {
+                draws
+            },
+        )
     {
         stages.insert("transport".to_owned(), dist);
     }
@@ -556,9 +639,10 @@ fn scenario(
             rate_multiplier: (draws == Draws::Random)
                 .then(|| params.line_defaults.rate_multiplier.clone()),
             ramp_slip: (draws == Draws::Random).then(|| params.line_defaults.ramp_slip.clone()),
+            // The delay is what the plain model leaves out: none in the median model.
             first_delivery_delay: match draws {
-                Draws::Random => params
-                    .first_delivery_delay(timeline.channel, &setting.line.id)
+                Draws::Random => fitted_delay
+                    .or_else(|| context.assumed.delay(channel))
                     .cloned(),
                 Draws::Median => None,
             },
@@ -950,6 +1034,7 @@ fn forecast_one(
         baseline_band,
         baseline_outcome,
         rate_backdated,
+        assumed_parameters: assumed_parameters(params, context.assumed, timeline.channel, &line.id),
     })
 }
 
@@ -1094,6 +1179,7 @@ mod tests {
         let assumed = Assumed {
             lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
             transport: BTreeMap::new(),
+            stages: BTreeMap::new(),
         };
         let params = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
         let options = Options {
@@ -1206,6 +1292,70 @@ mod tests {
             .count();
         assert_eq!(summary.baseline_scored, scored_by_both);
         assert_eq!(summary.baseline_coverage, Some(0.0));
+    }
+
+    #[test]
+    fn a_parameter_the_calibration_could_not_fit_is_the_templates_assumption_and_is_named() {
+        // A parameters file with no FMS fit at all (too few sales) against a template that
+        // states LOA → contract as 100 days and the delay as uniform over 0–300 days: the
+        // forecast is the one the hand-made fits give (contract held at 100 days, the same
+        // delay), rather than a band with no delay in it.
+        let sparse = Params::from_toml_str(
+            r#"
+            observed = "2026-03-31"
+            source = "too few sales"
+            [channels]
+            [line_defaults]
+            rate_multiplier = { dist = "fixed", value = 1.0 }
+            ramp_slip = { dist = "fixed", days = 0 }
+            "#,
+            "sparse",
+        )
+        .expect("valid params");
+        let template = r#"
+            [channels.fms]
+            implemented = { dist = "fixed", days = 100 }
+            first_delivery_delay = { dist = "uniform", min = 0, max = 300 }
+            [lines.himars]
+            lead_time_days = 365
+        "#;
+        let assumed = Assumed::from_template(template, "template").expect("valid template");
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+        };
+        let options = Options {
+            observed: observed(),
+            as_of: vec![AsOfKind::Loa],
+            calibration: CalibrationMode::Shipped,
+            trials: 2000,
+            seed: 1,
+        };
+        let from_template = backtest(&hand_made(), &options, &context, &sparse);
+        let fitted = run_hand_made(CalibrationMode::Shipped);
+        let in_2022 = |result: &Backtest| {
+            result
+                .forecasts
+                .iter()
+                .find(|forecast| forecast.id == "IN-2022")
+                .cloned()
+                .expect("made")
+        };
+        assert_eq!(
+            in_2022(&from_template).first_delivery,
+            in_2022(&fitted).first_delivery
+        );
+        assert_eq!(
+            in_2022(&from_template).assumed_parameters,
+            [
+                "channels.fms.implemented",
+                "lines.himars.first_delivery_delay"
+            ]
+        );
+        assert!(in_2022(&fitted).assumed_parameters.is_empty());
     }
 
     #[test]
@@ -1368,6 +1518,7 @@ mod tests {
         let assumed = Assumed {
             lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
             transport: BTreeMap::new(),
+            stages: BTreeMap::new(),
         };
         let params = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
         let options = Options {

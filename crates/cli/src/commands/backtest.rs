@@ -69,6 +69,10 @@ pub struct BacktestArgs {
     /// Shipped parameters, or refitted without the sale being tested.
     #[arg(long, value_enum, default_value = "shipped")]
     calibration: CalibrationArg,
+    /// With `--calibration shipped`: the parameters file to use instead of the shipped one,
+    /// as `expedite calibrate --out` writes it (calibrate on some sales, test on others).
+    #[arg(long, value_name = "FILE")]
+    params: Option<PathBuf>,
     /// Trials per forecast.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     trials: u32,
@@ -88,6 +92,23 @@ fn read_timelines(path: &Path) -> anyhow::Result<Vec<Timeline>> {
         return Err(anyhow!("{}: the file holds no timelines", path.display()));
     }
     Ok(rows)
+}
+
+/// The parameters of `--params FILE`, else the shipped ones. A file with
+/// `--calibration leave-one-out` is refused: that mode refits its own.
+fn given_params(path: Option<&Path>, calibration: CalibrationArg) -> anyhow::Result<Params> {
+    let Some(path) = path else {
+        return Params::shipped().context("the shipped calibration parameters");
+    };
+    if calibration == CalibrationArg::LeaveOneOut {
+        return Err(anyhow!(
+            "--params: a parameters file goes with --calibration shipped; leave-one-out refits \
+             the parameters on the file's other sales"
+        ));
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Params::from_toml_str(&text, &path.display().to_string())?)
 }
 
 /// The latest milestone in the file: the least the facts must be complete to.
@@ -271,12 +292,12 @@ pub fn run_backtest(args: BacktestArgs) -> anyhow::Result<()> {
         trials: args.trials,
         seed: args.seed,
     };
-    let params = Params::shipped().context("the shipped calibration parameters")?;
+    let params = given_params(args.params.as_deref(), args.calibration)?;
     let result = backtest::backtest(&rows, &options, &shipped.context(), &params);
     match args.format {
         Format::Json => output::print_json(&result),
         Format::Csv => output::print_csv(&FORECAST_COLUMNS, forecast_rows(&result)),
-        Format::Table => print_backtest(&result),
+        Format::Table => print_backtest(&result, args.params.as_deref()),
     }
 }
 
@@ -342,14 +363,15 @@ fn forecast_rows(result: &Backtest) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn print_backtest(result: &Backtest) -> anyhow::Result<()> {
+fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()> {
     output::print_text(&format!(
         "Back-test of first delivery, facts complete to {}; {} parameters, {} trials, seed {}. \
          Error = P50 - actual, months.",
         result.observed,
-        match result.calibration {
-            CalibrationMode::Shipped => "shipped",
-            CalibrationMode::LeaveOneOut => "leave-one-out",
+        match (result.calibration, params) {
+            (CalibrationMode::Shipped, Some(path)) => format!("{}'s", path.display()),
+            (CalibrationMode::Shipped, None) => "shipped".to_owned(),
+            (CalibrationMode::LeaveOneOut, _) => "leave-one-out".to_owned(),
         },
         result.trials,
         result.seed
@@ -393,6 +415,20 @@ fn print_backtest(result: &Backtest) -> anyhow::Result<()> {
             "* the catalog knew no rate for the line yet: its first rate step was moved back \
              to the forecast day",
         )?;
+    }
+    let mut assumed: Vec<&str> = result
+        .forecasts
+        .iter()
+        .flat_map(|f| f.assumed_parameters.iter().map(String::as_str))
+        .collect();
+    assumed.sort_unstable();
+    assumed.dedup();
+    if !assumed.is_empty() {
+        output::print_text(&format!(
+            "Not fitted (too few sales in the parameters' file), taken from the demo template's \
+             assumptions: {}",
+            assumed.join(", ")
+        ))?;
     }
     if !result.skipped.is_empty() {
         output::print_text("Not forecast:")?;
