@@ -309,24 +309,6 @@ fn write_report(
     draw_page(&folder.join("metrics.svg"), report, sources)
 }
 
-/// Splits points at quarter indexes that do not follow each other.
-fn runs(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
-    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
-    for &point in points {
-        match runs.last_mut() {
-            Some(run)
-                if run
-                    .last()
-                    .is_some_and(|last| (point.0 - last.0 - 1.0).abs() < 0.01) =>
-            {
-                run.push(point);
-            }
-            _ => runs.push(vec![point]),
-        }
-    }
-    runs
-}
-
 /// Splits text into lines of at most `width` characters at spaces.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::new()];
@@ -347,6 +329,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// One page: a panel per phase with the all-case median and P90 days by quarter (and the
 /// open cases' median age, dashed), then the definitions and sources as text.
 fn draw_page(path: &Path, report: &MetricsReport, sources: &[Freshness]) -> anyhow::Result<()> {
+    use expedite_web::pages::charts::quarter_runs;
     use plotters::prelude::*;
 
     let plot = |error: &dyn std::fmt::Debug| anyhow!("chart: {error:?}");
@@ -432,7 +415,7 @@ fn draw_page(path: &Path, report: &MetricsReport, sources: &[Freshness]) -> anyh
         ];
         for (name, points, colour) in styles {
             // Lines join consecutive quarters only: a quarter without a figure is a gap.
-            for (run, segment) in runs(points).into_iter().enumerate() {
+            for (run, segment) in quarter_runs(points).into_iter().enumerate() {
                 let drawn = chart
                     .draw_series(LineSeries::new(segment, colour.stroke_width(2)))
                     .map_err(|e| plot(&e))?;
