@@ -736,10 +736,9 @@ async fn spawn_with_forecasts() -> (
     let captured = std::sync::Arc::new(std::sync::Mutex::new(None));
     let slot = std::sync::Arc::clone(&captured);
     let app = support::spawn_app_with(move |state| {
-        let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
         tokio::spawn(expedite_web::forecasts::keep_fresh(
             std::sync::Arc::clone(&state.store),
-            inputs,
+            std::sync::Arc::clone(&state.forecast_inputs),
             std::sync::Arc::clone(&state.forecasts),
             Duration::from_secs(3600),
         ));
