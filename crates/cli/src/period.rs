@@ -3,6 +3,8 @@
 //!
 //! A year as `--from` means its first day and as `--to` its last day; where the data knows
 //! only years (SIPRI's year of order), a date stands for its year.
+//!
+//! Flags that take one day (`--date`, `--as-of`, `--since`) are read by [`DateFlag`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -67,6 +69,35 @@ impl YearOrDate {
             YearOrDate::Year(year) => day_of(year, 12, 31),
             YearOrDate::Date(date) => date,
         }
+    }
+}
+
+/// The value parser of every flag that takes one day, `YYYY-MM-DD`
+/// (`#[arg(long, value_parser = DateFlag)]`): clap reads it before the command runs, so a
+/// bad day is a usage error (exit code 2) whose message names the flag.
+#[derive(Debug, Clone, Copy)]
+pub struct DateFlag;
+
+impl clap::builder::TypedValueParser for DateFlag {
+    type Value = Date;
+
+    fn parse_ref(
+        &self,
+        _command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Date, clap::Error> {
+        let flag = arg.and_then(clap::Arg::get_long).unwrap_or("date");
+        let text = value.to_string_lossy();
+        text.parse::<Date>().map_err(|cause| {
+            let error = anyhow::Error::new(cause).context(format!(
+                "--{flag}: '{text}' is not a date of the form YYYY-MM-DD"
+            ));
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("{error:#}\n"),
+            )
+        })
     }
 }
 

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use super::database::{Access, DbArgs};
 use crate::output::{self, Format};
+use crate::period::DateFlag;
 
 /// Arguments of `metrics`.
 #[derive(Debug, Args)]
@@ -38,8 +39,8 @@ pub struct MetricsArgs {
     #[arg(long, value_name = "purchaser|agency|group|line")]
     by: Option<String>,
     /// The day the figures are taken on, YYYY-MM-DD (default: today, UTC).
-    #[arg(long)]
-    as_of: Option<String>,
+    #[arg(long, value_parser = DateFlag)]
+    as_of: Option<Date>,
     /// Write the tables as CSV and one page of SVG charts into this folder.
     #[arg(long, value_name = "DIR")]
     report: Option<std::path::PathBuf>,
@@ -63,15 +64,9 @@ pub fn today() -> Date {
         .date()
 }
 
-/// Reads `--as-of` or takes today.
-pub fn as_of(flag: Option<&str>) -> anyhow::Result<Date> {
-    flag.map_or_else(
-        || Ok(today()),
-        |text| {
-            text.parse::<Date>()
-                .with_context(|| format!("--as-of: '{text}' is not a date of the form YYYY-MM-DD"))
-        },
-    )
+/// The day of `--as-of`, or today.
+pub fn as_of(flag: Option<Date>) -> Date {
+    flag.unwrap_or_else(today)
 }
 
 fn quarter(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Quarter>> {
@@ -117,7 +112,7 @@ pub fn run(args: MetricsArgs) -> anyhow::Result<()> {
             .map(GroupBy::parse)
             .transpose()
             .context("--by")?,
-        as_of: as_of(args.as_of.as_deref())?,
+        as_of: as_of(args.as_of),
     };
     let rules = RuleBook::builtin()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
