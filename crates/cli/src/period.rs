@@ -137,6 +137,31 @@ mod tests {
     }
 
     #[test]
+    fn a_day_flag_reads_a_day_and_rejects_anything_else_as_a_usage_error_naming_the_flag() {
+        let command = clap::Command::new("expedite")
+            .arg(clap::Arg::new("as_of").long("as-of").value_parser(DateFlag));
+        let matches = command
+            .clone()
+            .try_get_matches_from(["expedite", "--as-of", "2025-03-01"])
+            .expect("a day");
+        assert_eq!(
+            matches.get_one::<Date>("as_of").map(ToString::to_string),
+            Some("2025-03-01".to_owned())
+        );
+        let error = command
+            .try_get_matches_from(["expedite", "--as-of", "2025-02-30"])
+            .expect_err("February has no 30th");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error
+                .to_string()
+                .starts_with("error: --as-of: '2025-02-30' is not a date of the form YYYY-MM-DD: "),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn inverted_ranges_are_errors() {
         let parse = |text: &str| text.parse::<YearOrDate>().ok();
         assert!(check_range(parse("2020"), parse("2015")).is_err());
