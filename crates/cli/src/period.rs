@@ -3,6 +3,8 @@
 //!
 //! A year as `--from` means its first day and as `--to` its last day; where the data knows
 //! only years (SIPRI's year of order), a date stands for its year.
+//!
+//! Flags that take one day (`--date`, `--as-of`, `--since`) are read by [`DateFlag`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -70,6 +72,35 @@ impl YearOrDate {
     }
 }
 
+/// The value parser of every flag that takes one day, `YYYY-MM-DD`
+/// (`#[arg(long, value_parser = DateFlag)]`): clap reads it before the command runs, so a
+/// bad day is a usage error (exit code 2) whose message names the flag.
+#[derive(Debug, Clone, Copy)]
+pub struct DateFlag;
+
+impl clap::builder::TypedValueParser for DateFlag {
+    type Value = Date;
+
+    fn parse_ref(
+        &self,
+        _command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Date, clap::Error> {
+        let flag = arg.and_then(clap::Arg::get_long).unwrap_or("date");
+        let text = value.to_string_lossy();
+        text.parse::<Date>().map_err(|cause| {
+            let error = anyhow::Error::new(cause).context(format!(
+                "--{flag}: '{text}' is not a date of the form YYYY-MM-DD"
+            ));
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("{error:#}\n"),
+            )
+        })
+    }
+}
+
 /// A day of a four-digit year (always valid; jiff's bounds are the fallback).
 fn day_of(year: i16, month: i8, day: i8) -> Date {
     Date::new(year, month, day).unwrap_or(Date::MIN)
@@ -103,6 +134,31 @@ mod tests {
         assert_eq!(day.year(), 2025);
         assert!("25".parse::<YearOrDate>().is_err());
         assert!("2025-13-01".parse::<YearOrDate>().is_err());
+    }
+
+    #[test]
+    fn a_day_flag_reads_a_day_and_rejects_anything_else_as_a_usage_error_naming_the_flag() {
+        let command = clap::Command::new("expedite")
+            .arg(clap::Arg::new("as_of").long("as-of").value_parser(DateFlag));
+        let matches = command
+            .clone()
+            .try_get_matches_from(["expedite", "--as-of", "2025-03-01"])
+            .expect("a day");
+        assert_eq!(
+            matches.get_one::<Date>("as_of").map(ToString::to_string),
+            Some("2025-03-01".to_owned())
+        );
+        let error = command
+            .try_get_matches_from(["expedite", "--as-of", "2025-02-30"])
+            .expect_err("February has no 30th");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error
+                .to_string()
+                .starts_with("error: --as-of: '2025-02-30' is not a date of the form YYYY-MM-DD: "),
+            "{error}"
+        );
     }
 
     #[test]

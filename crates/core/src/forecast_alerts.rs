@@ -22,7 +22,7 @@
 //! reads a clock: each alert is dated by the `as_of` of the snapshot that raised it.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 
@@ -447,32 +447,24 @@ fn queue_rule(
     match other_before {
         None => changes.push(format!("{name} is new in the queue")),
         Some(before) => {
-            if before.tier != other.tier {
-                changes.push(format!(
-                    "{name}'s tier went from {} to {}",
-                    before.tier, other.tier
-                ));
-            }
-            if before.order_date != other.order_date {
-                changes.push(format!(
-                    "{name}'s order date went from {} to {}",
-                    before.order_date, other.order_date
-                ));
-            }
+            changes.extend(went_from(
+                format_args!("{name}'s tier"),
+                before.tier,
+                other.tier,
+            ));
+            changes.extend(went_from(
+                format_args!("{name}'s order date"),
+                before.order_date,
+                other.order_date,
+            ));
         }
     }
-    if own_before.tier != own.tier {
-        changes.push(format!(
-            "this case's tier went from {} to {}",
-            own_before.tier, own.tier
-        ));
-    }
-    if own_before.order_date != own.order_date {
-        changes.push(format!(
-            "this case's order date went from {} to {}",
-            own_before.order_date, own.order_date
-        ));
-    }
+    changes.extend(went_from("this case's tier", own_before.tier, own.tier));
+    changes.extend(went_from(
+        "this case's order date",
+        own_before.order_date,
+        own.order_date,
+    ));
     if changes.is_empty() {
         rule
     } else {
@@ -535,18 +527,12 @@ fn case_changes(before: &SnapshotInputs, after: &SnapshotInputs) -> Vec<String> 
     } else if before.milestones != after.milestones {
         changes.push("the case's milestone dates changed".to_owned());
     }
-    if before.delivered != after.delivered {
-        changes.push(format!(
-            "units delivered went from {} to {}",
-            before.delivered, after.delivered
-        ));
-    }
-    if before.tier != after.tier {
-        changes.push(format!(
-            "this case's tier went from {} to {}",
-            before.tier, after.tier
-        ));
-    }
+    changes.extend(went_from(
+        "units delivered",
+        before.delivered,
+        after.delivered,
+    ));
+    changes.extend(went_from("this case's tier", before.tier, after.tier));
     changes
 }
 
@@ -576,6 +562,15 @@ fn queue_changes(before: Option<&LineQueue>, after: &LineQueue) -> Vec<String> {
         }
     }
     changes
+}
+
+/// "`what` went from `before` to `after`", when the two differ.
+fn went_from<T: PartialEq + fmt::Display>(
+    what: impl fmt::Display,
+    before: T,
+    after: T,
+) -> Option<String> {
+    (before != after).then(|| format!("{what} went from {before} to {after}"))
 }
 
 /// The difference between two lists of rate steps, step by step.

@@ -1201,6 +1201,15 @@ mod tests {
         text.parse().expect("date")
     }
 
+    /// The back-test's forecast of one sale, which it must have made.
+    fn forecast_of<'a>(result: &'a Backtest, id: &str) -> &'a Forecast {
+        result
+            .forecasts
+            .iter()
+            .find(|forecast| forecast.id == id)
+            .expect("forecast made")
+    }
+
     fn near(actual: Date, expected: &str, days: i32) -> bool {
         (actual - date(expected)).get_days().abs() <= days
     }
@@ -1208,13 +1217,7 @@ mod tests {
     #[test]
     fn three_hand_made_sales_come_out_inside_late_and_pending() {
         let result = run_hand_made(CalibrationMode::Shipped);
-        let by_id = |id: &str| {
-            result
-                .forecasts
-                .iter()
-                .find(|forecast| forecast.id == id)
-                .expect("forecast made")
-        };
+        let by_id = |id: &str| forecast_of(&result, id);
         let inside = by_id("IN-2022");
         assert_eq!(inside.as_of, date("2022-01-02"));
         let band = inside.first_delivery;
@@ -1253,11 +1256,7 @@ mod tests {
         // The other delivered sale of IN-2022 is LATE-2022: LOA → first delivery 882 days,
         // so the baseline forecasts 2022-01-01 + 882 days = 2024-06-01.
         let result = run_hand_made(CalibrationMode::Shipped);
-        let inside = result
-            .forecasts
-            .iter()
-            .find(|forecast| forecast.id == "IN-2022")
-            .expect("made");
+        let inside = forecast_of(&result, "IN-2022");
         assert_eq!(inside.baseline_first_delivery, Some(date("2024-06-01")));
     }
 
@@ -1268,13 +1267,7 @@ mod tests {
         // and nothing came by the observation day, after its P90: late. With one other sale
         // each, IN-2022's and LATE-2022's bands are a single day, missed early and late.
         let result = run_hand_made(CalibrationMode::Shipped);
-        let by_id = |id: &str| {
-            result
-                .forecasts
-                .iter()
-                .find(|forecast| forecast.id == id)
-                .expect("made")
-        };
+        let by_id = |id: &str| forecast_of(&result, id);
         let never = by_id("NEVER-2022");
         let band = never.baseline_band.expect("as of LOA");
         assert_eq!(

@@ -9,7 +9,7 @@ use expedite_core::forecast_alerts::{
 };
 use expedite_core::{Agency, CaseId, Country, Date, Event, EventKind, Stage};
 use expedite_store::history::forecast_alerts_for;
-use expedite_store::{Scope, Store};
+use expedite_store::{Scope, Store, StoredCase};
 use support::{author, for_each_backend, new_case};
 
 fn day(text: &str) -> Date {
@@ -22,6 +22,14 @@ fn band(p50: &str) -> Band {
         p50: day(p50),
         p90: day("2029-12-31"),
     }
+}
+
+/// Opens the Polish case PL-B-ZAB, the case of every [`snapshot`].
+async fn open_polish_case(store: &dyn Store) -> StoredCase {
+    store
+        .open_case(new_case("PL-B-ZAB", "POL", "army"), &author("alice"))
+        .await
+        .expect("open")
 }
 
 /// A forecast of the Polish case as of `as_of`, with its final delivery's P50 and the
@@ -67,10 +75,7 @@ fn snapshot(as_of: &str, final_p50: &str, per_year: f64) -> ForecastSnapshot {
 async fn kept_forecasts_round_trip_and_an_unchanged_recompute_adds_no_row() {
     for_each_backend(|db| async move {
         let store = &db.store;
-        store
-            .open_case(new_case("PL-B-ZAB", "POL", "army"), &author("alice"))
-            .await
-            .expect("open");
+        open_polish_case(store).await;
         let first = snapshot("2026-11-01", "2028-03-01", 650.0);
         assert_eq!(
             store
@@ -126,10 +131,7 @@ async fn kept_forecasts_round_trip_and_an_unchanged_recompute_adds_no_row() {
 async fn a_rate_cut_between_kept_forecasts_raises_an_alert_seen_only_in_the_cases_scope() {
     for_each_backend(|db| async move {
         let store = &db.store;
-        store
-            .open_case(new_case("PL-B-ZAB", "POL", "army"), &author("alice"))
-            .await
-            .expect("open");
+        open_polish_case(store).await;
         store
             .append_forecast_snapshots(&[
                 snapshot("2026-11-01", "2028-03-01", 650.0),
@@ -177,10 +179,7 @@ async fn a_rate_cut_between_kept_forecasts_raises_an_alert_seen_only_in_the_case
 async fn a_prioritise_event_is_kept_in_the_verified_history_and_sets_the_tier() {
     for_each_backend(|db| async move {
         let store = &db.store;
-        let opened = store
-            .open_case(new_case("PL-B-ZAB", "POL", "army"), &author("alice"))
-            .await
-            .expect("open");
+        let opened = open_polish_case(store).await;
         let prioritised = store
             .append_event(
                 &opened.case.id,

@@ -288,7 +288,7 @@ fn run_all(
 /// by other server processes or by `expedite` commands).
 pub async fn keep_fresh(
     store: Arc<dyn Store>,
-    inputs: ForecastInputs,
+    inputs: Arc<ForecastInputs>,
     forecasts: Arc<CaseForecasts>,
     period: std::time::Duration,
 ) {

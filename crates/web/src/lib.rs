@@ -83,14 +83,19 @@ pub struct AppState {
     pub dashboard: Arc<pages::Dashboard>,
     /// The last good forecast of every stored case.
     pub forecasts: Arc<forecasts::CaseForecasts>,
+    /// What every case forecast is built from (the shipped catalog, calibration and
+    /// template), read once: the background forecasts, the dashboard's forecast of stored
+    /// cases and its lines page share it.
+    pub forecast_inputs: Arc<forecasts::ForecastInputs>,
 }
 
 impl AppState {
-    /// State over a store, with the compiled-in rules and NATO figures, and no SIPRI
-    /// register (see [`AppState::with_sipri`]).
+    /// State over a store, with the compiled-in rules, NATO figures and forecast inputs, and
+    /// no SIPRI register (see [`AppState::with_sipri`]).
     ///
     /// # Errors
-    /// If the compiled-in rules or NATO figures do not load (a build defect).
+    /// If the compiled-in rules, NATO figures or forecast inputs do not load (a build
+    /// defect).
     pub fn new(store: Arc<dyn Store>) -> Result<AppState, StateError> {
         Ok(AppState {
             store,
@@ -100,6 +105,7 @@ impl AppState {
             analyses: Arc::default(),
             dashboard: Arc::default(),
             forecasts: Arc::default(),
+            forecast_inputs: Arc::new(forecasts::ForecastInputs::shipped()?),
         })
     }
 
@@ -121,6 +127,9 @@ pub enum StateError {
     /// The shipped NATO figures.
     #[error(transparent)]
     Nato(#[from] expedite_data::DataError),
+    /// The shipped catalog, calibration and scenario template.
+    #[error(transparent)]
+    ForecastInputs(#[from] forecasts::InputsError),
 }
 
 /// The whole service as an axum router, under the default [`Limits`].

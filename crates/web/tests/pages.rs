@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{TestApp, advance, himars_on_contract, letter, spawn_app};
+use support::{TestApp, advance, himars_on_contract, letter, prioritise, spawn_app};
 
 /// A signed-in browser: its session cookie and the CSRF token of its forms.
 struct Browser {
@@ -736,10 +736,9 @@ async fn spawn_with_forecasts() -> (
     let captured = std::sync::Arc::new(std::sync::Mutex::new(None));
     let slot = std::sync::Arc::clone(&captured);
     let app = support::spawn_app_with(move |state| {
-        let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
         tokio::spawn(expedite_web::forecasts::keep_fresh(
             std::sync::Arc::clone(&state.store),
-            inputs,
+            std::sync::Arc::clone(&state.forecast_inputs),
             std::sync::Arc::clone(&state.forecasts),
             Duration::from_secs(3600),
         ));
@@ -1130,13 +1129,7 @@ async fn a_case_page_lists_the_queue_change_a_tier_change_caused_without_naming_
     let day = "2026-11-30".parse().expect("day");
     let record = || expedite_web::forecasts::record(&app.store, &inputs, day);
     record().await.expect("first forecasts kept");
-    let prioritised = app
-        .post(
-            "/api/v1/cases/EN-B-HIB/events",
-            &app.admin,
-            &json!({"version": 6, "date": "2026-11-01", "kind": "prioritise", "tier": 0}),
-        )
-        .await;
+    let prioritised = prioritise(&app, "EN-B-HIB", 0).await;
     assert_eq!(prioritised.status, 201, "{}", prioritised.body);
     record().await.expect("second forecasts kept");
     let poland = sign_in(&app, &app.poland).await;

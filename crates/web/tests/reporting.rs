@@ -4,7 +4,9 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Backend, TestApp, advance, backends, himars_on_contract, spawn_app, spawn_app_on};
+use support::{
+    Backend, TestApp, advance, backends, himars_on_contract, prioritise, spawn_app, spawn_app_on,
+};
 
 /// A small case (2 × $1M, no congressional review): LOR 2025-01-01, actionable 01-03,
 /// LOA development 01-04, offered on `offered`.
@@ -393,13 +395,7 @@ async fn a_tier_change_that_moves_another_case_ahead_raises_a_queue_alert_naming
     let app = himars_queue().await;
     let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
     record_forecasts(&app, &inputs).await;
-    let prioritised = app
-        .post(
-            "/api/v1/cases/EN-B-HIB/events",
-            &app.admin,
-            &json!({"version": 6, "date": "2026-11-01", "kind": "prioritise", "tier": 0}),
-        )
-        .await;
+    let prioritised = prioritise(&app, "EN-B-HIB", 0).await;
     assert_eq!(prioritised.status, 201, "{}", prioritised.body);
     assert_eq!(prioritised.body["tier"], 0);
     assert_eq!(prioritised.body["stage"], "on_contract");
@@ -450,13 +446,7 @@ async fn a_purchaser_sees_only_its_own_forecast_alerts_on(backend: Backend) {
     let app = himars_queue_on(backend).await;
     let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
     record_forecasts(&app, &inputs).await;
-    let prioritised = app
-        .post(
-            "/api/v1/cases/EN-B-HIB/events",
-            &app.admin,
-            &json!({"version": 6, "date": "2026-11-01", "kind": "prioritise", "tier": 0}),
-        )
-        .await;
+    let prioritised = prioritise(&app, "EN-B-HIB", 0).await;
     assert_eq!(prioritised.status, 201, "{}", prioritised.body);
     record_forecasts(&app, &inputs).await;
     let admin = forecast_items(&feed(&app, &format!("?as_of={FORECAST_DAY}"), &app.admin).await);
@@ -491,13 +481,7 @@ async fn a_purchaser_sees_only_its_own_forecast_alerts_on(backend: Backend) {
 #[tokio::test]
 async fn a_tier_beyond_nine_is_refused_naming_tier_and_nothing_is_written() {
     let app = himars_queue().await;
-    let refused = app
-        .post(
-            "/api/v1/cases/EN-B-HIB/events",
-            &app.admin,
-            &json!({"version": 6, "date": "2026-11-01", "kind": "prioritise", "tier": 10}),
-        )
-        .await;
+    let refused = prioritise(&app, "EN-B-HIB", 10).await;
     assert_eq!(
         (refused.status, refused.fields()),
         (422, vec!["tier".to_owned()])

@@ -8,7 +8,6 @@
 //! became true since. The service keeps a forecast of every case after each recompute;
 //! `--refresh` computes and keeps one as of `--as-of` without a server.
 
-use anyhow::Context;
 use clap::Args;
 use expedite_core::alerts::{Alert, DEFAULT_NEAR_DAYS};
 use expedite_core::forecast_alerts::{DEFAULT_THRESHOLD_DAYS, ForecastAlert, MAX_THRESHOLD_DAYS};
@@ -20,6 +19,7 @@ use serde::Serialize;
 
 use super::metrics::{as_of, open_store, store_source};
 use crate::output::{self, Format, RuntimeFailure};
+use crate::period::DateFlag;
 
 /// Arguments of `alerts`.
 #[derive(Debug, Args)]
@@ -28,8 +28,8 @@ pub struct AlertsArgs {
     #[arg(long, env = "EXPEDITE_DB", default_value = "sqlite://expedite.db")]
     db: String,
     /// Only alerts raised on or after this day, YYYY-MM-DD (e.g. the day of the last look).
-    #[arg(long)]
-    since: Option<String>,
+    #[arg(long, value_parser = DateFlag)]
+    since: Option<Date>,
     /// Warn this many days before a deadline.
     #[arg(long, default_value_t = DEFAULT_NEAR_DAYS)]
     near_days: i64,
@@ -42,8 +42,8 @@ pub struct AlertsArgs {
     #[arg(long)]
     refresh: bool,
     /// The day alerts are judged on, YYYY-MM-DD (default: today, UTC).
-    #[arg(long)]
-    as_of: Option<String>,
+    #[arg(long, value_parser = DateFlag)]
+    as_of: Option<Date>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -103,15 +103,8 @@ fn rows(alerts: &[Alert], forecast_alerts: &[ForecastAlert]) -> Vec<Row> {
 
 /// Runs `alerts`.
 pub fn run(args: AlertsArgs) -> anyhow::Result<()> {
-    let today = as_of(args.as_of.as_deref())?;
-    let since = args
-        .since
-        .as_deref()
-        .map(|text| {
-            text.parse::<Date>()
-                .with_context(|| format!("--since: '{text}' is not a date of the form YYYY-MM-DD"))
-        })
-        .transpose()?;
+    let today = as_of(args.as_of);
+    let since = args.since;
     if !(0..=365).contains(&args.near_days) {
         anyhow::bail!("--near-days: must be between 0 and 365");
     }

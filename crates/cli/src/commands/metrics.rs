@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use super::database::{Access, DbArgs};
 use crate::output::{self, Format};
+use crate::period::DateFlag;
 
 /// Arguments of `metrics`.
 #[derive(Debug, Args)]
@@ -38,8 +39,8 @@ pub struct MetricsArgs {
     #[arg(long, value_name = "purchaser|agency|group|line")]
     by: Option<String>,
     /// The day the figures are taken on, YYYY-MM-DD (default: today, UTC).
-    #[arg(long)]
-    as_of: Option<String>,
+    #[arg(long, value_parser = DateFlag)]
+    as_of: Option<Date>,
     /// Write the tables as CSV and one page of SVG charts into this folder.
     #[arg(long, value_name = "DIR")]
     report: Option<std::path::PathBuf>,
@@ -63,15 +64,9 @@ pub fn today() -> Date {
         .date()
 }
 
-/// Reads `--as-of` or takes today.
-pub fn as_of(flag: Option<&str>) -> anyhow::Result<Date> {
-    flag.map_or_else(
-        || Ok(today()),
-        |text| {
-            text.parse::<Date>()
-                .with_context(|| format!("--as-of: '{text}' is not a date of the form YYYY-MM-DD"))
-        },
-    )
+/// The day of `--as-of`, or today.
+pub fn as_of(flag: Option<Date>) -> Date {
+    flag.unwrap_or_else(today)
 }
 
 fn quarter(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Quarter>> {
@@ -117,7 +112,7 @@ pub fn run(args: MetricsArgs) -> anyhow::Result<()> {
             .map(GroupBy::parse)
             .transpose()
             .context("--by")?,
-        as_of: as_of(args.as_of.as_deref())?,
+        as_of: as_of(args.as_of),
     };
     let rules = RuleBook::builtin()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -309,24 +304,6 @@ fn write_report(
     draw_page(&folder.join("metrics.svg"), report, sources)
 }
 
-/// Splits points at quarter indexes that do not follow each other.
-fn runs(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
-    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
-    for &point in points {
-        match runs.last_mut() {
-            Some(run)
-                if run
-                    .last()
-                    .is_some_and(|last| (point.0 - last.0 - 1.0).abs() < 0.01) =>
-            {
-                run.push(point);
-            }
-            _ => runs.push(vec![point]),
-        }
-    }
-    runs
-}
-
 /// Splits text into lines of at most `width` characters at spaces.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::new()];
@@ -347,6 +324,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// One page: a panel per phase with the all-case median and P90 days by quarter (and the
 /// open cases' median age, dashed), then the definitions and sources as text.
 fn draw_page(path: &Path, report: &MetricsReport, sources: &[Freshness]) -> anyhow::Result<()> {
+    use expedite_web::pages::charts::quarter_runs;
     use plotters::prelude::*;
 
     let plot = |error: &dyn std::fmt::Debug| anyhow!("chart: {error:?}");
@@ -432,7 +410,7 @@ fn draw_page(path: &Path, report: &MetricsReport, sources: &[Freshness]) -> anyh
         ];
         for (name, points, colour) in styles {
             // Lines join consecutive quarters only: a quarter without a figure is a gap.
-            for (run, segment) in runs(points).into_iter().enumerate() {
+            for (run, segment) in quarter_runs(points).into_iter().enumerate() {
                 let drawn = chart
                     .draw_series(LineSeries::new(segment, colour.stroke_width(2)))
                     .map_err(|e| plot(&e))?;

@@ -11,7 +11,7 @@ use expedite_data::replay::{self, Change, Replay, ReplayRow, Verdict};
 use serde::Serialize;
 
 use crate::output::{self, Format, Source};
-use crate::period::{self, YearOrDate};
+use crate::period::{self, DateFlag, YearOrDate};
 
 /// The `rules` subcommands.
 #[derive(Debug, Subcommand)]
@@ -56,8 +56,8 @@ pub struct CheckArgs {
     #[arg(long)]
     purchaser: String,
     /// The date the sale is judged on, YYYY-MM-DD.
-    #[arg(long)]
-    date: String,
+    #[arg(long, value_parser = DateFlag)]
+    date: Date,
     /// fms (§36(b)), dcs (export licence, §36(c)) or mla (manufacturing licence or technical
     /// assistance agreement, §36(d)).
     #[arg(long, value_enum, default_value_t)]
@@ -141,11 +141,6 @@ fn parse_amount(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Usd>> {
         .transpose()
 }
 
-fn parse_date(flag: &str, text: &str) -> anyhow::Result<Date> {
-    text.parse()
-        .with_context(|| format!("--{flag}: '{text}' is not a date of the form YYYY-MM-DD"))
-}
-
 fn parse_territory(text: &str) -> anyhow::Result<Vec<Country>> {
     text.split(',')
         .map(str::trim)
@@ -156,7 +151,7 @@ fn parse_territory(text: &str) -> anyhow::Result<Vec<Country>> {
 
 fn check(book: &RuleBook, args: &CheckArgs) -> anyhow::Result<()> {
     let purchaser = Country::parse(&args.purchaser).context("--purchaser")?;
-    let date = parse_date("date", &args.date)?;
+    let date = args.date;
     let channel = Channel::from(args.channel);
     let mut sale = SaleCheck::new(purchaser, date, channel);
     sale.mde = parse_amount("mde-usd", args.mde_usd.as_deref())?;

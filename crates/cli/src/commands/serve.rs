@@ -103,10 +103,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         state = state.with_sipri(register);
     }
     // Every stored case's forecast, kept fresh in the background (never inside a request).
-    let inputs = expedite_web::forecasts::ForecastInputs::shipped()?;
     tokio::spawn(expedite_web::forecasts::keep_fresh(
         Arc::clone(&state.store),
-        inputs,
+        Arc::clone(&state.forecast_inputs),
         Arc::clone(&state.forecasts),
         FORECAST_REFRESH,
     ));

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::metrics::as_of;
 use crate::output::{self, Format};
+use crate::period::DateFlag;
 
 /// Arguments of `sources`.
 #[derive(Debug, Args)]
@@ -16,8 +17,8 @@ pub struct SourcesArgs {
     #[arg(long, env = "EXPEDITE_SIPRI", value_name = "PATH")]
     sipri: Option<std::path::PathBuf>,
     /// The day ages are counted to, YYYY-MM-DD (default: today, UTC).
-    #[arg(long)]
-    as_of: Option<String>,
+    #[arg(long, value_parser = DateFlag)]
+    as_of: Option<expedite_core::Date>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -32,7 +33,7 @@ struct SourcesOutput {
 
 /// Runs `sources`.
 pub fn run(args: SourcesArgs) -> anyhow::Result<()> {
-    let today = as_of(args.as_of.as_deref())?;
+    let today = as_of(args.as_of);
     let mut list = sources::builtin();
     if let Some(path) = &args.sipri {
         let register = expedite_data::sipri::read_path(path)

@@ -68,6 +68,20 @@ fn next_day(snapshot: &ForecastSnapshot) -> ForecastSnapshot {
     next
 }
 
+/// The next day's forecast after PL-B-ZAB went to tier 0: it moves ahead of the Swiss case,
+/// which is second in the queue with PL-B-ZAB's 48 units ahead besides the backlog.
+fn polish_case_moved_to_tier_0(before: &ForecastSnapshot) -> ForecastSnapshot {
+    let mut after = next_day(before);
+    let queue = &mut after.queues[0];
+    queue.cases[0].tier = 0;
+    queue.cases[0].ahead = true;
+    if let Some(place) = queue.place.as_mut() {
+        place.position = 2;
+        place.units_ahead = 348;
+    }
+    after
+}
+
 #[test]
 fn nothing_changed_raises_no_alert_and_says_the_same() {
     let before = swiss_snapshot();
@@ -117,14 +131,7 @@ fn a_move_of_exactly_the_threshold_raises_nothing() {
 #[test]
 fn a_tier_change_that_moves_another_case_ahead_names_it_and_the_tier_rule() {
     let before = swiss_snapshot();
-    let mut after = next_day(&before);
-    let queue = &mut after.queues[0];
-    queue.cases[0].tier = 0;
-    queue.cases[0].ahead = true;
-    if let Some(place) = queue.place.as_mut() {
-        place.position = 2;
-        place.units_ahead = 348;
-    }
+    let mut after = polish_case_moved_to_tier_0(&before);
     after.first_delivery = band(date(2027, 8, 1));
     let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
     let kinds: Vec<ForecastAlertKind> = alerts.iter().map(|alert| alert.kind).collect();
@@ -213,13 +220,7 @@ fn alerts_since_keep_each_cases_history_apart_and_put_the_newest_first() {
 #[test]
 fn a_purchaser_is_told_another_country_moved_ahead_but_not_which_case() {
     let before = swiss_snapshot();
-    let mut after = next_day(&before);
-    let queue = &mut after.queues[0];
-    queue.cases[0].tier = 0;
-    queue.cases[0].ahead = true;
-    if let Some(place) = queue.place.as_mut() {
-        place.position = 2;
-    }
+    let after = polish_case_moved_to_tier_0(&before);
     let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
     let snapshots = [before, after];
     let hidden = hide_cases(alerts.clone(), &snapshots, |id| id != "PL-B-ZAB");

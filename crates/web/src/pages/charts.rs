@@ -6,7 +6,11 @@
 //! lines over a numeric axis (rates over time, a share over the years), and lines over
 //! quarters (the metrics).
 
+use std::ops::Range;
+
 use expedite_core::Date;
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::PageError;
@@ -30,6 +34,87 @@ fn colour(series: usize) -> RGBColor {
 
 fn chart_error(error: impl std::fmt::Debug) -> PageError {
     PageError::Internal(format!("chart: {error:?}"))
+}
+
+/// The drawing area a chart is drawn on.
+type Canvas<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// A chart over two numeric axes on a [`Canvas`].
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws one chart with `draw` on a white canvas `height` pixels high and returns it as a
+/// named, scalable SVG ([`finish`]).
+fn svg_chart(
+    title: &str,
+    height: u32,
+    draw: impl FnOnce(&Canvas<'_>) -> Result<(), PageError>,
+) -> Result<String, PageError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        draw(&root)?;
+        root.present().map_err(chart_error)?;
+    }
+    Ok(finish(svg, title))
+}
+
+/// The chart area every shape shares: the title as caption, the same margin and room for
+/// the x axis's labels; `y_label_width` is the room for the y axis's.
+fn chart_on<'a, 'b>(
+    root: &'a Canvas<'b>,
+    title: &str,
+    y_label_width: u32,
+    x: Range<f64>,
+    y: Range<f64>,
+) -> Result<Chart<'a, 'b>, PageError> {
+    ChartBuilder::on(root)
+        .caption(title, (FONT, 20))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(y_label_width)
+        .build_cartesian_2d(x, y)
+        .map_err(chart_error)
+}
+
+/// The legend box every shape draws, in the corner its marks leave free.
+fn draw_legend<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    position: SeriesLabelPosition,
+) -> Result<(), PageError> {
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 14))
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(chart_error)
+}
+
+/// A line's legend entry: a short stroke in its colour.
+fn line_legend(paint: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], paint.stroke_width(2))
+}
+
+/// Splits points at quarter indexes (x) that do not follow each other, so a line drawn
+/// through each run leaves a gap where a quarter has no figure. The page of `expedite
+/// metrics --report` draws its lines the same way.
+pub fn quarter_runs(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    for &point in points {
+        match runs.last_mut() {
+            Some(run)
+                if run
+                    .last()
+                    .is_some_and(|last| (point.0 - last.0 - 1.0).abs() < 0.01) =>
+            {
+                run.push(point);
+            }
+            _ => runs.push(vec![point]),
+        }
+    }
+    runs
 }
 
 /// Days since 1970-01-01, as the charts' x axis counts dates.
@@ -132,17 +217,14 @@ pub fn date_rows(
         .max()
         .unwrap_or(8)
         .clamp(8, 40);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 20))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(u32::try_from(label_width * 7 + 10).unwrap_or(200))
-            .build_cartesian_2d((first - margin)..(last + margin), -0.5..count as f64 - 0.5)
-            .map_err(chart_error)?;
+    svg_chart(title, height, |root| {
+        let mut chart = chart_on(
+            root,
+            title,
+            u32::try_from(label_width * 7 + 10).unwrap_or(200),
+            (first - margin)..(last + margin),
+            -0.5..count as f64 - 0.5,
+        )?;
         let labels: Vec<String> = rows.iter().map(|row| row.label.clone()).collect();
         chart
             .configure_mesh()
@@ -239,17 +321,9 @@ pub fn date_rows(
                 .label("today")
                 .legend(|(x, y)| PathElement::new(vec![(x + 7, y - 6), (x + 7, y + 6)], BLACK));
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 14))
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(chart_error)?;
-        root.present().map_err(chart_error)?;
-    }
-    Ok(finish(svg, title))
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        Ok(())
+    })
 }
 
 /// Horizontal bars with optional vertical reference lines (e.g. the 2 % target).
@@ -277,17 +351,14 @@ pub fn bars(
         .max()
         .unwrap_or(8)
         .clamp(6, 36);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 20))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(u32::try_from(label_width * 7 + 10).unwrap_or(200))
-            .build_cartesian_2d(0.0..top, -0.5..count as f64 - 0.5)
-            .map_err(chart_error)?;
+    svg_chart(title, height, |root| {
+        let mut chart = chart_on(
+            root,
+            title,
+            u32::try_from(label_width * 7 + 10).unwrap_or(200),
+            0.0..top,
+            -0.5..count as f64 - 0.5,
+        )?;
         let labels: Vec<String> = bars.iter().map(|(label, _)| label.clone()).collect();
         chart
             .configure_mesh()
@@ -327,23 +398,13 @@ pub fn bars(
                 )))
                 .map_err(chart_error)?
                 .label(name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 14, y)], paint.stroke_width(2))
-                });
+                .legend(line_legend(paint));
         }
         if !references.is_empty() {
-            chart
-                .configure_series_labels()
-                .label_font((FONT, 14))
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()
-                .map_err(chart_error)?;
+            draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
-        root.present().map_err(chart_error)?;
-    }
-    Ok(finish(svg, title))
+        Ok(())
+    })
 }
 
 /// One named line of (x, y) points.
@@ -382,17 +443,8 @@ pub fn lines(
         x_high = x_low + 1.0;
     }
     let y_high = y_high.max(1e-9) * 1.1;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 320)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 20))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x_low..x_high, 0.0..y_high)
-            .map_err(chart_error)?;
+    svg_chart(title, 320, |root| {
+        let mut chart = chart_on(root, title, 60, x_low..x_high, 0.0..y_high)?;
         let x_format = |x: &f64| {
             if x_is_date {
                 date_of_day(*x)
@@ -432,9 +484,7 @@ pub fn lines(
                 .draw_series(LineSeries::new(drawn, paint.stroke_width(2)))
                 .map_err(chart_error)?
                 .label(line.name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 14, y)], paint.stroke_width(2))
-                });
+                .legend(line_legend(paint));
             chart
                 .draw_series(
                     line.points
@@ -443,17 +493,9 @@ pub fn lines(
                 )
                 .map_err(chart_error)?;
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 14))
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(chart_error)?;
-        root.present().map_err(chart_error)?;
-    }
-    Ok(finish(svg, title))
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        Ok(())
+    })
 }
 
 /// Lines over quarters: x is the quarter's index in `quarters` (its label on the axis), and
@@ -473,17 +515,8 @@ pub fn by_quarter(
         .flat_map(|line| line.points.iter().map(|&(_, y)| y))
         .fold(1.0_f64, f64::max)
         * 1.1;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 340)).into_drawing_area();
-        root.fill(&WHITE).map_err(chart_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 20))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(-0.3..right + 0.3, 0.0..y_high)
-            .map_err(chart_error)?;
+    svg_chart(title, 340, |root| {
+        let mut chart = chart_on(root, title, 60, -0.3..right + 0.3, 0.0..y_high)?;
         chart
             .configure_mesh()
             .label_style((FONT, 14))
@@ -503,22 +536,9 @@ pub fn by_quarter(
             .map_err(chart_error)?;
         for (index, line) in lines.iter().enumerate() {
             let paint = colour(index);
-            let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
-            for &point in &line.points {
-                match runs.last_mut() {
-                    Some(run)
-                        if run
-                            .last()
-                            .is_some_and(|last| (point.0 - last.0 - 1.0).abs() < 0.01) =>
-                    {
-                        run.push(point);
-                    }
-                    _ => runs.push(vec![point]),
-                }
-            }
-            for run in &runs {
+            for run in quarter_runs(&line.points) {
                 chart
-                    .draw_series(LineSeries::new(run.clone(), paint.stroke_width(2)))
+                    .draw_series(LineSeries::new(run, paint.stroke_width(2)))
                     .map_err(chart_error)?;
             }
             chart
@@ -529,21 +549,11 @@ pub fn by_quarter(
                 )
                 .map_err(chart_error)?
                 .label(line.name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 14, y)], paint.stroke_width(2))
-                });
+                .legend(line_legend(paint));
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 14))
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(chart_error)?;
-        root.present().map_err(chart_error)?;
-    }
-    Ok(finish(svg, title))
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -46,10 +46,8 @@ async fn stored_scenario(
 ) -> Result<Result<Scenario, String>, PageError> {
     let facts =
         crate::forecasts::facts_in_scope(state.store.as_ref(), viewer.caller.scope()).await?;
-    let inputs = crate::forecasts::ForecastInputs::shipped()
-        .map_err(|error| PageError::Internal(error.to_string()))?;
     Ok(
-        crate::forecasts::scenario_for(&facts, &inputs, crate::today()).and_then(
+        crate::forecasts::scenario_for(&facts, &state.forecast_inputs, crate::today()).and_then(
             |(scenario, ids)| {
                 if ids.is_empty() {
                     Err(

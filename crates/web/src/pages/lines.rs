@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use expedite_data::capacity::{Catalog, RateKind};
+use expedite_data::capacity::RateKind;
 use expedite_store::CaseFilter;
 
 use super::charts::{self, Line};
@@ -60,7 +60,7 @@ fn kind_label(kind: RateKind) -> &'static str {
 
 /// `GET /lines`.
 pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
-    let catalog = Catalog::builtin().map_err(|error| PageError::Internal(error.to_string()))?;
+    let catalog = state.forecast_inputs.catalog();
     let today = crate::today();
     let mut everything = CaseFilter::all_in(viewer.caller.scope());
     everything.limit = super::portfolio::MAX_CASES;

@@ -308,6 +308,17 @@ pub fn advance(version: i64, date: &str, to: &str) -> Value {
     json!({"version": version, "date": date, "kind": "advance", "to": to})
 }
 
+/// Moves a case put on contract by [`himars_on_contract`] to priority `tier` on 2026-11-01
+/// (its sixth event), as the administrator: the reply, for the caller to check.
+pub async fn prioritise(app: &TestApp, id: &str, tier: i64) -> Reply {
+    app.post(
+        &format!("/api/v1/cases/{id}/events"),
+        &app.admin,
+        &json!({"version": 6, "date": "2026-11-01", "kind": "prioritise", "tier": tier}),
+    )
+    .await
+}
+
 /// A HIMARS case (`launchers` × $100,000, below every §36(b) threshold) on contract on
 /// `contract`: LOR 2025-01-01, offered 01-20, implemented 02-01.
 pub async fn himars_on_contract(
