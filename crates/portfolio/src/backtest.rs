@@ -1174,14 +1174,22 @@ mod tests {
     }
 
     fn run_hand_made(calibration: CalibrationMode) -> Backtest {
-        let catalog = Catalog::builtin().expect("catalog");
-        let rules = RuleBook::builtin().expect("rules");
         let assumed = Assumed {
             lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
             transport: BTreeMap::new(),
             stages: BTreeMap::new(),
         };
         let params = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
+        run_hand_made_with(calibration, &assumed, &params)
+    }
+
+    fn run_hand_made_with(
+        calibration: CalibrationMode,
+        assumed: &Assumed,
+        params: &Params,
+    ) -> Backtest {
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
         let options = Options {
             observed: observed(),
             as_of: vec![AsOfKind::Loa],
@@ -1192,9 +1200,9 @@ mod tests {
         let context = Context {
             catalog: &catalog,
             rules: &rules,
-            assumed: &assumed,
+            assumed,
         };
-        backtest(&hand_made(), &options, &context, &params)
+        backtest(&hand_made(), &options, &context, params)
     }
 
     fn date(text: &str) -> Date {
@@ -1313,30 +1321,9 @@ mod tests {
             lead_time_days = 365
         "#;
         let assumed = Assumed::from_template(template, "template").expect("valid template");
-        let catalog = Catalog::builtin().expect("catalog");
-        let rules = RuleBook::builtin().expect("rules");
-        let context = Context {
-            catalog: &catalog,
-            rules: &rules,
-            assumed: &assumed,
-        };
-        let options = Options {
-            observed: observed(),
-            as_of: vec![AsOfKind::Loa],
-            calibration: CalibrationMode::Shipped,
-            trials: 2000,
-            seed: 1,
-        };
-        let from_template = backtest(&hand_made(), &options, &context, &sparse);
+        let from_template = run_hand_made_with(CalibrationMode::Shipped, &assumed, &sparse);
         let fitted = run_hand_made(CalibrationMode::Shipped);
-        let in_2022 = |result: &Backtest| {
-            result
-                .forecasts
-                .iter()
-                .find(|forecast| forecast.id == "IN-2022")
-                .cloned()
-                .expect("made")
-        };
+        let in_2022 = |result: &Backtest| forecast_of(result, "IN-2022").clone();
         assert_eq!(
             in_2022(&from_template).first_delivery,
             in_2022(&fitted).first_delivery
