@@ -26,8 +26,7 @@ use expedite_forecast::Scenario;
 use expedite_forecast::queue::CaseQueues;
 use expedite_forecast::report::CaseForecast;
 use expedite_forecast::scenario::{
-    RawBacklog, RawCase, RawCaseLine, RawDate, RawDelivery, RawDist, RawLine, RawMilestones,
-    RawScenario,
+    RawBacklog, RawCase, RawCaseLine, RawDate, RawDelivery, RawLine, RawMilestones, RawScenario,
 };
 
 use crate::backtest::{Assumed, known_rates};
@@ -40,7 +39,6 @@ pub struct ForecastInputs {
     catalog: Catalog,
     params: Params,
     assumed: Assumed,
-    template_channels: BTreeMap<String, BTreeMap<String, RawDist>>,
     backlog_years: BTreeMap<String, f64>,
     trials: u32,
     seed: u64,
@@ -61,16 +59,6 @@ impl ForecastInputs {
         let template_text = expedite_data::demo::SCENARIO_TEMPLATE;
         let template: toml::Table =
             toml::from_str(template_text).map_err(|e| error("scenario template", e.to_string()))?;
-        let mut template_channels = BTreeMap::new();
-        if let Some(channels) = template.get("channels").and_then(toml::Value::as_table) {
-            for (channel, stages) in channels {
-                let stages: BTreeMap<String, RawDist> = stages
-                    .clone()
-                    .try_into()
-                    .map_err(|e: toml::de::Error| error("template channels", e.to_string()))?;
-                template_channels.insert(channel.clone(), stages);
-            }
-        }
         let mut backlog_years = BTreeMap::new();
         if let Some(lines) = template.get("lines").and_then(toml::Value::as_table) {
             for (id, line) in lines {
@@ -89,7 +77,6 @@ impl ForecastInputs {
             params: Params::shipped().map_err(|e| error("calibration", e.to_string()))?,
             assumed: Assumed::from_template(template_text, "scenario template")
                 .map_err(|e| error("scenario template", e.to_string()))?,
-            template_channels,
             backlog_years,
             trials: number("trials")
                 .and_then(|trials| u32::try_from(trials).ok())
@@ -158,7 +145,7 @@ pub fn scenario_for(
         }
     }
     let ids = raw_cases.iter().map(|case| case.id.clone()).collect();
-    let mut channels = inputs.template_channels.clone();
+    let mut channels = inputs.assumed.stages.clone();
     for (channel, stages) in &inputs.params.channels {
         let entry = channels.entry(channel.clone()).or_default();
         for (stage, dist) in stages {
