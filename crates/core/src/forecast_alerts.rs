@@ -26,11 +26,11 @@ use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 
-use crate::Date;
 use crate::case::{Agency, CaseId};
 use crate::country::Country;
 use crate::machine::Milestone;
 use crate::stage::Stage;
+use crate::{Date, Percentiles};
 
 /// Days the P50 of a delivery must move by, more than, to raise an alert when the caller
 /// names no threshold.
@@ -38,17 +38,6 @@ pub const DEFAULT_THRESHOLD_DAYS: i64 = 30;
 
 /// The largest threshold a caller may name: ten years.
 pub const MAX_THRESHOLD_DAYS: i64 = 3650;
-
-/// The 10th, 50th and 90th percentile of a forecast date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Band {
-    /// 10th percentile.
-    pub p10: Date,
-    /// Median.
-    pub p50: Date,
-    /// 90th percentile.
-    pub p90: Date,
-}
 
 /// Another case queued on the same line, as the queue orders it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,9 +146,9 @@ pub struct ForecastSnapshot {
     /// The day the forecast was made for ("today" in the scenario).
     pub as_of: Date,
     /// First delivery.
-    pub first_delivery: Band,
+    pub first_delivery: Percentiles,
     /// Final delivery.
-    pub final_delivery: Band,
+    pub final_delivery: Percentiles,
     /// Its place in each of its lines' queues.
     pub queues: Vec<LineQueue>,
     /// What it was built from.

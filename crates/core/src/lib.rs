@@ -37,3 +37,15 @@ pub use stage::Stage;
 
 /// Calendar dates are civil dates without a time zone: statutes count calendar days.
 pub type Date = jiff::civil::Date;
+
+/// A forecast date at its 10th, 50th and 90th percentiles: what the forecast reports, the
+/// back-test scores and a kept forecast records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Percentiles {
+    /// 10th percentile.
+    pub p10: Date,
+    /// Median.
+    pub p50: Date,
+    /// 90th percentile.
+    pub p90: Date,
+}

@@ -44,15 +44,7 @@ pub struct Run {
 }
 
 /// Dates at the 10th, 50th and 90th percentiles over trials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Percentiles {
-    /// 10th percentile.
-    pub p10: Date,
-    /// Median.
-    pub p50: Date,
-    /// 90th percentile.
-    pub p90: Date,
-}
+pub use expedite_core::Percentiles;
 
 /// The forecast for one case.
 #[derive(Debug, Clone, PartialEq, Serialize)]

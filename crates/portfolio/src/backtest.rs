@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use expedite_core::rules::RuleBook;
-use expedite_core::{Channel, Date, Usd};
+use expedite_core::{Channel, Date, Percentiles, Usd};
 use expedite_data::capacity::{Catalog, Line as CatalogLine};
 use expedite_data::timelines::{MilestoneKind, Precision, Timeline};
 use expedite_forecast::scenario::{
@@ -181,17 +181,6 @@ pub struct Context<'a> {
     pub assumed: &'a Assumed,
 }
 
-/// P10, P50 and P90 dates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Band {
-    /// 10th percentile.
-    pub p10: Date,
-    /// Median.
-    pub p50: Date,
-    /// 90th percentile.
-    pub p90: Date,
-}
-
 /// How a forecast came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -236,7 +225,7 @@ pub struct Forecast {
     /// Whether that delivery is only known to the month (the 15th was used).
     pub actual_month_only: bool,
     /// The forecast of first delivery.
-    pub first_delivery: Band,
+    pub first_delivery: Percentiles,
     /// How it came out.
     pub outcome: Outcome,
     /// P50 − actual, months; `null` when there is no actual date.
@@ -248,7 +237,7 @@ pub struct Forecast {
     /// P90 − P10, months.
     pub band_months: f64,
     /// The forecast of final delivery.
-    pub final_delivery: Band,
+    pub final_delivery: Percentiles,
     /// The real final delivery, when a source states it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actual_final_delivery: Option<Date>,
@@ -265,7 +254,7 @@ pub struct Forecast {
     /// History's own band (as of LOA only): LOA + the P10, median and P90 of the other
     /// sales' LOA → first delivery times.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline_band: Option<Band>,
+    pub baseline_band: Option<Percentiles>,
     /// How history's band came out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_outcome: Option<Outcome>,
@@ -671,15 +660,10 @@ fn scenario(
 }
 
 /// The first and final delivery bands of a one-sale scenario.
-fn run(scenario: &Scenario) -> Option<(Band, Band)> {
+fn run(scenario: &Scenario) -> Option<(Percentiles, Percentiles)> {
     let report = expedite_forecast::run(scenario, &RunOptions::default()).ok()?;
     let case = report.runs.first()?.cases.first()?;
-    let band = |p: expedite_forecast::Percentiles| Band {
-        p10: p.p10,
-        p50: p.p50,
-        p90: p.p90,
-    };
-    Some((band(case.first_delivery), band(case.final_delivery)))
+    Some((case.first_delivery, case.final_delivery))
 }
 
 /// The production model's first delivery for a sale with no delay and every duration at
@@ -837,7 +821,7 @@ fn add_days(date: Date, days: f64) -> Date {
 }
 
 /// Scores a forecast of first delivery.
-pub fn score(band: Band, actual: Option<Date>, observed: Date) -> Outcome {
+pub fn score(band: Percentiles, actual: Option<Date>, observed: Date) -> Outcome {
     match actual {
         Some(actual) if actual < band.p10 => Outcome::Early,
         Some(actual) if actual > band.p90 => Outcome::Late,
@@ -1003,7 +987,7 @@ fn forecast_one(
     let baseline_band = (kind == AsOfKind::Loa)
         .then(|| baseline_days(timelines, &timeline.id, observed))
         .flatten()
-        .map(|[p10, p50, p90]| Band {
+        .map(|[p10, p50, p90]| Percentiles {
             p10: add_days(milestone, p10),
             p50: add_days(milestone, p50),
             p90: add_days(milestone, p90),
@@ -1104,7 +1088,7 @@ struct HistoryComparison {
 
 impl HistoryComparison {
     fn of(forecasts: &[Forecast]) -> HistoryComparison {
-        let both_scored: Vec<(&Forecast, Band, Outcome)> = forecasts
+        let both_scored: Vec<(&Forecast, Percentiles, Outcome)> = forecasts
             .iter()
             .filter(|f| f.outcome != Outcome::Pending)
             .filter_map(|f| Some((f, f.baseline_band?, f.baseline_outcome?)))
@@ -1340,7 +1324,7 @@ mod tests {
 
     #[test]
     fn an_outcome_is_scored_against_the_band_and_the_observation_date() {
-        let band = Band {
+        let band = Percentiles {
             p10: date("2024-01-01"),
             p50: date("2024-06-01"),
             p90: date("2025-01-01"),

@@ -16,12 +16,9 @@ use std::collections::BTreeMap;
 
 use expedite_core::Date;
 use expedite_core::Stage;
-use expedite_core::forecast_alerts::{
-    Band, ForecastSnapshot, LineInputs, RateStep, SnapshotInputs,
-};
+use expedite_core::forecast_alerts::{ForecastSnapshot, LineInputs, RateStep, SnapshotInputs};
 use expedite_core::machine::{Case, DEFAULT_TIER};
 use expedite_data::capacity::Catalog;
-use expedite_forecast::Percentiles;
 use expedite_forecast::Scenario;
 use expedite_forecast::queue::CaseQueues;
 use expedite_forecast::report::CaseForecast;
@@ -279,11 +276,6 @@ pub fn snapshot_of(
     as_of: Date,
     computed_at: jiff::Timestamp,
 ) -> ForecastSnapshot {
-    let band = |percentiles: &Percentiles| Band {
-        p10: percentiles.p10,
-        p50: percentiles.p50,
-        p90: percentiles.p90,
-    };
     let case = &facts.case;
     let lines = queues
         .queues
@@ -308,8 +300,8 @@ pub fn snapshot_of(
         agency: case.agency,
         computed_at,
         as_of,
-        first_delivery: band(&forecast.first_delivery),
-        final_delivery: band(&forecast.final_delivery),
+        first_delivery: forecast.first_delivery,
+        final_delivery: forecast.final_delivery,
         queues: queues.queues.clone(),
         inputs: SnapshotInputs {
             stage: case.stage,

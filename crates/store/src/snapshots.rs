@@ -7,7 +7,8 @@
 //! ([`ForecastSnapshot::says_the_same_as`]: equal percentiles, queues and inputs, whatever
 //! the day it was made for) adds no row, so periodic recomputes do not fill the table.
 
-use expedite_core::forecast_alerts::{Band, ForecastSnapshot};
+use expedite_core::Percentiles;
+use expedite_core::forecast_alerts::ForecastSnapshot;
 use expedite_core::{Agency, CaseId, Country, Date};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
@@ -134,8 +135,8 @@ fn from_row(row: &AnyRow) -> Result<ForecastSnapshot, StoreError> {
             .parse::<Date>()
             .map_err(|error| broken(column, &error))
     };
-    let band = |prefix: &str| -> Result<Band, StoreError> {
-        Ok(Band {
+    let band = |prefix: &str| -> Result<Percentiles, StoreError> {
+        Ok(Percentiles {
             p10: date(&format!("{prefix}_p10"))?,
             p50: date(&format!("{prefix}_p50"))?,
             p90: date(&format!("{prefix}_p90"))?,

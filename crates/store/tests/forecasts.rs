@@ -4,10 +4,10 @@
 mod support;
 
 use expedite_core::forecast_alerts::{
-    Band, DEFAULT_THRESHOLD_DAYS, ForecastAlertKind, ForecastSnapshot, LineInputs, LineQueue,
-    QueuePlace, RateStep, SnapshotInputs,
+    DEFAULT_THRESHOLD_DAYS, ForecastAlertKind, ForecastSnapshot, LineInputs, LineQueue, QueuePlace,
+    RateStep, SnapshotInputs,
 };
-use expedite_core::{Agency, CaseId, Country, Date, Event, EventKind, Stage};
+use expedite_core::{Agency, CaseId, Country, Date, Event, EventKind, Percentiles, Stage};
 use expedite_store::history::forecast_alerts_for;
 use expedite_store::{Scope, Store, StoredCase};
 use support::{author, for_each_backend, new_case};
@@ -16,8 +16,8 @@ fn day(text: &str) -> Date {
     text.parse().expect("test date")
 }
 
-fn band(p50: &str) -> Band {
-    Band {
+fn band(p50: &str) -> Percentiles {
+    Percentiles {
         p10: day("2027-01-01"),
         p50: day(p50),
         p90: day("2029-12-31"),

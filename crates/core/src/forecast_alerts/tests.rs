@@ -4,8 +4,8 @@ use jiff::civil::date;
 
 use super::*;
 
-fn band(p50: Date) -> Band {
-    Band {
+fn band(p50: Date) -> Percentiles {
+    Percentiles {
         p10: p50.saturating_sub(jiff::Span::new().days(60)),
         p50,
         p90: p50.saturating_add(jiff::Span::new().days(120)),
