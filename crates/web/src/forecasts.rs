@@ -19,7 +19,7 @@
 //! (`expedite_store::history::forecast_alerts_for`). [`record`] does the same once, for
 //! `expedite alerts --refresh`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use expedite_core::forecast_alerts::ForecastSnapshot;
@@ -29,7 +29,7 @@ use expedite_forecast::RunOptions;
 use expedite_forecast::report::CaseForecast;
 use expedite_portfolio::stored::snapshot_of;
 pub use expedite_portfolio::stored::{CaseFacts, ForecastInputs, InputsError, scenario_for};
-use expedite_store::{CaseFilter, Change, Scope, Store};
+use expedite_store::{Change, EventRecord, Scope, Store};
 use serde::Serialize;
 
 /// One case's forecast, with when and from what it was computed.
@@ -111,29 +111,40 @@ pub async fn facts_in_scope(
     store: &dyn Store,
     scope: Scope,
 ) -> Result<Vec<CaseFacts>, expedite_store::StoreError> {
-    let mut filter = CaseFilter::all_in(scope);
-    filter.limit = u32::MAX;
-    let page = store.list_cases(&filter).await?;
-    let mut facts = Vec::with_capacity(page.cases.len());
-    for stored in page.cases {
-        let mut deliveries = Vec::new();
-        if stored.case.delivered.iter().any(|units| *units > 0) {
-            for record in store.events(&stored.case.id).await? {
-                if let Change::Event(Event {
-                    date,
-                    kind: EventKind::Deliver { line, quantity },
-                }) = record.change
-                {
-                    deliveries.push((date, line, quantity));
-                }
-            }
-        }
-        facts.push(CaseFacts {
-            case: stored.case,
-            deliveries,
-        });
-    }
-    Ok(facts)
+    let cases = expedite_store::history::cases_in(store, scope).await?;
+    // One read of every history in the scope, and only when some case has deliveries.
+    let histories = if cases
+        .iter()
+        .any(|case| case.delivered.iter().any(|units| *units > 0))
+    {
+        store.events_in(scope).await?
+    } else {
+        BTreeMap::new()
+    };
+    Ok(cases
+        .into_iter()
+        .map(|case| {
+            let deliveries = histories
+                .get(&case.id)
+                .map(|records| deliveries_in(records))
+                .unwrap_or_default();
+            CaseFacts { case, deliveries }
+        })
+        .collect())
+}
+
+/// (date, line position, units) of every delivery in a case's history.
+fn deliveries_in(records: &[EventRecord]) -> Vec<(Date, usize, u32)> {
+    records
+        .iter()
+        .filter_map(|record| match record.change {
+            Change::Event(Event {
+                date,
+                kind: EventKind::Deliver { line, quantity },
+            }) => Some((date, line, quantity)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Computes every stored case's forecast once, off the request path, stores it, and keeps
