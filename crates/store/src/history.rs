@@ -10,7 +10,7 @@
 
 use expedite_core::Date;
 use expedite_core::alerts::{self, Alert};
-use expedite_core::forecast_alerts::{self, ForecastAlert};
+use expedite_core::forecast_alerts::{self, ForecastAlert, ForecastSnapshot};
 use expedite_core::machine::Case;
 use expedite_core::metrics::{
     self, GroupBy, PhaseMetrics, PhaseTarget, Quarter, Recording, Window, WindowError,
@@ -209,19 +209,20 @@ pub async fn forecast_alerts_of_case(
         return Ok(Vec::new());
     }
     let snapshots = store.forecast_snapshots(scope, Some(&case.id)).await?;
-    let mut alerts = forecast_alerts::alerts_since(&snapshots, threshold_days, None);
-    alerts.retain(|alert| alert.raised_on <= until);
     if scope == Scope::All {
+        // Every case is visible: nothing to hide, and no need to list them.
+        let mut alerts = forecast_alerts::alerts_since(&snapshots, threshold_days, None);
+        alerts.retain(|alert| alert.raised_on <= until);
         return Ok(alerts);
     }
-    let visible: std::collections::HashSet<String> = cases_in(store, scope)
-        .await?
-        .into_iter()
-        .map(|case| case.id.as_str().to_owned())
-        .collect();
-    Ok(forecast_alerts::hide_cases(alerts, &snapshots, |id| {
-        visible.contains(id)
-    }))
+    let cases = cases_in(store, scope).await?;
+    Ok(forecast_alerts_among(
+        &cases,
+        snapshots,
+        None,
+        until,
+        threshold_days,
+    ))
 }
 
 /// The forecast alerts on the cases in `scope`: each kept forecast of a case against the one
@@ -241,12 +242,68 @@ pub async fn forecast_alerts_for(
     until: Date,
     threshold_days: i64,
 ) -> Result<Vec<ForecastAlert>, StoreError> {
-    let visible: std::collections::HashMap<String, Case> = cases_in(store, scope)
-        .await?
-        .into_iter()
-        .map(|case| (case.id.as_str().to_owned(), case))
-        .collect();
-    let mut snapshots = store.forecast_snapshots(scope, None).await?;
+    let cases = cases_in(store, scope).await?;
+    let snapshots = store.forecast_snapshots(scope, None).await?;
+    Ok(forecast_alerts_among(
+        &cases,
+        snapshots,
+        since,
+        until,
+        threshold_days,
+    ))
+}
+
+/// The deadline alerts ([`alerts_for`]) and the forecast alerts ([`forecast_alerts_for`]) of
+/// the cases in `scope`, reading the cases once for both.
+///
+/// # Errors
+/// [`StoreError::Database`] or [`StoreError::Corrupt`].
+pub async fn every_alert_for(
+    store: &dyn Store,
+    scope: Scope,
+    samm: &SammStandards,
+    window: AlertWindow,
+) -> Result<(Vec<Alert>, Vec<ForecastAlert>), StoreError> {
+    let cases = cases_in(store, scope).await?;
+    let deadlines =
+        alerts::alerts_since(&cases, samm, window.today, window.since, window.near_days);
+    let snapshots = store.forecast_snapshots(scope, None).await?;
+    let forecasts = forecast_alerts_among(
+        &cases,
+        snapshots,
+        window.since,
+        window.today,
+        window.threshold_days,
+    );
+    Ok((deadlines, forecasts))
+}
+
+/// What [`every_alert_for`] raises: alerts judged on `today`, raised from `since` (if given),
+/// deadlines warned `near_days` ahead, forecast P50 moves beyond `threshold_days`.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertWindow {
+    /// The day the alerts are judged on; none raised later.
+    pub today: Date,
+    /// Only alerts raised on or after this day.
+    pub since: Option<Date>,
+    /// Days before a deadline a `near` alert is raised.
+    pub near_days: i64,
+    /// Days a P50 must move by, more than, to raise `p50_moved`.
+    pub threshold_days: i64,
+}
+
+/// The forecast alerts of the kept `snapshots` of `cases` (those a caller may see): only a
+/// snapshot whose purchaser and agency match its verified case counts, and a case outside
+/// `cases` is named as another purchaser's.
+fn forecast_alerts_among(
+    cases: &[Case],
+    mut snapshots: Vec<ForecastSnapshot>,
+    since: Option<Date>,
+    until: Date,
+    threshold_days: i64,
+) -> Vec<ForecastAlert> {
+    let visible: std::collections::HashMap<&str, &Case> =
+        cases.iter().map(|case| (case.id.as_str(), case)).collect();
     snapshots.retain(|snapshot| {
         visible.get(snapshot.case.as_str()).is_some_and(|case| {
             case.purchaser == snapshot.purchaser && case.agency == snapshot.agency
@@ -254,7 +311,5 @@ pub async fn forecast_alerts_for(
     });
     let mut alerts = forecast_alerts::alerts_since(&snapshots, threshold_days, since);
     alerts.retain(|alert| alert.raised_on <= until);
-    Ok(forecast_alerts::hide_cases(alerts, &snapshots, |id| {
-        visible.contains_key(id)
-    }))
+    forecast_alerts::hide_cases(alerts, &snapshots, |id| visible.contains_key(id))
 }

@@ -206,21 +206,17 @@ pub async fn alerts(
         }
     }
     checks.finish()?;
-    let alerts = history::alerts_for(
+    let window = history::AlertWindow {
+        today: as_of,
+        since,
+        near_days,
+        threshold_days,
+    };
+    let (alerts, forecast_alerts) = history::every_alert_for(
         state.store.as_ref(),
         caller.scope(),
         state.rules.samm(),
-        as_of,
-        since,
-        near_days,
-    )
-    .await?;
-    let forecast_alerts = history::forecast_alerts_for(
-        state.store.as_ref(),
-        caller.scope(),
-        since,
-        as_of,
-        threshold_days,
+        window,
     )
     .await?;
     let feed = feed(&alerts, &forecast_alerts, as_of, since);

@@ -130,18 +130,14 @@ pub fn run(args: AlertsArgs) -> anyhow::Result<()> {
                 recorded.forecast, recorded.kept
             ));
         }
-        let alerts = history::alerts_for(
-            &store,
-            Scope::All,
-            rules.samm(),
+        let window = history::AlertWindow {
             today,
             since,
-            args.near_days,
-        )
-        .await?;
-        let forecast_alerts =
-            history::forecast_alerts_for(&store, Scope::All, since, today, args.threshold_days)
-                .await?;
+            near_days: args.near_days,
+            threshold_days: args.threshold_days,
+        };
+        let (alerts, forecast_alerts) =
+            history::every_alert_for(&store, Scope::All, rules.samm(), window).await?;
         let newest = history::newest_recording(&store, Scope::All).await?;
         store.close().await;
         anyhow::Ok((alerts, forecast_alerts, newest))
