@@ -281,6 +281,16 @@ impl GroupBy {
         }
     }
 
+    /// The name [`GroupBy::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Purchaser => "purchaser",
+            GroupBy::Agency => "agency",
+            GroupBy::Group => "group",
+            GroupBy::Line => "line",
+        }
+    }
+
     /// The groups a case belongs to.
     pub fn groups_of(self, case: &Case) -> Vec<String> {
         match self {

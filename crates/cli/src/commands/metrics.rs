@@ -11,7 +11,6 @@ use std::path::Path;
 use anyhow::{Context, anyhow};
 use clap::Args;
 use expedite_core::metrics::{GroupBy, Phase, PhaseMetrics, Quarter};
-use expedite_core::rules::Confidence;
 use expedite_core::{Date, RuleBook};
 use expedite_data::sources::{Freshness, Source};
 use expedite_store::history::{self, MetricsQuery, MetricsReport};
@@ -183,14 +182,6 @@ fn csv_rows(rows: &[PhaseMetrics]) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn confidence_word(confidence: Confidence) -> &'static str {
-    match confidence {
-        Confidence::Confirmed => "confirmed",
-        Confidence::Low => "assumed (low-reliability source)",
-        Confidence::Unconfirmed => "assumed (unconfirmed)",
-    }
-}
-
 /// The definitions printed under every table and on the report page.
 fn definitions(report: &MetricsReport, sources: &[Freshness]) -> Vec<String> {
     let mut lines = vec![
@@ -206,7 +197,7 @@ fn definitions(report: &MetricsReport, sources: &[Freshness]) -> Vec<String> {
             target.phase,
             target.days,
             target.measured,
-            confidence_word(target.confidence),
+            target.confidence.in_words(),
             target.source
         ));
     }
@@ -290,7 +281,7 @@ fn write_report(
                     target.phase.to_string(),
                     target.days.to_string(),
                     target.measured.to_owned(),
-                    confidence_word(target.confidence).to_owned(),
+                    target.confidence.in_words().to_owned(),
                     target.source.clone(),
                 ]
             })

@@ -18,6 +18,17 @@ pub enum Confidence {
     Unconfirmed,
 }
 
+impl Confidence {
+    /// Confirmed or assumed, as the metrics tables and the report print it.
+    pub fn in_words(self) -> &'static str {
+        match self {
+            Confidence::Confirmed => "confirmed",
+            Confidence::Low => "assumed (low-reliability source)",
+            Confidence::Unconfirmed => "assumed (unconfirmed)",
+        }
+    }
+}
+
 /// A number with its source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -92,15 +92,6 @@ fn phase_label(phase: Phase) -> &'static str {
     }
 }
 
-/// Confirmed or assumed, in the words of `expedite metrics`.
-fn confidence_word(confidence: Confidence) -> &'static str {
-    match confidence {
-        Confidence::Confirmed => "confirmed",
-        Confidence::Low => "assumed (low-reliability source)",
-        Confidence::Unconfirmed => "assumed (unconfirmed)",
-    }
-}
-
 fn bad(field: &str, message: impl std::fmt::Display) -> PageError {
     PageError::BadRequest(format!("{field}: {message}"))
 }
@@ -164,7 +155,7 @@ pub async fn page(
             .find(|(key, _)| key == name)
             .map_or_else(String::new, |(_, value)| value.trim().to_owned())
     };
-    let by = query.by.map_or("", group_value);
+    let by = query.by.map_or("", GroupBy::as_str);
     // Left empty, a viewer who sees every case gets no split, one who sees only some cases
     // the split by its own purchaser or agency (as the API).
     let default_split = match scope {
@@ -228,7 +219,7 @@ pub async fn page(
                 phase: phase_label(target.phase),
                 days: target.days,
                 measured: target.measured,
-                confidence: confidence_word(target.confidence),
+                confidence: target.confidence.in_words(),
                 confirmed: target.confidence == Confidence::Confirmed,
                 source: target.source.clone(),
             })
@@ -236,15 +227,6 @@ pub async fn page(
         sources: sources.iter().map(source_view).collect(),
         asked,
     })
-}
-
-fn group_value(by: GroupBy) -> &'static str {
-    match by {
-        GroupBy::Purchaser => "purchaser",
-        GroupBy::Agency => "agency",
-        GroupBy::Group => "group",
-        GroupBy::Line => "line",
-    }
 }
 
 fn window_text(report: &MetricsReport) -> String {
