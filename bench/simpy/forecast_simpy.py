@@ -73,10 +73,15 @@ class Dist:
             self.mu = math.log(spec["median"])
             self.sigma = math.log(spec["p90"] / spec["median"]) / Z_P90
             self.normal = statistics.NormalDist(self.mu, self.sigma)
+        if self.kind == "weibull":
+            self.shape = (math.log(math.log(10)) - math.log(math.log(2))) / math.log(
+                spec["p90"] / spec["median"])
+            self.scale = spec["median"] / math.log(2) ** (1 / self.shape)
 
     def maximum(self):
         s = self.spec
-        return {"fixed": s.get("days", s.get("value")), "lognormal": math.inf}.get(
+        return {"fixed": s.get("days", s.get("value")), "lognormal": math.inf,
+                "weibull": math.inf}.get(
             self.kind, s.get("max"))
 
     def sample(self, rng):
@@ -89,6 +94,8 @@ class Dist:
             return rng.triangular(s["min"], s["max"], s["mode"])
         if self.kind == "pert":
             return s["min"] + (s["max"] - s["min"]) * rng.betavariate(self.alpha, self.beta)
+        if self.kind == "weibull":
+            return rng.weibullvariate(self.scale, self.shape)
         return rng.lognormvariate(self.mu, self.sigma)
 
     def remaining(self, elapsed, rng):
@@ -105,6 +112,10 @@ class Dist:
             low = self.normal.cdf(math.log(elapsed))
             p = low + rng.random() * (1 - low)
             return math.exp(self.normal.inv_cdf(min(p, 1 - 1e-16))) - elapsed
+        if self.kind == "weibull":
+            survived = math.exp(-((elapsed / self.scale) ** self.shape))
+            p = 1 - survived * (1 - rng.random())
+            return self.scale * (-math.log1p(-min(p, 1 - 1e-16))) ** (1 / self.shape) - elapsed
         for _ in range(10_000):  # triangular and PERT: rejection
             x = self.sample(rng)
             if x > elapsed:

@@ -1,7 +1,10 @@
 //! Stage-duration distributions and their conditioning on time already spent.
 //!
-//! Five shapes, as the scenario file names them: `fixed`, `uniform`, `triangular`, `pert`
-//! (Beta-PERT with λ = 4) and `lognormal` (given by its median and 90th percentile).
+//! Six shapes, as the scenario file names them: `fixed`, `uniform`, `triangular`, `pert`
+//! (Beta-PERT with λ = 4), and `lognormal` and `weibull` (each given by its median and 90th
+//! percentile). The two open-ended shapes differ in their tails: for the same median and
+//! p90, the Weibull has the thinner right tail; `expedite calibrate` picks between them by
+//! likelihood.
 //!
 //! A case that has already spent `e` days in its current stage needs the *remaining* time,
 //! drawn from the distribution given that the stage lasts longer than `e` (DESIGN.md, "The
@@ -55,6 +58,10 @@ enum Shape {
         mu: f64,
         sigma: f64,
         sampler: rand_distr::LogNormal<f64>,
+    },
+    Weibull {
+        shape: f64,
+        scale: f64,
     },
 }
 
@@ -195,14 +202,44 @@ impl DurationDist {
         })
     }
 
-    /// The largest value the distribution can take (infinite for the log-normal).
+    /// Weibull with the given median and 90th percentile. With `F(x) = 1 − exp(−(x/λ)^k)`,
+    /// the two quantiles give `k = (ln ln 10 − ln ln 2) / ln(p90 / median)` and `λ = median /
+    /// (ln 2)^(1/k)`.
+    ///
+    /// # Errors
+    /// [`DistError`] unless `0 < median < p90`.
+    pub fn weibull(median: f64, p90: f64) -> Result<DurationDist, DistError> {
+        let (median, p90) = (non_negative("median", median)?, non_negative("p90", p90)?);
+        in_order("0 < median < p90", median > 0.0 && median < p90, || {
+            format!("median = {median}, p90 = {p90}")
+        })?;
+        let shape = (10f64.ln().ln() - 2f64.ln().ln()) / (p90 / median).ln();
+        let scale = median / 2f64.ln().powf(1.0 / shape);
+        Ok(DurationDist {
+            shape: Shape::Weibull { shape, scale },
+        })
+    }
+
+    /// The largest value the distribution can take (infinite for the log-normal and the
+    /// Weibull).
     pub fn max(&self) -> f64 {
         match &self.shape {
             Shape::Fixed { days } => *days,
             Shape::Uniform { max, .. }
             | Shape::Triangular { max, .. }
             | Shape::Pert { max, .. } => *max,
-            Shape::LogNormal { .. } => f64::INFINITY,
+            Shape::LogNormal { .. } | Shape::Weibull { .. } => f64::INFINITY,
+        }
+    }
+
+    /// The value that stands for the largest one: [`DurationDist::max`] where it is finite,
+    /// else the 99.9th percentile (what checks of "too long" compare).
+    pub fn reach(&self) -> f64 {
+        let max = self.max();
+        if max.is_finite() {
+            max
+        } else {
+            self.quantile(0.999)
         }
     }
 
@@ -216,7 +253,7 @@ impl DurationDist {
         match &self.shape {
             Shape::Fixed { days } => *days,
             Shape::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
-            Shape::Triangular { .. } => self.quantile(rng.random::<f64>()),
+            Shape::Triangular { .. } | Shape::Weibull { .. } => self.quantile(rng.random::<f64>()),
             Shape::Pert {
                 min, max, sampler, ..
             } => min + (max - min) * sampler.sample(rng),
@@ -275,6 +312,13 @@ impl DurationDist {
                     standard_normal_cdf((x.ln() - mu) / sigma)
                 }
             }
+            Shape::Weibull { shape, scale } => {
+                if x <= 0.0 {
+                    0.0
+                } else {
+                    -(-(x / scale).powf(*shape)).exp_m1()
+                }
+            }
         }
     }
 
@@ -297,6 +341,13 @@ impl DurationDist {
                     f64::INFINITY
                 } else {
                     (mu + sigma * standard_normal_quantile(p)).exp()
+                }
+            }
+            Shape::Weibull { shape, scale } => {
+                if p >= 1.0 {
+                    f64::INFINITY
+                } else {
+                    scale * (-(-p).ln_1p()).powf(1.0 / shape)
                 }
             }
         }
@@ -393,6 +444,7 @@ mod tests {
             DurationDist::triangular(5.0, 20.0, 90.0),
             DurationDist::pert(45.0, 150.0, 420.0),
             DurationDist::lognormal(60.0, 180.0),
+            DurationDist::weibull(60.0, 180.0),
         ];
         for dist in shapes {
             let dist = dist.expect("valid parameters");
@@ -414,7 +466,23 @@ mod tests {
     }
 
     #[test]
+    fn weibull_is_given_by_median_and_p90() {
+        let dist = DurationDist::weibull(650.0, 1080.0).expect("valid");
+        assert!((dist.quantile(0.5) - 650.0).abs() < 1e-9);
+        assert!((dist.quantile(0.9) - 1080.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn weibull_has_a_thinner_right_tail_than_the_lognormal_of_the_same_median_and_p90() {
+        let weibull = DurationDist::weibull(650.0, 1080.0).expect("valid");
+        let lognormal = DurationDist::lognormal(650.0, 1080.0).expect("valid");
+        assert!(weibull.quantile(0.99) < lognormal.quantile(0.99));
+        assert!(weibull.quantile(0.1) < lognormal.quantile(0.1));
+    }
+
+    #[test]
     fn inverted_or_negative_parameters_are_refused() {
+        assert!(DurationDist::weibull(60.0, 60.0).is_err());
         assert!(DurationDist::triangular(10.0, 5.0, 20.0).is_err());
         assert!(DurationDist::pert(10.0, 30.0, 20.0).is_err());
         assert!(DurationDist::uniform(-1.0, 5.0).is_err());

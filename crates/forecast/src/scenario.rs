@@ -438,6 +438,13 @@ pub enum RawDist {
         /// 90th percentile.
         p90: f64,
     },
+    /// `{ dist = "weibull", median, p90 }`
+    Weibull {
+        /// Median.
+        median: f64,
+        /// 90th percentile.
+        p90: f64,
+    },
 }
 
 /// A production line as written.
@@ -813,6 +820,40 @@ impl RawDist {
             RawDist::Triangular { min, mode, max } => DurationDist::triangular(min, mode, max),
             RawDist::Pert { min, mode, max } => DurationDist::pert(min, mode, max),
             RawDist::Lognormal { median, p90 } => DurationDist::lognormal(median, p90),
+            RawDist::Weibull { median, p90 } => DurationDist::weibull(median, p90),
+        }
+    }
+}
+
+/// As people read it, e.g. `lognormal median 595, p90 1308` (days).
+impl std::fmt::Display for RawDist {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RawDist::Fixed { days } => write!(f, "fixed {days}"),
+            RawDist::Uniform { min, max } => write!(f, "uniform {min}–{max}"),
+            RawDist::Triangular { min, mode, max } => write!(f, "triangular {min}/{mode}/{max}"),
+            RawDist::Pert { min, mode, max } => write!(f, "PERT min {min}, mode {mode}, max {max}"),
+            RawDist::Lognormal { median, p90 } => write!(f, "lognormal median {median}, p90 {p90}"),
+            RawDist::Weibull { median, p90 } => write!(f, "weibull median {median}, p90 {p90}"),
+        }
+    }
+}
+
+/// As people read it, e.g. `lognormal median 1, p90 1.39` (times the planned rate).
+impl std::fmt::Display for RawMultiplier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RawMultiplier::Fixed { value } => write!(f, "fixed {value}"),
+            RawMultiplier::Uniform { min, max } => write!(f, "uniform {min}–{max}"),
+            RawMultiplier::Triangular { min, mode, max } => {
+                write!(f, "triangular {min}/{mode}/{max}")
+            }
+            RawMultiplier::Pert { min, mode, max } => {
+                write!(f, "PERT min {min}, mode {mode}, max {max}")
+            }
+            RawMultiplier::Lognormal { median, p90 } => {
+                write!(f, "lognormal median {median}, p90 {p90}")
+            }
         }
     }
 }

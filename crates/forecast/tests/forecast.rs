@@ -309,6 +309,17 @@ fn lognormal_median_and_p90_are_as_given() {
 }
 
 #[test]
+fn weibull_median_and_p90_are_as_given() {
+    // The shape of the shipped delay residuals' Weibull fit (median 652, p90 1085 days).
+    let dist = DurationDist::weibull(652.0, 1085.0).expect("valid");
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let mut draws: Vec<f64> = (0..DRAWS).map(|_| dist.sample(&mut rng)).collect();
+    draws.sort_by(f64::total_cmp);
+    assert_close("weibull median", draws[DRAWS / 2], 652.0, 10.9);
+    assert_close("weibull p90", draws[DRAWS * 9 / 10], 1085.0, 10.9);
+}
+
+#[test]
 fn conditioning_on_elapsed_days_draws_the_remaining_time_given_it_exceeds_them() {
     // Uniform(0, 200) after 100 days: the remaining time is uniform(0, 100), median 50.
     let uniform = DurationDist::uniform(0.0, 200.0).expect("valid");
@@ -1245,6 +1256,10 @@ fn each_new_key_names_its_path_when_it_is_wrong() {
         ),
         (
             line("first_delivery_delay = { dist = \"lognormal\", median = 400, p90 = 100 }"),
+            "lines[0].first_delivery_delay: parameters are out of order",
+        ),
+        (
+            line("first_delivery_delay = { dist = \"weibull\", median = 400, p90 = 400 }"),
             "lines[0].first_delivery_delay: parameters are out of order",
         ),
         (

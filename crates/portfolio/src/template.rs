@@ -531,11 +531,7 @@ impl Template {
             }
         };
         let built = built.map_err(|error| self.error(field, error.to_string()))?;
-        let reach = if matches!(dist, RawMultiplier::Lognormal { .. }) {
-            built.quantile(0.999)
-        } else {
-            built.max()
-        };
+        let reach = built.reach();
         if least.is_nan() || least <= 0.0 {
             return Err(self.error(
                 field,
@@ -555,12 +551,8 @@ impl Template {
         let built = dist
             .build()
             .map_err(|error| self.error(field, error.to_string()))?;
-        // A lognormal has no upper bound: its 99.9th percentile stands for it.
-        let reach = if matches!(dist, RawDist::Lognormal { .. }) {
-            built.quantile(0.999)
-        } else {
-            built.max()
-        };
+        // An open-ended distribution's 99.9th percentile stands for its largest value.
+        let reach = built.reach();
         if reach.is_finite() && reach <= LONGEST_DAYS {
             Ok(())
         } else {

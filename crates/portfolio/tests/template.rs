@@ -93,6 +93,16 @@ fn a_duration_of_centuries_is_refused_rather_than_printed_as_9999_12_31() {
 }
 
 #[test]
+fn a_weibull_of_centuries_is_refused_too() {
+    let (field, message) = refused(&changed(
+        "transport = { dist = \"pert\", min = 14, mode = 35, max = 120 }",
+        "transport = { dist = \"weibull\", median = 3000000, p90 = 9000000 }",
+    ));
+    assert_eq!(field, "channels.fms.transport", "{message}");
+    assert!(message.contains("a century"), "{message}");
+}
+
+#[test]
 fn a_date_beyond_the_calendar_is_refused() {
     let (field, message) = refused(&changed("as_of = \"2026-01-01\"", "as_of = \"9999-06-01\""));
     assert_eq!(field, "as_of", "{message}");

@@ -266,7 +266,7 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
             let parameter = format!("channels.{channel}.{stage}");
             text.push_str(&format!(
                 "- {channel} {stage}: {} days ({})\n",
-                describe_dist(dist),
+                dist,
                 describe_origin(&a.parameters, &parameter)
             ));
         }
@@ -288,8 +288,8 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
     text.push_str("- congressional review: per case from the AECA 36(b) rules\n");
     text.push_str(&format!(
         "- every line: realised rate = plan × {}; each announced ramp-up late by {} days (drawn per line per trial)\n",
-        describe_multiplier(&a.uncertainty.rate_multiplier),
-        describe_dist(&a.uncertainty.ramp_slip)
+        a.uncertainty.rate_multiplier,
+        a.uncertainty.ramp_slip
     ));
     text.push_str(&format!(
         "- facts: {}; a stage the facts do not reach is assumed by the rule above\n",
@@ -428,33 +428,12 @@ fn describe_stage(case: &expedite_portfolio::demo::DemoCase) -> String {
     format!("{} ({}) {origin}", case.stage, case.since)
 }
 
-fn describe_multiplier(dist: &expedite_forecast::scenario::RawMultiplier) -> String {
-    use expedite_forecast::scenario::RawMultiplier;
-    match dist {
-        RawMultiplier::Fixed { value } => format!("fixed {value}"),
-        RawMultiplier::Uniform { min, max } => format!("uniform {min}–{max}"),
-        RawMultiplier::Triangular { min, mode, max } => format!("triangular {min}/{mode}/{max}"),
-        RawMultiplier::Pert { min, mode, max } => format!("PERT min {min}, mode {mode}, max {max}"),
-        RawMultiplier::Lognormal { median, p90 } => format!("lognormal median {median}, p90 {p90}"),
-    }
-}
-
 /// Policy P50 minus base P50, the sign `expedite forecast` prints.
 fn describe_shift(days: i64) -> String {
     match days {
         0 => "none".to_owned(),
         days if days < 0 => format!("{days} days (earlier)"),
         days => format!("+{days} days (later)"),
-    }
-}
-
-fn describe_dist(dist: &RawDist) -> String {
-    match dist {
-        RawDist::Fixed { days } => format!("fixed {days}"),
-        RawDist::Uniform { min, max } => format!("uniform {min}–{max}"),
-        RawDist::Triangular { min, mode, max } => format!("triangular {min}/{mode}/{max}"),
-        RawDist::Pert { min, mode, max } => format!("PERT min {min}, mode {mode}, max {max}"),
-        RawDist::Lognormal { median, p90 } => format!("lognormal median {median}, p90 {p90}"),
     }
 }
 
