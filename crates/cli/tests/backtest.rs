@@ -240,3 +240,53 @@ fn a_parameters_file_with_leave_one_out_is_refused_naming_the_flag() {
             predicate::str::contains("--params").and(predicate::str::contains("leave-one-out")),
         );
 }
+
+#[test]
+fn a_family_with_shipped_parameters_is_refused_naming_the_flag() {
+    expedite()
+        .arg("backtest")
+        .arg(shipped_timelines())
+        .args(["--observed", "2026-03-31", "--family", "weibull"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("--family").and(predicate::str::contains("leave-one-out")),
+        );
+}
+
+#[test]
+fn weibull_parameters_from_calibrate_run_in_the_backtest_and_are_scored() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let out = folder.path().join("weibull.toml");
+    expedite()
+        .arg("calibrate")
+        .arg(shipped_timelines())
+        .args(["--observed", "2026-03-31", "--family", "weibull", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains("dist = \"weibull\""), "{text}");
+    let report = json_of(
+        expedite()
+            .arg("backtest")
+            .arg(shipped_timelines())
+            .args([
+                "--observed",
+                "2026-03-31",
+                "--trials",
+                "200",
+                "--format",
+                "json",
+            ])
+            .arg("--params")
+            .arg(&out),
+    );
+    let summary = &report["summary"];
+    assert!(summary["scored"].as_u64().expect("scored") > 0);
+    let score = summary["mean_interval_score_months"]
+        .as_f64()
+        .expect("a mean interval score");
+    let band = summary["median_band_months"].as_f64().expect("a band");
+    assert!(score > 0.0 && band > 0.0, "score {score}, band {band}");
+}

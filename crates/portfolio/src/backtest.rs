@@ -33,6 +33,7 @@ use expedite_forecast::{RunOptions, Scenario};
 use serde::Serialize;
 
 use crate::calibrate::{self, Anchor, Params};
+use crate::fit::Family;
 
 /// Days in the average month, for errors and bands in months.
 pub const DAYS_PER_MONTH: f64 = 30.44;
@@ -179,6 +180,8 @@ pub struct Context<'a> {
     pub rules: &'a RuleBook,
     /// Build and transport times.
     pub assumed: &'a Assumed,
+    /// The distribution family fits write (calibration and leave-one-out refits).
+    pub family: Family,
 }
 
 /// How a forecast came out.
@@ -236,6 +239,9 @@ pub struct Forecast {
     pub error_at_least_months: Option<f64>,
     /// P90 − P10, months.
     pub band_months: f64,
+    /// The band's interval score, months (see [`interval_score_months`]); `null` when
+    /// pending.
+    pub interval_score_months: Option<f64>,
     /// The forecast of final delivery.
     pub final_delivery: Percentiles,
     /// The real final delivery, when a source states it.
@@ -255,6 +261,8 @@ pub struct Forecast {
     /// sales' LOA → first delivery times.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_band: Option<Percentiles>,
+    /// History's band's interval score, months (as of LOA only; `null` when pending).
+    pub baseline_interval_score_months: Option<f64>,
     /// How history's band came out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_outcome: Option<Outcome>,
@@ -313,6 +321,13 @@ pub struct Summary {
     pub coverage_loa: Option<f64>,
     /// How many forecasts the four figures above compare.
     pub baseline_scored: usize,
+    /// Mean interval score of the scored forecasts, months (lower is better; see
+    /// [`interval_score_months`]).
+    pub mean_interval_score_months: Option<f64>,
+    /// Mean interval score of history's band on the as-of-LOA forecasts both score.
+    pub baseline_mean_interval_score_months: Option<f64>,
+    /// The model's mean interval score on the same forecasts.
+    pub mean_interval_score_months_loa: Option<f64>,
 }
 
 /// The whole back-test.
@@ -719,6 +734,7 @@ pub fn calibrate_with_engine(
             source: source.to_owned(),
             rules: context.rules,
             explain: &no_model,
+            family: context.family,
         },
     );
     let model =
@@ -730,6 +746,7 @@ pub fn calibrate_with_engine(
             source: source.to_owned(),
             rules: context.rules,
             explain: &model,
+            family: context.family,
         },
     )
 }
@@ -829,6 +846,30 @@ pub fn score(band: Percentiles, actual: Option<Date>, observed: Date) -> Outcome
         None if band.p90 < observed => Outcome::Late,
         None => Outcome::Pending,
     }
+}
+
+/// The interval score of a P10–P90 band, in months (Gneiting and Raftery, "Strictly Proper
+/// Scoring Rules", 2007, with α = 0.2): the band's width, plus ten (2 ÷ α) times the months
+/// by which the real first delivery fell outside it. Lower is better. One number weighs
+/// width against coverage: narrowing a band lowers it only while the band still holds the
+/// real dates. A sale not delivered by the observation date with P90 earlier has missed by
+/// at least observation − P90, and that is what is counted (a lower bound). `None` when the
+/// forecast is pending.
+pub fn interval_score_months(
+    band: Percentiles,
+    actual: Option<Date>,
+    observed: Date,
+) -> Option<f64> {
+    const MISS_WEIGHT: f64 = 2.0 / 0.2;
+    let width = months_between(band.p10, band.p90);
+    let miss = match (score(band, actual, observed), actual) {
+        (Outcome::Pending, _) => return None,
+        (Outcome::Inside, _) => 0.0,
+        (Outcome::Early, Some(actual)) => months_between(actual, band.p10),
+        (_, Some(actual)) => months_between(band.p90, actual),
+        (_, None) => months_between(band.p90, observed),
+    };
+    Some(width + MISS_WEIGHT * miss)
 }
 
 /// Runs the back-test; `shipped` are the parameters of [`CalibrationMode::Shipped`]. A
@@ -997,6 +1038,8 @@ fn forecast_one(
         .zip(actual)
         .map(|(baseline, actual)| months_between(actual, baseline));
     let baseline_outcome = baseline_band.map(|band| score(band, actual, observed));
+    let baseline_interval_score_months =
+        baseline_band.and_then(|band| interval_score_months(band, actual, observed));
     Ok(Forecast {
         id: timeline.id.clone(),
         line: line_id,
@@ -1010,12 +1053,14 @@ fn forecast_one(
         error_months,
         error_at_least_months,
         band_months: months_between(first.p10, first.p90),
+        interval_score_months: interval_score_months(first, actual, observed),
         final_delivery: last,
         actual_final_delivery,
         final_outcome: actual_final_delivery.map(|actual| score(last, Some(actual), observed)),
         baseline_first_delivery,
         baseline_error_months,
         baseline_band,
+        baseline_interval_score_months,
         baseline_outcome,
         rate_backdated,
         assumed_parameters: assumed_parameters(params, context.assumed, timeline.channel, &line.id),
@@ -1068,7 +1113,18 @@ pub fn summarise(forecasts: &[Forecast]) -> Summary {
         median_band_months_loa: round1(history.model_band),
         coverage_loa: coverage(history.model_inside, history.scored),
         baseline_scored: history.scored,
+        mean_interval_score_months: round1(mean(
+            scored_forecasts().filter_map(|f| f.interval_score_months),
+        )),
+        baseline_mean_interval_score_months: round1(history.baseline_score),
+        mean_interval_score_months_loa: round1(history.model_score),
     }
+}
+
+/// The mean, `None` of nothing.
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, count) = values.fold((0.0, 0_u32), |(sum, count), value| (sum + value, count + 1));
+    (count > 0).then(|| sum / f64::from(count))
 }
 
 /// inside ÷ scored, to two decimals.
@@ -1084,6 +1140,8 @@ struct HistoryComparison {
     model_inside: usize,
     baseline_band: Option<f64>,
     model_band: Option<f64>,
+    baseline_score: Option<f64>,
+    model_score: Option<f64>,
 }
 
 impl HistoryComparison {
@@ -1111,6 +1169,16 @@ impl HistoryComparison {
                 .count(),
             baseline_band: median(&mut baseline_bands),
             model_band: median(&mut model_bands),
+            baseline_score: mean(
+                both_scored
+                    .iter()
+                    .filter_map(|(f, _, _)| f.baseline_interval_score_months),
+            ),
+            model_score: mean(
+                both_scored
+                    .iter()
+                    .filter_map(|(f, _, _)| f.interval_score_months),
+            ),
         }
     }
 }
@@ -1185,6 +1253,7 @@ mod tests {
             catalog: &catalog,
             rules: &rules,
             assumed,
+            family: Family::LogNormal,
         };
         backtest(&hand_made(), &options, &context, params)
     }
@@ -1347,6 +1416,32 @@ mod tests {
     }
 
     #[test]
+    fn the_interval_score_is_the_band_plus_ten_times_the_miss() {
+        // A band of 2024-01-01 to 2025-01-01: 366 days, 12.0 months of 30.44 days.
+        let band = Percentiles {
+            p10: date("2024-01-01"),
+            p50: date("2024-06-01"),
+            p90: date("2025-01-01"),
+        };
+        let observed = date("2026-03-31");
+        let months = |from: &str, to: &str| months_between(date(from), date(to));
+        let width = months("2024-01-01", "2025-01-01");
+        assert_eq!(width, 12.0);
+        let scored = |actual: Option<&str>| {
+            interval_score_months(band, actual.map(date), observed).expect("scored")
+        };
+        assert!((scored(Some("2024-08-01")) - width).abs() < 1e-9);
+        let early = width + 10.0 * months("2023-11-01", "2024-01-01");
+        assert!((scored(Some("2023-11-01")) - early).abs() < 1e-9);
+        let late = width + 10.0 * months("2025-01-01", "2025-04-01");
+        assert!((scored(Some("2025-04-01")) - late).abs() < 1e-9);
+        // Not delivered by the observation date: missed by at least observed − P90.
+        let at_least = width + 10.0 * months("2025-01-01", "2026-03-31");
+        assert!((scored(None) - at_least).abs() < 1e-9);
+        assert_eq!(interval_score_months(band, None, date("2024-12-31")), None);
+    }
+
+    #[test]
     fn rows_that_cannot_be_forecast_say_why() {
         let rows = Timeline::builtin().expect("shipped");
         let catalog = Catalog::builtin().expect("catalog");
@@ -1374,6 +1469,7 @@ mod tests {
             catalog: &catalog,
             rules: &rules,
             assumed: &assumed,
+            family: Family::LogNormal,
         };
         let all = calibrate_with_engine(&rows, observed(), "all", &context);
         let without = params_without(&rows, "EST-HIMARS-2022", observed(), &context);
@@ -1432,6 +1528,7 @@ mod tests {
             catalog: &catalog,
             rules: &rules,
             assumed: &assumed,
+            family: Family::LogNormal,
         };
         let params = Params::from_toml_str(PARAMS, "hand-made").expect("params");
         let setting = Setting {
@@ -1496,6 +1593,7 @@ mod tests {
             catalog: &catalog,
             rules: &rules,
             assumed: &assumed,
+            family: Family::LogNormal,
         };
         let result = backtest(&rows, &options, &context, &params);
         let forecast = &result.forecasts[0];
@@ -1531,6 +1629,7 @@ mod tests {
             catalog: &catalog,
             rules: &rules,
             assumed: &assumed,
+            family: Family::LogNormal,
         };
         let result = backtest(&rows, &options, &context, &params);
         let refused = result

@@ -14,10 +14,11 @@
 //! always "not reported", never "not yet".
 //!
 //! The intervals of one channel (and, where a line has enough sales, of one line) get a
-//! log-normal distribution by **maximum likelihood with right-censoring**: an observed
-//! interval contributes its density, a censored one the probability of lasting longer than
-//! it has so far. The fit is written as the scenario syntax's `{ dist = "lognormal", median,
-//! p90 }`. A parameter needs at least [`MIN_OBSERVED`] observed intervals; with fewer, no fit
+//! log-normal and a Weibull distribution by **maximum likelihood with right-censoring**: an
+//! observed interval contributes its density, a censored one the probability of lasting
+//! longer than it has so far. The more likely of the two is kept ([`crate::fit`]) and written
+//! as the scenario syntax's `{ dist = "lognormal" | "weibull", median, p90 }`. A parameter
+//! needs at least [`MIN_OBSERVED`] observed intervals; with fewer, no fit
 //! is written and the report says so.
 //!
 //! The **first-delivery delay** is what the production model does not explain: for each
@@ -42,182 +43,15 @@ use expedite_core::{Channel, Date, Usd};
 use expedite_data::timelines::{Milestone, MilestoneKind, Timeline};
 use expedite_forecast::scenario::{RawDist, RawMultiplier};
 use serde::{Deserialize, Serialize};
-use statrs::function::erf;
 
 /// The fewest observed (uncensored) intervals a fit needs. Below five, the spread of a
 /// log-normal is a guess; the report then says "not enough" and no parameter is written.
 pub const MIN_OBSERVED: usize = 5;
 
-/// One interval of one sale.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Interval {
-    /// The sale.
-    pub id: String,
-    /// Days (at least one; zero-length intervals count as one day).
-    pub days: f64,
-    /// Whether the end had not happened by the observation date (the interval is longer).
-    pub censored: bool,
-}
-
-/// A log-normal fitted to intervals: `ln X ~ Normal(mu, sigma)`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct LogNormalFit {
-    /// Mean of the log.
-    pub mu: f64,
-    /// Standard deviation of the log.
-    pub sigma: f64,
-}
-
-impl LogNormalFit {
-    /// The `p` quantile, in days.
-    pub fn quantile(&self, p: f64) -> f64 {
-        (self.mu + self.sigma * standard_normal_quantile(p)).exp()
-    }
-
-    /// The median, in days.
-    pub fn median(&self) -> f64 {
-        self.mu.exp()
-    }
-
-    /// As the scenario writes it: median and 90th percentile, whole days (at least one
-    /// day apart, as the scenario requires `median < p90`).
-    pub fn to_raw(&self) -> RawDist {
-        let median = self.median().round().max(1.0);
-        let p90 = self.quantile(0.9).round().max(median + 1.0);
-        RawDist::Lognormal { median, p90 }
-    }
-}
-
-/// Maximum-likelihood log-normal for right-censored intervals.
-///
-/// Observed intervals contribute `ln f(x)`, censored ones `ln(1 − F(c))`. Without censored
-/// intervals this is the closed form (mean and standard deviation of the logs, divided by
-/// n); with them, Nelder–Mead on `(mu, ln sigma)` from that start. `None` with fewer than
-/// two observed intervals, or when they are all equal (no spread to fit).
-pub fn fit_lognormal(intervals: &[Interval]) -> Option<LogNormalFit> {
-    let logs: Vec<f64> = intervals
-        .iter()
-        .filter(|interval| !interval.censored)
-        .map(|interval| interval.days.max(1.0).ln())
-        .collect();
-    if logs.len() < 2 {
-        return None;
-    }
-    let n = logs.len() as f64;
-    let mean = logs.iter().sum::<f64>() / n;
-    let sd = (logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
-    if sd <= 1e-9 {
-        return None;
-    }
-    let censored: Vec<f64> = intervals
-        .iter()
-        .filter(|interval| interval.censored)
-        .map(|interval| interval.days.max(1.0).ln())
-        .collect();
-    if censored.is_empty() {
-        return Some(LogNormalFit {
-            mu: mean,
-            sigma: sd,
-        });
-    }
-    let negative_log_likelihood = |point: [f64; 2]| {
-        let (mu, sigma) = (point[0], point[1].exp());
-        let observed: f64 = logs
-            .iter()
-            .map(|x| {
-                let z = (x - mu) / sigma;
-                sigma.ln() + 0.5 * z * z
-            })
-            .sum();
-        let survived: f64 = censored
-            .iter()
-            .map(|c| {
-                -(1.0 - standard_normal_cdf((c - mu) / sigma))
-                    .max(1e-300)
-                    .ln()
-            })
-            .sum();
-        observed + survived
-    };
-    let best = nelder_mead(negative_log_likelihood, [mean, sd.ln()]);
-    Some(LogNormalFit {
-        mu: best[0],
-        sigma: best[1].exp(),
-    })
-}
-
-/// Minimises a smooth function of two variables (Nelder–Mead, standard coefficients).
-fn nelder_mead(f: impl Fn([f64; 2]) -> f64, start: [f64; 2]) -> [f64; 2] {
-    let mut simplex = [
-        start,
-        [start[0] + 0.5, start[1]],
-        [start[0], start[1] + 0.5],
-    ];
-    let mut values = simplex.map(&f);
-    for _ in 0..2000 {
-        let mut order = [0, 1, 2];
-        order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-        let [best, middle, worst] = order;
-        if (values[worst] - values[best]).abs() < 1e-12 {
-            break;
-        }
-        let centroid = [
-            (simplex[best][0] + simplex[middle][0]) / 2.0,
-            (simplex[best][1] + simplex[middle][1]) / 2.0,
-        ];
-        let toward = |t: f64| {
-            [
-                centroid[0] + t * (simplex[worst][0] - centroid[0]),
-                centroid[1] + t * (simplex[worst][1] - centroid[1]),
-            ]
-        };
-        let reflected = toward(-1.0);
-        let reflected_value = f(reflected);
-        if reflected_value < values[best] {
-            let expanded = toward(-2.0);
-            let expanded_value = f(expanded);
-            if expanded_value < reflected_value {
-                simplex[worst] = expanded;
-                values[worst] = expanded_value;
-            } else {
-                simplex[worst] = reflected;
-                values[worst] = reflected_value;
-            }
-        } else if reflected_value < values[middle] {
-            simplex[worst] = reflected;
-            values[worst] = reflected_value;
-        } else {
-            let contracted = toward(0.5);
-            let contracted_value = f(contracted);
-            if contracted_value < values[worst] {
-                simplex[worst] = contracted;
-                values[worst] = contracted_value;
-            } else {
-                for index in [middle, worst] {
-                    simplex[index] = [
-                        (simplex[index][0] + simplex[best][0]) / 2.0,
-                        (simplex[index][1] + simplex[best][1]) / 2.0,
-                    ];
-                    values[index] = f(simplex[index]);
-                }
-            }
-        }
-    }
-    let best = (0..3)
-        .min_by(|&a, &b| values[a].total_cmp(&values[b]))
-        .unwrap_or(0);
-    simplex[best]
-}
-
-/// Φ(z).
-fn standard_normal_cdf(z: f64) -> f64 {
-    0.5 * erf::erfc(-z / std::f64::consts::SQRT_2)
-}
-
-/// Φ⁻¹(p).
-fn standard_normal_quantile(p: f64) -> f64 {
-    -std::f64::consts::SQRT_2 * erf::erfc_inv(2.0 * p)
-}
+pub use crate::fit::{
+    Choice, Family, Fitted, Interval, LogNormalFit, WeibullFit, fit_family, fit_lognormal,
+    fit_weibull,
+};
 
 fn days_between(from: Date, to: Date) -> f64 {
     f64::from((to - from).get_days())
@@ -389,6 +223,9 @@ pub struct Params {
     pub observed: Date,
     /// The timelines it was fitted on.
     pub source: String,
+    /// The distribution family the fits were written in (`expedite calibrate --family`).
+    #[serde(default)]
+    pub family: Family,
     /// Channel → stage (`loa_development`, `offered`, `implemented`) or
     /// `first_delivery_delay` → distribution.
     pub channels: BTreeMap<String, BTreeMap<String, RawDist>>,
@@ -446,8 +283,9 @@ impl Params {
         let body = toml::to_string(self)?;
         Ok(format!(
             "# expedite calibration parameters: stage durations and first-delivery delays fitted to\n\
-             # real timelines (log-normal, maximum likelihood with right-censoring), and the\n\
-             # parameters the timelines do not identify, kept as stated assumptions.\n\
+             # real timelines (maximum likelihood with right-censoring, in the family named\n\
+             # below), and the parameters the timelines do not identify, kept as stated\n\
+             # assumptions.\n\
              # See docs/backtest.md for the method.\n\
              #\n\
              # Produced by: {command}\n\
@@ -484,6 +322,8 @@ pub struct Inputs<'a> {
     pub rules: &'a RuleBook,
     /// The production model's first delivery for a sale (see [`Explain`]).
     pub explain: &'a Explain<'a>,
+    /// The family every fit writes.
+    pub family: Family,
 }
 
 /// Fits every parameter. See the module documentation for the method.
@@ -503,6 +343,7 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
         let stages = stage_intervals(channel, &of_channel, observed, inputs.rules);
         for (stage, description, intervals) in stages {
             let fit = fit_parameter(
+                inputs.family,
                 format!("channels.{name}.{stage}"),
                 description,
                 &intervals,
@@ -522,6 +363,7 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
                 .filter_map(|timeline| interval(timeline, from, to, observed))
                 .collect();
             fits.push(fit_parameter(
+                inputs.family,
                 format!("report.{name}.{label}"),
                 format!(
                     "{} → {} (reported, not a scenario parameter)",
@@ -566,6 +408,7 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
             .filter(|residual| residual.channel == channel && residual.floored)
             .count();
         let fit = fit_parameter(
+            inputs.family,
             format!("channels.{name}.first_delivery_delay"),
             delay_description(&format!("{name} sales on catalog lines")),
             &of_channel,
@@ -593,6 +436,7 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
             .filter(|residual| residual.line == line && residual.floored)
             .count();
         let fit = fit_parameter(
+            inputs.family,
             format!("lines.{line}.first_delivery_delay"),
             delay_description(&format!("sales on line {line}")),
             &of_line,
@@ -608,6 +452,7 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
     }
     let (line_defaults, assumptions) = line_assumptions(timelines, observed);
     Params {
+        family: inputs.family,
         observed,
         source: inputs.source.clone(),
         channels,
@@ -724,6 +569,7 @@ fn reported_only(channel: Channel) -> Vec<(&'static str, MilestoneKind, Mileston
 }
 
 fn fit_parameter(
+    family: Family,
     parameter: String,
     interval_description: String,
     intervals: &[Interval],
@@ -760,15 +606,19 @@ fn fit_parameter(
         );
         return fit;
     }
-    match fit_lognormal(intervals) {
-        Some(lognormal) => {
-            fit.dist = Some(lognormal.to_raw());
-            fit.p10_days = Some(lognormal.quantile(0.1).round());
-            fit.p50_days = Some(lognormal.median().round());
-            fit.p90_days = Some(lognormal.quantile(0.9).round());
+    match fit_family(family, intervals) {
+        Some(choice) => {
+            let kept = choice.kept;
+            fit.dist = Some(kept.to_raw());
+            fit.p10_days = Some(kept.quantile(0.1).round());
+            fit.p50_days = Some(kept.quantile(0.5).round());
+            fit.p90_days = Some(kept.quantile(0.9).round());
             fit.method = format!(
-                "log-normal, maximum likelihood with right-censoring (mu = {:.3}, sigma = {:.3}){note}",
-                lognormal.mu, lognormal.sigma
+                "{}, maximum likelihood with right-censoring; log-likelihood {:.1} (log-normal), \
+                 {:.1} (Weibull){note}",
+                kept.describe(),
+                choice.lognormal_log_likelihood,
+                choice.weibull_log_likelihood
             );
         }
         None => {
@@ -974,7 +824,13 @@ mod tests {
                 censored: false,
             })
             .collect();
-        let fit = fit_parameter("p".to_owned(), "i".to_owned(), &sample, "");
+        let fit = fit_parameter(
+            Family::LogNormal,
+            "p".to_owned(),
+            "i".to_owned(),
+            &sample,
+            "",
+        );
         assert!(fit.dist.is_none());
         assert!(fit.method.contains("4 observed"), "{}", fit.method);
     }
@@ -1033,6 +889,7 @@ mod timeline_tests {
                 source: "synthetic".to_owned(),
                 rules: &rules,
                 explain: &no_model,
+                family: Family::LogNormal,
             },
         );
         let fit = params

@@ -4,6 +4,8 @@
 //! - [`template`]: the demo's scenario template, read and checked like a scenario.
 //! - [`demo`]: the demo's portfolio (case selection, stage inference, catalog lines, mapping
 //!   to a forecast scenario) and its forecast.
+//! - [`fit`]: log-normal and Weibull fits to right-censored intervals, and the choice
+//!   between them.
 //! - [`calibrate`]: fitting stage durations, delays, slips and rates from real timelines.
 //! - [`backtest`]: forecasting real sales as of past dates and scoring them against what
 //!   happened.
@@ -17,6 +19,7 @@ pub mod backtest;
 pub mod calibrate;
 pub mod demo;
 mod error;
+pub mod fit;
 pub mod stored;
 pub mod template;
 

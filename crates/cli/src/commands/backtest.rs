@@ -11,9 +11,8 @@ use expedite_core::Date;
 use expedite_core::rules::RuleBook;
 use expedite_data::capacity::Catalog;
 use expedite_data::timelines::{self, Timeline};
-use expedite_forecast::scenario::{RawDist, RawMultiplier};
 use expedite_portfolio::backtest::{self, AsOfKind, Assumed, Backtest, CalibrationMode, Options};
-use expedite_portfolio::calibrate::Params;
+use expedite_portfolio::calibrate::{Family, Params};
 
 use crate::output::{self, Format};
 
@@ -29,9 +28,35 @@ pub struct CalibrateArgs {
     /// Write the parameters file (TOML) here.
     #[arg(long, value_name = "FILE.toml")]
     out: Option<PathBuf>,
+    /// The distribution every fit writes (both are fitted and their log-likelihoods
+    /// reported either way).
+    #[arg(long, value_enum, default_value_t)]
+    family: FamilyArg,
     /// Output format of the fit report.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+}
+
+/// The distribution family fits write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+enum FamilyArg {
+    /// Log-normal: the heavier right tail, the cautious choice for delays.
+    #[default]
+    Lognormal,
+    /// Weibull: the thinner right tail.
+    Weibull,
+    /// Whichever makes the intervals the more likely, parameter by parameter.
+    Likelier,
+}
+
+impl From<FamilyArg> for Family {
+    fn from(family: FamilyArg) -> Family {
+        match family {
+            FamilyArg::Lognormal => Family::LogNormal,
+            FamilyArg::Weibull => Family::Weibull,
+            FamilyArg::Likelier => Family::Likelier,
+        }
+    }
 }
 
 /// Which forecasts `backtest` makes.
@@ -73,6 +98,10 @@ pub struct BacktestArgs {
     /// as `expedite calibrate --out` writes it (calibrate on some sales, test on others).
     #[arg(long, value_name = "FILE")]
     params: Option<PathBuf>,
+    /// With `--calibration leave-one-out`: the distribution family the refits write, as
+    /// `expedite calibrate --family` (default: log-normal).
+    #[arg(long, value_enum)]
+    family: Option<FamilyArg>,
     /// Trials per forecast.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     trials: u32,
@@ -111,6 +140,18 @@ fn given_params(path: Option<&Path>, calibration: CalibrationArg) -> anyhow::Res
     Ok(Params::from_toml_str(&text, &path.display().to_string())?)
 }
 
+/// The family of the leave-one-out refits. `--family` with `--calibration shipped` is
+/// refused: the parameters file already says its families.
+fn refit_family(family: Option<FamilyArg>, calibration: CalibrationArg) -> anyhow::Result<Family> {
+    match (family, calibration) {
+        (Some(_), CalibrationArg::Shipped) => Err(anyhow!(
+            "--family: goes with --calibration leave-one-out; with shipped parameters the \
+             parameters file says each distribution's family"
+        )),
+        (family, _) => Ok(family.unwrap_or_default().into()),
+    }
+}
+
 /// The latest milestone in the file: the least the facts must be complete to.
 fn latest_date(rows: &[Timeline]) -> Option<Date> {
     rows.iter()
@@ -141,11 +182,12 @@ fn shipped() -> anyhow::Result<Shipped> {
 }
 
 impl Shipped {
-    fn context(&self) -> backtest::Context<'_> {
+    fn context(&self, family: Family) -> backtest::Context<'_> {
         backtest::Context {
             catalog: &self.catalog,
             rules: &self.rules,
             assumed: &self.assumed,
+            family,
         }
     }
 }
@@ -167,7 +209,7 @@ pub fn run_calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
         &rows,
         observed,
         &args.timelines.display().to_string(),
-        &shipped.context(),
+        &shipped.context(args.family.into()),
     );
     if let Some(out) = &args.out {
         let command = format!(
@@ -222,14 +264,20 @@ fn fit_rows(params: &Params) -> Vec<Vec<String>> {
 
 fn print_fits(params: &Params, observed_defaulted: bool) -> anyhow::Result<()> {
     output::print_text(&format!(
-        "Calibration on {}, facts complete to {}{}. Days; log-normal fits by maximum \
-         likelihood with right-censoring; a fit needs {} observed intervals.",
+        "Calibration on {}, facts complete to {}{}. Days; {} by maximum likelihood with \
+         right-censoring, each beside the other family's log-likelihood; a fit needs {} \
+         observed intervals.",
         params.source,
         params.observed,
         if observed_defaulted {
             " (the latest date in the file; give --observed)"
         } else {
             ""
+        },
+        match params.family {
+            Family::LogNormal => "log-normal fits (--family lognormal)",
+            Family::Weibull => "Weibull fits (--family weibull)",
+            Family::Likelier => "log-normal or Weibull, the more likely (--family likelier)",
         },
         expedite_portfolio::calibrate::MIN_OBSERVED
     ))?;
@@ -250,13 +298,8 @@ fn print_fits(params: &Params, observed_defaulted: bool) -> anyhow::Result<()> {
     output::print_text("Not identified by the timelines, kept as stated assumptions:")?;
     for assumption in &params.assumptions {
         let value = match assumption.parameter.as_str() {
-            "line_defaults.rate_multiplier" => match &params.line_defaults.rate_multiplier {
-                RawMultiplier::Lognormal { median, p90 } => {
-                    format!("lognormal(median {median}, p90 {p90})")
-                }
-                other => format!("{other:?}"),
-            },
-            "line_defaults.ramp_slip" => describe(&params.line_defaults.ramp_slip),
+            "line_defaults.rate_multiplier" => params.line_defaults.rate_multiplier.to_string(),
+            "line_defaults.ramp_slip" => params.line_defaults.ramp_slip.to_string(),
             _ => String::new(),
         };
         output::print_text(&format!(
@@ -265,13 +308,6 @@ fn print_fits(params: &Params, observed_defaulted: bool) -> anyhow::Result<()> {
         ))?;
     }
     Ok(())
-}
-
-fn describe(dist: &RawDist) -> String {
-    match dist {
-        RawDist::Lognormal { median, p90 } => format!("lognormal(median {median}, p90 {p90})"),
-        other => format!("{other:?}"),
-    }
 }
 
 /// Runs `backtest`.
@@ -293,7 +329,8 @@ pub fn run_backtest(args: BacktestArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     let params = given_params(args.params.as_deref(), args.calibration)?;
-    let result = backtest::backtest(&rows, &options, &shipped.context(), &params);
+    let family = refit_family(args.family, args.calibration)?;
+    let result = backtest::backtest(&rows, &options, &shipped.context(family), &params);
     match args.format {
         Format::Json => output::print_json(&result),
         Format::Csv => output::print_csv(&FORECAST_COLUMNS, forecast_rows(&result)),
@@ -301,7 +338,7 @@ pub fn run_backtest(args: BacktestArgs) -> anyhow::Result<()> {
     }
 }
 
-const FORECAST_COLUMNS: [&str; 17] = [
+const FORECAST_COLUMNS: [&str; 19] = [
     "id",
     "line",
     "as_of_kind",
@@ -319,6 +356,8 @@ const FORECAST_COLUMNS: [&str; 17] = [
     "baseline_p90",
     "baseline_outcome",
     "rate_backdated",
+    "interval_score_months",
+    "baseline_interval_score_months",
 ];
 
 fn months(value: Option<f64>) -> String {
@@ -358,6 +397,8 @@ fn forecast_rows(result: &Backtest) -> Vec<Vec<String>> {
                     .map(|outcome| outcome.as_str().to_owned())
                     .unwrap_or_default(),
                 f.rate_backdated.to_string(),
+                months(f.interval_score_months),
+                months(f.baseline_interval_score_months),
             ]
         })
         .collect()
@@ -450,10 +491,11 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
         |share: Option<f64>| share.map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", c * 100.0));
     output::print_text(&format!(
         "Scored {} (pending {}): inside {}, early {}, late {}; coverage {}. Median |error| {} \
-         months; median band {} months. As of LOA ({} forecasts): median |error| {} months, \
-         baseline {} months. History's own band (P10-P90 of the other sales' LOA to first \
-         delivery, {} forecasts as of LOA): median {} months, coverage {}; the model's on \
-         the same: median {} months, coverage {}.",
+         months; median band {} months; mean interval score {} months (band + 10 x miss, lower \
+         is better). As of LOA ({} forecasts): median |error| {} months, baseline {} months. \
+         History's own band (P10-P90 of the other sales' LOA to first delivery, {} forecasts \
+         as of LOA): median {} months, coverage {}, interval score {}; the model's on the \
+         same: median {} months, coverage {}, interval score {}.",
         s.scored,
         s.pending,
         s.inside,
@@ -462,13 +504,16 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
         percent(s.coverage),
         figure(s.median_abs_error_months),
         figure(s.median_band_months),
+        figure(s.mean_interval_score_months),
         s.baseline_n,
         figure(s.median_abs_error_months_loa),
         figure(s.baseline_median_abs_error_months),
         s.baseline_scored,
         figure(s.baseline_median_band_months),
         percent(s.baseline_coverage),
+        figure(s.baseline_mean_interval_score_months),
         figure(s.median_band_months_loa),
         percent(s.coverage_loa),
+        figure(s.mean_interval_score_months_loa),
     ))
 }
