@@ -24,6 +24,24 @@ fn json_of(command: &mut Command) -> Value {
     serde_json::from_slice(&output.stdout).expect("valid JSON")
 }
 
+/// `backtest` of the shipped timelines as JSON, 200 trials, with `extra` arguments.
+fn shipped_backtest_json(extra: &[&std::ffi::OsStr]) -> Value {
+    json_of(
+        expedite()
+            .arg("backtest")
+            .arg(shipped_timelines())
+            .args([
+                "--observed",
+                "2026-03-31",
+                "--trials",
+                "200",
+                "--format",
+                "json",
+            ])
+            .args(extra),
+    )
+}
+
 fn written(text: &str) -> (tempfile::TempDir, PathBuf) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let path = folder.path().join("timelines.csv");
@@ -197,25 +215,9 @@ fn a_missing_file_is_a_runtime_failure_exit_1() {
 fn a_parameters_file_from_calibrate_is_used_as_given_and_the_shipped_one_gives_the_shipped_run() {
     let shipped_params =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/data/calibration/params.toml");
-    let run = |extra: &[&std::ffi::OsStr]| {
-        json_of(
-            expedite()
-                .arg("backtest")
-                .arg(shipped_timelines())
-                .args([
-                    "--observed",
-                    "2026-03-31",
-                    "--trials",
-                    "200",
-                    "--format",
-                    "json",
-                ])
-                .args(extra),
-        )
-    };
     assert_eq!(
-        run(&["--params".as_ref(), shipped_params.as_os_str()]),
-        run(&[]),
+        shipped_backtest_json(&["--params".as_ref(), shipped_params.as_os_str()]),
+        shipped_backtest_json(&[]),
         "the shipped file given as --params is the shipped calibration"
     );
 }
@@ -267,21 +269,7 @@ fn weibull_parameters_from_calibrate_run_in_the_backtest_and_are_scored() {
         .success();
     let text = std::fs::read_to_string(&out).expect("written");
     assert!(text.contains("dist = \"weibull\""), "{text}");
-    let report = json_of(
-        expedite()
-            .arg("backtest")
-            .arg(shipped_timelines())
-            .args([
-                "--observed",
-                "2026-03-31",
-                "--trials",
-                "200",
-                "--format",
-                "json",
-            ])
-            .arg("--params")
-            .arg(&out),
-    );
+    let report = shipped_backtest_json(&["--params".as_ref(), out.as_os_str()]);
     let summary = &report["summary"];
     assert!(summary["scored"].as_u64().expect("scored") > 0);
     let score = summary["mean_interval_score_months"]

@@ -382,9 +382,15 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, LogNormal, Weibull};
 
-    /// Intervals drawn from `dist`, those longer than `window` censored there.
-    fn censored_sample(dist: impl Distribution<f64>, n: usize, window: f64) -> Vec<Interval> {
-        let mut rng = ChaCha8Rng::seed_from_u64(5);
+    /// Intervals drawn from `dist`, those longer than the observation window censored at
+    /// the window, as a file observed early would hold them.
+    fn censored_sample(
+        dist: impl Distribution<f64>,
+        n: usize,
+        window: f64,
+        seed: u64,
+    ) -> Vec<Interval> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         (0..n)
             .map(|index| {
                 let days: f64 = dist.sample(&mut rng);
@@ -398,10 +404,65 @@ mod tests {
     }
 
     #[test]
+    fn censored_fit_recovers_the_parameters_the_timelines_were_drawn_from() {
+        // 400 sales, median 600 days, sigma 0.6; a window of 800 days censors about 30 %.
+        let (mu, sigma) = (600f64.ln(), 0.6);
+        let sample = censored_sample(LogNormal::new(mu, sigma).expect("valid"), 400, 800.0, 7);
+        let censored = sample.iter().filter(|i| i.censored).count();
+        assert!((80..=160).contains(&censored), "{censored} censored");
+        let fit = fit_lognormal(&sample).expect("enough observed");
+        assert!(
+            (fit.median() - 600.0).abs() < 45.0,
+            "median {}",
+            fit.median()
+        );
+        assert!((fit.sigma - 0.6).abs() < 0.07, "sigma {}", fit.sigma);
+    }
+
+    #[test]
+    fn ignoring_censoring_would_bias_the_median_low() {
+        // The same sample read as if every censored sale had been delivered at the window:
+        // the honest fit must sit above that naive one.
+        let sample = censored_sample(
+            LogNormal::new(600f64.ln(), 0.6).expect("valid"),
+            400,
+            800.0,
+            11,
+        );
+        let naive: Vec<Interval> = sample
+            .iter()
+            .map(|i| Interval {
+                censored: false,
+                ..i.clone()
+            })
+            .collect();
+        let honest = fit_lognormal(&sample).expect("fit");
+        let biased = fit_lognormal(&naive).expect("fit");
+        assert!(honest.median() > biased.median() + 20.0);
+        assert!(honest.sigma > biased.sigma);
+    }
+
+    #[test]
+    fn without_censoring_the_fit_is_the_mean_and_sd_of_the_logs() {
+        let sample: Vec<Interval> = [100.0, 200.0, 400.0]
+            .iter()
+            .map(|&days| Interval {
+                id: "x".to_owned(),
+                days,
+                censored: false,
+            })
+            .collect();
+        let fit = fit_lognormal(&sample).expect("fit");
+        assert!((fit.median() - 200.0).abs() < 1e-9);
+        let expected_sd = ((2.0 / 3.0) * 2f64.ln().powi(2)).sqrt();
+        assert!((fit.sigma - expected_sd).abs() < 1e-9);
+    }
+
+    #[test]
     fn censored_weibull_fit_recovers_the_shape_and_scale_it_was_drawn_from() {
         // Shape 2.4, scale 760 days: the fit the shipped delay residuals give. A window of
         // 900 days censors about a fifth (exp(−(900/760)^2.4) = 0.22).
-        let sample = censored_sample(Weibull::new(760.0, 2.4).expect("valid"), 400, 900.0);
+        let sample = censored_sample(Weibull::new(760.0, 2.4).expect("valid"), 400, 900.0, 5);
         let censored = sample.iter().filter(|i| i.censored).count();
         assert!((60..=120).contains(&censored), "{censored} censored");
         let fit = fit_weibull(&sample).expect("enough observed");
@@ -411,9 +472,13 @@ mod tests {
 
     #[test]
     fn the_likelier_family_is_the_one_the_intervals_were_drawn_from() {
-        let weibull = censored_sample(Weibull::new(760.0, 2.4).expect("valid"), 400, 900.0);
-        let lognormal =
-            censored_sample(LogNormal::new(600f64.ln(), 0.6).expect("valid"), 400, 900.0);
+        let weibull = censored_sample(Weibull::new(760.0, 2.4).expect("valid"), 400, 900.0, 5);
+        let lognormal = censored_sample(
+            LogNormal::new(600f64.ln(), 0.6).expect("valid"),
+            400,
+            900.0,
+            5,
+        );
         let kept = |sample: &[Interval]| fit_family(Family::Likelier, sample).expect("fit").kept;
         assert!(matches!(kept(&weibull), Fitted::Weibull(_)));
         assert!(matches!(kept(&lognormal), Fitted::LogNormal(_)));
@@ -421,7 +486,7 @@ mod tests {
 
     #[test]
     fn the_default_family_is_the_lognormal_whatever_the_likelihoods_say() {
-        let weibull = censored_sample(Weibull::new(760.0, 2.4).expect("valid"), 400, 900.0);
+        let weibull = censored_sample(Weibull::new(760.0, 2.4).expect("valid"), 400, 900.0, 5);
         let choice = fit_family(Family::default(), &weibull).expect("fit");
         assert!(matches!(choice.kept, Fitted::LogNormal(_)));
         assert!(choice.weibull_log_likelihood > choice.lognormal_log_likelihood);
