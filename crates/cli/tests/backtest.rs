@@ -278,3 +278,16 @@ fn weibull_parameters_from_calibrate_run_in_the_backtest_and_are_scored() {
     let band = summary["median_band_months"].as_f64().expect("a band");
     assert!(score > 0.0 && band > 0.0, "score {score}, band {band}");
 }
+
+#[test]
+fn leave_one_out_json_names_the_family_its_refits_wrote() {
+    let report = shipped_backtest_json(&[
+        "--calibration".as_ref(),
+        "leave-one-out".as_ref(),
+        "--family".as_ref(),
+        "weibull".as_ref(),
+    ]);
+    assert_eq!(report["calibration"], "leave-one-out");
+    assert_eq!(report["family"], "weibull");
+    assert!(shipped_backtest_json(&[]).get("family").is_none());
+}

@@ -337,6 +337,10 @@ pub struct Backtest {
     pub observed: Date,
     /// `shipped` or `leave-one-out`.
     pub calibration: CalibrationMode,
+    /// The family the leave-one-out refits wrote (`null` with shipped parameters: their
+    /// file says each distribution's family).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<Family>,
     /// Trials per forecast.
     pub trials: u32,
     /// Seed.
@@ -960,6 +964,7 @@ pub fn backtest(
     Backtest {
         observed,
         calibration: options.calibration,
+        family: (options.calibration == CalibrationMode::LeaveOneOut).then_some(context.family),
         trials: options.trials,
         seed: options.seed,
         forecasts,

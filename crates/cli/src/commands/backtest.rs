@@ -412,7 +412,11 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
         match (result.calibration, params) {
             (CalibrationMode::Shipped, Some(path)) => format!("{}'s", path.display()),
             (CalibrationMode::Shipped, None) => "shipped".to_owned(),
-            (CalibrationMode::LeaveOneOut, _) => "leave-one-out".to_owned(),
+            (CalibrationMode::LeaveOneOut, _) => match result.family {
+                Some(Family::Weibull) => "leave-one-out Weibull".to_owned(),
+                Some(Family::Likelier) => "leave-one-out (the likelier family)".to_owned(),
+                _ => "leave-one-out".to_owned(),
+            },
         },
         result.trials,
         result.seed
