@@ -839,6 +839,36 @@ impl std::fmt::Display for RawDist {
     }
 }
 
+impl RawMultiplier {
+    /// The distribution the table describes: a multiplier takes the duration shapes.
+    ///
+    /// # Errors
+    /// [`DistError`] when its parameters describe no distribution (e.g. `min > max`).
+    pub fn build(&self) -> Result<DurationDist, DistError> {
+        match *self {
+            RawMultiplier::Fixed { value } => DurationDist::fixed(value),
+            RawMultiplier::Uniform { min, max } => DurationDist::uniform(min, max),
+            RawMultiplier::Triangular { min, mode, max } => {
+                DurationDist::triangular(min, mode, max)
+            }
+            RawMultiplier::Pert { min, mode, max } => DurationDist::pert(min, mode, max),
+            RawMultiplier::Lognormal { median, p90 } => DurationDist::lognormal(median, p90),
+        }
+    }
+
+    /// The lowest value the table states, which must be above zero: the fixed value, the
+    /// `min`, or the log-normal's `median` (the log-normal itself never reaches zero).
+    pub fn lowest_stated(&self) -> f64 {
+        match *self {
+            RawMultiplier::Fixed { value } => value,
+            RawMultiplier::Uniform { min, .. }
+            | RawMultiplier::Triangular { min, .. }
+            | RawMultiplier::Pert { min, .. } => min,
+            RawMultiplier::Lognormal { median, .. } => median,
+        }
+    }
+}
+
 /// As people read it, e.g. `lognormal median 1, p90 1.39` (times the planned rate).
 impl std::fmt::Display for RawMultiplier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1077,18 +1107,10 @@ fn validate_lines(raw: &[RawLine]) -> Result<Vec<Line>, ScenarioError> {
 
 /// A multiplier's distribution: the duration shapes, every value above zero.
 fn multiplier_of(path: &str, raw: &RawMultiplier) -> Result<DurationDist, ScenarioError> {
-    let (built, least) = match *raw {
-        RawMultiplier::Fixed { value } => (DurationDist::fixed(value), value),
-        RawMultiplier::Uniform { min, max } => (DurationDist::uniform(min, max), min),
-        RawMultiplier::Triangular { min, mode, max } => {
-            (DurationDist::triangular(min, mode, max), min)
-        }
-        RawMultiplier::Pert { min, mode, max } => (DurationDist::pert(min, mode, max), min),
-        RawMultiplier::Lognormal { median, p90 } => (DurationDist::lognormal(median, p90), median),
-    };
-    let dist = built.map_err(|error: DistError| {
+    let dist = raw.build().map_err(|error: DistError| {
         invalid(path, error.to_string().replace("number of days", "number"))
     })?;
+    let least = raw.lowest_stated();
     if least <= 0.0 {
         return Err(invalid(
             path,

@@ -559,12 +559,8 @@ fn assumed_parameters(
     line: &str,
 ) -> Vec<String> {
     let fitted = params.channels.get(channel.as_str());
-    let mut names: Vec<String> = assumed
-        .stages
-        .get(channel.as_str())
-        .into_iter()
-        .flat_map(BTreeMap::keys)
-        .filter(|stage| *stage != "first_delivery_delay")
+    let mut names: Vec<String> = given_stages(params, assumed, channel.as_str())
+        .into_keys()
         .filter(|stage| fitted.is_none_or(|fitted| !fitted.contains_key(*stage)))
         .map(|stage| format!("channels.{channel}.{stage}", channel = channel.as_str()))
         .collect();
@@ -594,27 +590,20 @@ fn scenario(
     // count that spread once, a forecast keeps those two at their medians too and draws the
     // delay; the stages before the LOA are not in the residual and are drawn. An assumed
     // delay (not fitted) holds no such spread, and they are drawn.
-    let inside_delay =
-        |stage: &str| fitted_delay.is_some() && matches!(stage, "implemented" | "transport");
-    for (stage, dist) in given_stages(params, context.assumed, channel) {
-        let how = if inside_delay(stage) {
+    let how = |stage: &str| {
+        if fitted_delay.is_some() && matches!(stage, "implemented" | "transport") {
             Draws::Median
         } else {
             draws
-        };
-        if let Some(dist) = pinned(dist, how) {
+        }
+    };
+    for (stage, dist) in given_stages(params, context.assumed, channel) {
+        if let Some(dist) = pinned(dist, how(stage)) {
             stages.insert(stage.to_owned(), dist);
         }
     }
     if let Some(transport) = context.assumed.transport.get(channel)
-        && let Some(dist) = pinned(
-            transport,
-            if fitted_delay.is_some() {
-                Draws::Median
-            } else {
-                draws
-            },
-        )
+        && let Some(dist) = pinned(transport, how("transport"))
     {
         stages.insert("transport".to_owned(), dist);
     }
@@ -818,10 +807,10 @@ fn baseline_days(timelines: &[Timeline], id: &str, observed: Date) -> Option<[f6
     Some([nearest_rank(&days, 0.10), middle, nearest_rank(&days, 0.90)])
 }
 
-/// The `quantile` of sorted, non-empty `values` by nearest rank.
+/// The `quantile` of sorted, non-empty `values` by nearest rank, the forecast's own rule.
 fn nearest_rank(sorted: &[f64], quantile: f64) -> f64 {
-    let rank = (quantile * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    let rank = expedite_forecast::report::nearest_rank(quantile, sorted.len() as u64);
+    sorted[usize::try_from(rank - 1).unwrap_or(0)]
 }
 
 fn median(values: &mut [f64]) -> Option<f64> {

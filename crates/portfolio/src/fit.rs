@@ -83,40 +83,18 @@ impl LogNormalFit {
 /// two observed intervals, or when they are all equal (no spread to fit).
 pub fn fit_lognormal(intervals: &[Interval]) -> Option<LogNormalFit> {
     let (mean, sd) = observed_log_moments(intervals)?;
-    let logs: Vec<f64> = intervals
-        .iter()
-        .filter(|interval| !interval.censored)
-        .map(|interval| interval.days.max(1.0).ln())
-        .collect();
-    let censored: Vec<f64> = intervals
-        .iter()
-        .filter(|interval| interval.censored)
-        .map(|interval| interval.days.max(1.0).ln())
-        .collect();
-    if censored.is_empty() {
+    if intervals.iter().all(|interval| !interval.censored) {
         return Some(LogNormalFit {
             mu: mean,
             sigma: sd,
         });
     }
     let negative_log_likelihood = |point: [f64; 2]| {
-        let (mu, sigma) = (point[0], point[1].exp());
-        let observed: f64 = logs
-            .iter()
-            .map(|x| {
-                let z = (x - mu) / sigma;
-                sigma.ln() + 0.5 * z * z
-            })
-            .sum();
-        let survived: f64 = censored
-            .iter()
-            .map(|c| {
-                -(1.0 - standard_normal_cdf((c - mu) / sigma))
-                    .max(1e-300)
-                    .ln()
-            })
-            .sum();
-        observed + survived
+        -LogNormalFit {
+            mu: point[0],
+            sigma: point[1].exp(),
+        }
+        .log_likelihood(intervals)
     };
     let best = nelder_mead(negative_log_likelihood, [mean, sd.ln()]);
     Some(LogNormalFit {
@@ -268,7 +246,7 @@ pub fn fit_weibull(intervals: &[Interval]) -> Option<WeibullFit> {
 /// The Euler–Mascheroni constant: the mean of `ln X` for a Weibull is `ln λ − γ / k`.
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 
-/// The family [`fit_best`] kept.
+/// The family [`fit_family`] kept.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "family", rename_all = "lowercase")]
 pub enum Fitted {

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use expedite_core::{Country, Date, Stage};
 use expedite_data::capacity::Catalog;
-use expedite_forecast::DurationDist;
 use expedite_forecast::scenario::{RawDist, RawMultiplier};
 use serde::{Deserialize, Serialize};
 
@@ -519,18 +518,10 @@ impl Template {
 
     /// A multiplier on a planned rate: above zero at its lowest, at most ten at its highest.
     fn check_multiplier(&self, field: &str, dist: &RawMultiplier) -> Result<(), PortfolioError> {
-        let (least, built) = match *dist {
-            RawMultiplier::Fixed { value } => (value, DurationDist::fixed(value)),
-            RawMultiplier::Uniform { min, max } => (min, DurationDist::uniform(min, max)),
-            RawMultiplier::Triangular { min, mode, max } => {
-                (min, DurationDist::triangular(min, mode, max))
-            }
-            RawMultiplier::Pert { min, mode, max } => (min, DurationDist::pert(min, mode, max)),
-            RawMultiplier::Lognormal { median, p90 } => {
-                (median, DurationDist::lognormal(median, p90))
-            }
-        };
-        let built = built.map_err(|error| self.error(field, error.to_string()))?;
+        let least = dist.lowest_stated();
+        let built = dist
+            .build()
+            .map_err(|error| self.error(field, error.to_string()))?;
         let reach = built.reach();
         if least.is_nan() || least <= 0.0 {
             return Err(self.error(
