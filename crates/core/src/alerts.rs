@@ -66,6 +66,16 @@ pub enum AlertStatus {
     Missed,
 }
 
+impl AlertStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Near => "near",
+            AlertStatus::Missed => "missed",
+        }
+    }
+}
+
 /// One alert on one case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alert {
@@ -265,10 +275,7 @@ pub fn deadline_alerts(
                     "{}/{}/{}/{}",
                     case.id,
                     deadline.kind.as_str(),
-                    match status {
-                        AlertStatus::Near => "near",
-                        AlertStatus::Missed => "missed",
-                    },
+                    status.as_str(),
                     deadline.due
                 ),
                 case: case.id.clone(),

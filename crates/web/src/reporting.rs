@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use expedite_core::Date;
-use expedite_core::alerts::{Alert, AlertStatus, DEFAULT_NEAR_DAYS};
+use expedite_core::alerts::{Alert, DEFAULT_NEAR_DAYS};
 use expedite_core::forecast_alerts::{DEFAULT_THRESHOLD_DAYS, ForecastAlert, MAX_THRESHOLD_DAYS};
 use expedite_core::metrics::{GroupBy, PhaseMetrics, Quarter};
 use expedite_data::sources::{Freshness, Source};
@@ -236,10 +236,7 @@ pub fn feed(
     since: Option<Date>,
 ) -> Value {
     let deadline_items = alerts.iter().map(|alert| {
-        let status = match alert.status {
-            AlertStatus::Near => "near",
-            AlertStatus::Missed => "missed",
-        };
+        let status = alert.status.as_str();
         (
             alert.raised_on,
             json!({

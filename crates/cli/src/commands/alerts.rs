@@ -79,7 +79,7 @@ fn rows(alerts: &[Alert], forecast_alerts: &[ForecastAlert]) -> Vec<Row> {
         case: alert.case.to_string(),
         purchaser: alert.purchaser,
         kind: alert.kind.as_str(),
-        status: status_word(alert),
+        status: alert.status.as_str(),
         due: Some(alert.due),
         message: alert.message.clone(),
         why: alert.rule.clone(),
@@ -227,13 +227,6 @@ pub fn run(args: AlertsArgs) -> anyhow::Result<()> {
             }
             output::print_text(&text)
         }
-    }
-}
-
-fn status_word(alert: &Alert) -> &'static str {
-    match alert.status {
-        expedite_core::alerts::AlertStatus::Near => "near",
-        expedite_core::alerts::AlertStatus::Missed => "missed",
     }
 }
 

@@ -93,10 +93,7 @@ async fn case_alerts(
             .map(|alert| AlertRow {
                 raised_on: alert.raised_on,
                 what: deadline_label(alert.kind).to_owned(),
-                status: match alert.status {
-                    AlertStatus::Near => "near",
-                    AlertStatus::Missed => "missed",
-                },
+                status: alert.status.as_str(),
                 urgent: alert.status == AlertStatus::Missed,
                 message: alert.message,
                 why: alert.rule,
