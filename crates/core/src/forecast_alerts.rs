@@ -608,17 +608,10 @@ pub fn alerts_since(
     threshold_days: i64,
     since: Option<Date>,
 ) -> Vec<ForecastAlert> {
-    let mut alerts = Vec::new();
-    let mut start = 0;
-    while start < snapshots.len() {
-        let case = &snapshots[start].case;
-        let end = snapshots[start..]
-            .iter()
-            .position(|snapshot| &snapshot.case != case)
-            .map_or(snapshots.len(), |offset| start + offset);
-        alerts.extend(case_alerts(&snapshots[start..end], threshold_days, since));
-        start = end;
-    }
+    let mut alerts: Vec<ForecastAlert> = snapshots
+        .chunk_by(|a, b| a.case == b.case)
+        .flat_map(|one_case| case_alerts(one_case, threshold_days, since))
+        .collect();
     alerts.sort_by(|a, b| {
         b.raised_on
             .cmp(&a.raised_on)
