@@ -272,15 +272,20 @@ fn run_all(
         })
         .collect();
     let queues = scenario.queue_positions();
+    // By id, so that a recompute of many cases is not a search per case.
+    let facts_of: HashMap<&str, _> = facts
+        .iter()
+        .map(|facts| (facts.case.id.as_str(), facts))
+        .collect();
+    let queues_of: HashMap<&str, _> = queues
+        .iter()
+        .map(|queues| (queues.case.as_str(), queues))
+        .collect();
     let snapshots = forecasts
         .iter()
         .filter_map(|stored| {
-            let facts = facts
-                .iter()
-                .find(|facts| facts.case.id.as_str() == stored.forecast.id)?;
-            let queues = queues
-                .iter()
-                .find(|queues| queues.case == stored.forecast.id)?;
+            let id = stored.forecast.id.as_str();
+            let (facts, queues) = (*facts_of.get(id)?, *queues_of.get(id)?);
             Some(snapshot_of(
                 facts,
                 &scenario,
