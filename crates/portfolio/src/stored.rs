@@ -28,6 +28,7 @@ use expedite_forecast::scenario::{
 
 use crate::backtest::{Assumed, known_rates};
 use crate::calibrate::Params;
+use crate::template::Template;
 
 /// What every case forecast is built from: the catalog, the calibrated parameters and the
 /// demo template's assumptions, as `expedite demo` and `expedite backtest` use them.
@@ -53,34 +54,23 @@ impl ForecastInputs {
     /// If a shipped file does not read.
     pub fn shipped() -> Result<ForecastInputs, InputsError> {
         let error = |what: &str, detail: String| InputsError(format!("{what}: {detail}"));
-        let template_text = expedite_data::demo::SCENARIO_TEMPLATE;
-        let template: toml::Table =
-            toml::from_str(template_text).map_err(|e| error("scenario template", e.to_string()))?;
-        let mut backlog_years = BTreeMap::new();
-        if let Some(lines) = template.get("lines").and_then(toml::Value::as_table) {
-            for (id, line) in lines {
-                if let Some(years) = line.get("backlog_years").and_then(|value| {
-                    value
-                        .as_float()
-                        .or_else(|| value.as_integer().map(|years| years as f64))
-                }) {
-                    backlog_years.insert(id.clone(), years);
-                }
-            }
-        }
-        let number = |key: &str| template.get(key).and_then(toml::Value::as_integer);
+        let template =
+            Template::builtin().map_err(|e| error("scenario template", e.to_string()))?;
         Ok(ForecastInputs {
             catalog: Catalog::builtin().map_err(|e| error("catalog", e.to_string()))?,
             params: Params::shipped().map_err(|e| error("calibration", e.to_string()))?,
-            assumed: Assumed::from_template(template_text, "scenario template")
-                .map_err(|e| error("scenario template", e.to_string()))?,
-            backlog_years,
-            trials: number("trials")
-                .and_then(|trials| u32::try_from(trials).ok())
-                .unwrap_or(2_000),
-            seed: number("seed")
-                .and_then(|seed| u64::try_from(seed).ok())
-                .unwrap_or(1),
+            assumed: Assumed::from_template(
+                expedite_data::demo::SCENARIO_TEMPLATE,
+                "scenario template",
+            )
+            .map_err(|e| error("scenario template", e.to_string()))?,
+            backlog_years: template
+                .lines
+                .iter()
+                .map(|(id, line)| (id.clone(), line.backlog_years))
+                .collect(),
+            trials: template.trials,
+            seed: template.seed,
         })
     }
 
