@@ -7,6 +7,8 @@
 //! ([`ForecastSnapshot::says_the_same_as`]: equal percentiles, queues and inputs, whatever
 //! the day it was made for) adds no row, so periodic recomputes do not fill the table.
 
+use std::collections::HashMap;
+
 use expedite_core::Percentiles;
 use expedite_core::forecast_alerts::ForecastSnapshot;
 use expedite_core::{Agency, CaseId, Country, Date};
@@ -25,29 +27,38 @@ pub(crate) async fn append(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     snapshots: &[ForecastSnapshot],
 ) -> Result<usize, StoreError> {
+    let mut last = latest_of_every_case(tx).await?;
     let mut appended = 0;
     for snapshot in snapshots {
-        let id = snapshot.case.as_str();
-        let last = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM forecast_snapshots WHERE case_id = $1 ORDER BY seq DESC LIMIT 1"
-        )))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let seq = match last {
-            Some(row) => {
-                let seq: i64 = row.try_get("seq")?;
-                if from_row(&row)?.says_the_same_as(snapshot) {
-                    continue;
-                }
-                seq + 1
-            }
+        let seq = match last.get(&snapshot.case) {
+            Some((_, kept)) if kept.says_the_same_as(snapshot) => continue,
+            Some((seq, _)) => seq + 1,
             None => 0,
         };
         insert(tx, snapshot, seq).await?;
+        last.insert(snapshot.case.clone(), (seq, snapshot.clone()));
         appended += 1;
     }
     Ok(appended)
+}
+
+/// Each case's newest kept snapshot and its `seq`, read in one query rather than one per
+/// case, as appending runs inside the write transaction.
+async fn latest_of_every_case(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+) -> Result<HashMap<CaseId, (i64, ForecastSnapshot)>, StoreError> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM forecast_snapshots AS newest WHERE seq = \
+         (SELECT MAX(seq) FROM forecast_snapshots WHERE case_id = newest.case_id)"
+    )))
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|row| {
+        let snapshot = from_row(row)?;
+        Ok((snapshot.case.clone(), (row.try_get("seq")?, snapshot)))
+    })
+    .collect()
 }
 
 async fn insert(
