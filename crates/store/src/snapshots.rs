@@ -17,6 +17,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use crate::StoreError;
 use crate::model::Scope;
+use crate::sql::Conditions;
 
 const COLUMNS: &str = "case_id, seq, purchaser, agency, computed_at, as_of, first_p10, \
     first_p50, first_p90, final_p10, final_p50, final_p90, queues, inputs";
@@ -103,25 +104,12 @@ pub(crate) async fn read(
     scope: Scope,
     case: Option<&CaseId>,
 ) -> Result<Vec<ForecastSnapshot>, StoreError> {
-    let mut conditions = Vec::new();
-    let mut params: Vec<String> = Vec::new();
-    let mut push = |condition: &str, value: String| {
-        params.push(value);
-        conditions.push(condition.replace('?', &format!("${}", params.len())));
-    };
-    match scope {
-        Scope::All => {}
-        Scope::Purchaser(country) => push("purchaser = ?", country.iso3().to_owned()),
-        Scope::Agency(agency) => push("agency = ?", agency.as_str().to_owned()),
-    }
+    let mut conditions = Conditions::default();
+    conditions.push_scope(scope);
     if let Some(case) = case {
-        push("case_id = ?", case.as_str().to_owned());
+        conditions.push("case_id = ?", case.as_str().to_owned());
     }
-    let clause = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
+    let (clause, params) = conditions.finish();
     let mut query = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM forecast_snapshots{clause} ORDER BY case_id, seq"
     )));

@@ -467,37 +467,60 @@ fn like_pattern(text: &str) -> String {
     pattern
 }
 
+/// A WHERE clause built one condition at a time, each with one text parameter: `?` in a
+/// condition becomes the parameter's `$n`.
+#[derive(Default)]
+pub(crate) struct Conditions {
+    conditions: Vec<String>,
+    params: Vec<String>,
+}
+
+impl Conditions {
+    /// Adds `condition` (with one `?`) and its value.
+    pub(crate) fn push(&mut self, condition: &str, value: String) {
+        self.params.push(value);
+        self.conditions
+            .push(condition.replace('?', &format!("${}", self.params.len())));
+    }
+
+    /// Adds the condition that keeps the rows of `scope` (a table with `purchaser` and
+    /// `agency` columns).
+    pub(crate) fn push_scope(&mut self, scope: Scope) {
+        match scope {
+            Scope::All => {}
+            Scope::Purchaser(country) => self.push("purchaser = ?", country.iso3().to_owned()),
+            Scope::Agency(agency) => self.push("agency = ?", agency.as_str().to_owned()),
+        }
+    }
+
+    /// The clause (empty, or ` WHERE … AND …`) and the parameters in order.
+    pub(crate) fn finish(self) -> (String, Vec<String>) {
+        let clause = if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conditions.join(" AND "))
+        };
+        (clause, self.params)
+    }
+}
+
 /// The WHERE clause and its text parameters for a list filter.
 fn filter_clause(filter: &CaseFilter) -> (String, Vec<String>) {
-    let mut conditions: Vec<String> = Vec::new();
-    let mut params: Vec<String> = Vec::new();
-    let mut push = |condition: &str, value: String| {
-        params.push(value);
-        conditions.push(condition.replace('?', &format!("${}", params.len())));
-    };
-    match filter.scope {
-        Scope::All => {}
-        Scope::Purchaser(country) => push("purchaser = ?", country.iso3().to_owned()),
-        Scope::Agency(agency) => push("agency = ?", agency.as_str().to_owned()),
-    }
+    let mut conditions = Conditions::default();
+    conditions.push_scope(filter.scope);
     if let Some(stage) = filter.stage {
-        push("stage = ?", stage.as_str().to_owned());
+        conditions.push("stage = ?", stage.as_str().to_owned());
     }
     if let Some(country) = filter.purchaser {
-        push("purchaser = ?", country.iso3().to_owned());
+        conditions.push("purchaser = ?", country.iso3().to_owned());
     }
     if let Some(day) = filter.late_on {
-        push("samm_due < ?", day.to_string());
+        conditions.push("samm_due < ?", day.to_string());
     }
     if let Some(text) = &filter.text {
-        push("search LIKE ? ESCAPE '\\'", like_pattern(text));
+        conditions.push("search LIKE ? ESCAPE '\\'", like_pattern(text));
     }
-    let clause = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
-    (clause, params)
+    conditions.finish()
 }
 
 fn token_from_row(row: &AnyRow) -> Result<TokenInfo, StoreError> {
@@ -726,21 +749,18 @@ impl Store for SqlStore {
         scope: Scope,
     ) -> Result<BTreeMap<CaseId, Vec<EventRecord>>, StoreError> {
         // The case rows' indexed columns narrow the read; the opening events decide.
-        let (clause, param) = match scope {
-            Scope::All => ("", None),
-            Scope::Purchaser(country) => (
-                " WHERE case_id IN (SELECT id FROM cases WHERE purchaser = $1)",
-                Some(country.iso3().to_owned()),
-            ),
-            Scope::Agency(agency) => (
-                " WHERE case_id IN (SELECT id FROM cases WHERE agency = $1)",
-                Some(agency.as_str().to_owned()),
-            ),
+        let mut conditions = Conditions::default();
+        conditions.push_scope(scope);
+        let (of_cases, params) = conditions.finish();
+        let clause = if params.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE case_id IN (SELECT id FROM cases{of_cases})")
         };
         let sql =
             format!("SELECT case_id, {EVENT_COLUMNS} FROM events{clause} ORDER BY case_id, seq");
         let mut query = sqlx::query(AssertSqlSafe(sql));
-        if let Some(param) = param {
+        for param in params {
             query = query.bind(param);
         }
         let mut tx = self.begin_snapshot().await?;
