@@ -55,13 +55,6 @@ struct TargetView {
     source: String,
 }
 
-struct SourceView {
-    name: String,
-    refreshed: Date,
-    age_days: i64,
-    stale: bool,
-}
-
 #[derive(Template)]
 #[template(path = "metrics.html")]
 struct MetricsPage {
@@ -77,7 +70,7 @@ struct MetricsPage {
     rows: Vec<RowView>,
     rows_left_out: usize,
     targets: Vec<TargetView>,
-    sources: Vec<SourceView>,
+    sources: Vec<Freshness>,
 }
 
 /// Phases as people read them.
@@ -224,7 +217,7 @@ pub async fn page(
                 source: target.source.clone(),
             })
             .collect(),
-        sources: sources.iter().map(source_view).collect(),
+        sources,
         asked,
     })
 }
@@ -236,15 +229,6 @@ fn window_text(report: &MetricsReport) -> String {
         }
         (Some(only), _) => only.quarter.to_string(),
         _ => "no quarter".to_owned(),
-    }
-}
-
-fn source_view(freshness: &Freshness) -> SourceView {
-    SourceView {
-        name: freshness.source.name.clone(),
-        refreshed: freshness.source.refreshed,
-        age_days: freshness.age_days,
-        stale: freshness.stale,
     }
 }
 
