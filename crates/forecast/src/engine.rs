@@ -973,40 +973,7 @@ fn backlog_orders(
     order_rank: &mut u32,
 ) -> Vec<(f64, u128, u32)> {
     let units = line.backlog;
-    let planned = line
-        .rate
-        .iter()
-        .rev()
-        .find(|step| step.from <= as_of)
-        .map_or(0.0, |step| step.per_year);
-    let per_year = if planned > 0.0 {
-        planned
-    } else {
-        line.rate
-            .iter()
-            .find(|step| step.from > as_of && step.per_year > 0.0)
-            .map_or(0.0, |step| step.per_year)
-    };
-    let days_per_unit = if per_year > 0.0 {
-        365.0 / per_year
-    } else {
-        0.0
-    };
-    let end = on_clock(as_of);
-    let unit_time = |unit: u32| end - f64::from(units - unit) * days_per_unit;
-    // How many of the units are ordered at or before `time`.
-    let ordered_by = |time: f64| {
-        let (mut low, mut high) = (0_u32, units);
-        while low < high {
-            let middle = low + (high - low) / 2;
-            if unit_time(middle) <= time {
-                low = middle + 1;
-            } else {
-                high = middle;
-            }
-        }
-        low
-    };
+    let spread = SpreadBacklog::of(line, as_of, on_clock(as_of));
     let case_dates = scenario
         .cases
         .iter()
@@ -1015,19 +982,83 @@ fn backlog_orders(
     let order_dates = line.orders.iter().map(|order| order.date);
     let mut cuts: Vec<u32> = case_dates
         .chain(order_dates)
-        .map(|date| ordered_by(on_clock(date)))
+        .map(|date| spread.ordered_by(on_clock(date)))
         .chain([0, units])
         .collect();
     cuts.sort_unstable();
     cuts.dedup();
     cuts.windows(2)
         .map(|part| {
-            let time = unit_time(part[0]);
+            let time = spread.unit_time(part[0]);
             let key = Waiting::key(line.backlog_tier, time, *order_rank);
             *order_rank = order_rank.saturating_add(1);
             (time, key, part[1] - part[0])
         })
         .collect()
+}
+
+/// A backlog that held the scenario's cases, as other customers' orders spread evenly
+/// before its date at the planned rate (see [`backlog_orders`]). The engine and the queue
+/// view ([`crate::queue`]) both read the orders' dates from here, so they agree on who goes
+/// first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpreadBacklog {
+    units: u32,
+    /// The backlog's date on the caller's clock.
+    end: f64,
+    days_per_unit: f64,
+}
+
+impl SpreadBacklog {
+    /// The backlog of `line`, stated on `as_of` (at `end` on the caller's clock). The
+    /// orders are spaced by the planned rate on `as_of`; where the line builds nothing on
+    /// that day, by the first positive planned rate after it; with none, all fall on `as_of`.
+    pub(crate) fn of(line: &Line, as_of: Date, end: f64) -> Self {
+        let planned = line
+            .rate
+            .iter()
+            .rev()
+            .find(|step| step.from <= as_of)
+            .map_or(0.0, |step| step.per_year);
+        let per_year = if planned > 0.0 {
+            planned
+        } else {
+            line.rate
+                .iter()
+                .find(|step| step.from > as_of && step.per_year > 0.0)
+                .map_or(0.0, |step| step.per_year)
+        };
+        let days_per_unit = if per_year > 0.0 {
+            365.0 / per_year
+        } else {
+            0.0
+        };
+        SpreadBacklog {
+            units: line.backlog,
+            end,
+            days_per_unit,
+        }
+    }
+
+    /// When unit `unit` (from 0, the oldest first) was ordered: the newest one unit's build
+    /// time before the backlog's date.
+    pub(crate) fn unit_time(&self, unit: u32) -> f64 {
+        self.end - f64::from(self.units - unit) * self.days_per_unit
+    }
+
+    /// How many of the units were ordered at or before `time`.
+    pub(crate) fn ordered_by(&self, time: f64) -> u32 {
+        let (mut low, mut high) = (0_u32, self.units);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if self.unit_time(middle) <= time {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        low
+    }
 }
 
 /// The day a line's order book opens (issue 8 §1), so that production between then and

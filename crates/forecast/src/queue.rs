@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use expedite_core::Date;
 use expedite_core::forecast_alerts::{LineQueue, QueuePlace, QueuedCase};
 
-use crate::engine::days_between;
+use crate::engine::{SpreadBacklog, days_between};
 use crate::scenario::{Case, Line, Scenario};
 
 /// One case's places in the queues of its lines.
@@ -160,7 +160,7 @@ fn orders_ahead(line: &Line, own: &Entry<'_>) -> u64 {
 
 /// The backlog's units that go first. A backlog that does not hold the cases is one block
 /// ahead of every case. One that held them is other customers' orders spread evenly before
-/// its date at the planned rate, at the backlog's tier (the engine's `backlog_orders`):
+/// its date at the planned rate, at the backlog's tier ([`SpreadBacklog`], as the engine):
 /// those of a lower tier, or of the case's tier ordered on or before it, go first.
 fn backlog_ahead(line: &Line, own: &Entry<'_>) -> u64 {
     let units = u64::from(line.backlog);
@@ -174,30 +174,8 @@ fn backlog_ahead(line: &Line, own: &Entry<'_>) -> u64 {
             0
         };
     }
-    let per_year = line
-        .rate
-        .iter()
-        .rev()
-        .find(|step| step.from <= as_of && step.per_year > 0.0)
-        .or_else(|| {
-            line.rate
-                .iter()
-                .find(|step| step.from > as_of && step.per_year > 0.0)
-        })
-        .map_or(0.0, |step| step.per_year);
-    let offset = days_between(as_of, own.order_date);
-    if per_year <= 0.0 {
-        return if offset >= 0.0 { units } else { 0 };
-    }
-    // Unit k of n is ordered (n − k) unit build times before `as_of`; those ordered on or
-    // before the case's order date are k ≤ n + offset / days per unit.
-    let days_per_unit = 365.0 / per_year;
-    let last = units as f64 + offset / days_per_unit;
-    if last < 0.0 {
-        0
-    } else {
-        (last.floor() as u64 + 1).min(units)
-    }
+    let spread = SpreadBacklog::of(line, as_of, 0.0);
+    u64::from(spread.ordered_by(days_between(as_of, own.order_date)))
 }
 
 #[cfg(test)]
@@ -343,5 +321,50 @@ mod tests {
         .expect("valid scenario");
         let place = place_of(&scenario.queue_positions(), "PL-B-AAA").expect("on contract");
         assert_eq!(place.other_units_ahead, 71);
+    }
+
+    /// A line paused (rate 0) on the backlog's date and resuming at 73 a year: the held
+    /// backlog's other orders are spaced by the resumed rate, five days apart (the
+    /// engine's rule), so a case ordered 31 days before the backlog's date has four of them
+    /// ahead; the engine, run on the same scenario, builds exactly four units before it.
+    fn paused_line(backlog: &str, start: &str) -> Scenario {
+        Scenario::from_toml_str(&format!(
+            r#"
+            name = "paused"
+            start = "{start}"
+            [[lines]]
+            id = "l"
+            backlog = {backlog}
+            rate = [ {{ from = "2020-01-01", per_year = 365 }},
+                     {{ from = "2024-07-01", per_year = 0 }},
+                     {{ from = "2026-01-01", per_year = 73 }} ]
+            [[cases]]
+            id = "PL-B-AAA"
+            purchaser = "POL"
+            stage = "on_contract"
+            since = "2024-12-01"
+            lines = [ {{ line = "l", quantity = 10, unit_usd = 1 }} ]
+            "#
+        ))
+        .expect("valid scenario")
+    }
+
+    fn first_delivery(scenario: &Scenario) -> Date {
+        let report = crate::run(scenario, &crate::RunOptions::default()).expect("runs");
+        report.runs[0].cases[0].first_delivery.p50
+    }
+
+    #[test]
+    fn a_held_backlog_on_a_paused_line_is_spaced_by_the_resumed_rate_as_the_engine_does() {
+        let held = paused_line(
+            r#"{ units = 20, as_of = "2025-01-01", includes_cases = true }"#,
+            "2025-01-01",
+        );
+        let place = place_of(&held.queue_positions(), "PL-B-AAA").expect("on contract");
+        assert_eq!(place.other_units_ahead, 4);
+        let four_ahead = paused_line("4", "2025-01-01");
+        assert_eq!(first_delivery(&held), first_delivery(&four_ahead));
+        let five_ahead = paused_line("5", "2025-01-01");
+        assert_ne!(first_delivery(&held), first_delivery(&five_ahead));
     }
 }
