@@ -10,7 +10,7 @@
 //! [`verify_case`] then checks the case row and its lines, the projections the service reads
 //! and filters by, against the replay of the events.
 
-use crate::key::HistoryKey;
+use crate::key::{HistoryKey, same_digest};
 use crate::model::{Change, EventRecord};
 use crate::projection::{CaseRow, LineRow, Projection};
 use expedite_core::machine::Case;
@@ -114,11 +114,6 @@ pub fn link_hash(key: &HistoryKey, prev_hash: &str, body: &str) -> String {
     key.mac("event", &[prev_hash.as_bytes(), body.as_bytes()])
 }
 
-/// Whether `stored` is the keyed hash of the link (see [`link_hash`]).
-pub fn link_verifies(key: &HistoryKey, prev_hash: &str, body: &str, stored: &str) -> bool {
-    key.verifies("event", &[prev_hash.as_bytes(), body.as_bytes()], stored)
-}
-
 /// The canonical body of an event.
 pub(crate) fn encode_body(body: &EventBody) -> Result<String, serde_json::Error> {
     Ok(canonical_json(&serde_json::to_value(body)?))
@@ -214,7 +209,7 @@ fn first_broken_link(
                 "its previous hash does not match the event before it".to_owned(),
             );
         }
-        if !link_verifies(key, &row.prev_hash, &row.body, &row.hash) {
+        if !same_digest(&link_hash(key, &row.prev_hash, &row.body), &row.hash) {
             return broken(
                 row.seq,
                 "its content does not match its keyed hash (edited, or written without the key)"

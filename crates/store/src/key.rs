@@ -12,6 +12,7 @@ use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use ctutils::CtEq as _;
 use hmac::{Hmac, KeyInit, Mac};
 use rand::Rng as _;
 use sha2::Sha256;
@@ -107,14 +108,6 @@ impl HistoryKey {
         out
     }
 
-    /// Whether `stored` (lower-case hex) is the keyed digest of `parts` under `label`,
-    /// compared in constant time, so that checking a forged digest tells nothing of how
-    /// much of it was right.
-    pub fn verifies(&self, label: &str, parts: &[&[u8]], stored: &str) -> bool {
-        hex::decode(stored)
-            .is_ok_and(|digest| self.keyed(label, parts).verify_slice(&digest).is_ok())
-    }
-
     fn keyed(&self, label: &str, parts: &[&[u8]]) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable_key_length());
@@ -146,6 +139,16 @@ pub fn default_key_path(url: &str) -> PathBuf {
     }
 }
 
+/// Whether the digest `stored` is the digest `expected` (both hex), compared in constant
+/// time, so that checking a forged digest tells nothing of how much of it was right. Every
+/// keyed digest is checked by recomputing it with [`HistoryKey::mac`] and passing both here.
+pub fn same_digest(expected: &str, stored: &str) -> bool {
+    match (hex::decode(expected), hex::decode(stored)) {
+        (Ok(expected), Ok(stored)) => expected.as_slice().ct_eq(stored.as_slice()).into(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,19 +157,25 @@ mod tests {
     fn a_stored_digest_verifies_only_for_its_own_key_label_and_parts() {
         let key = HistoryKey::from_hex(&"07".repeat(32)).expect("key");
         let stored = key.mac("event", &[b"ab", b"c"]);
-        assert!(key.verifies("event", &[b"ab", b"c"], &stored));
-        assert!(!key.verifies("event", &[b"ab", b"d"], &stored));
-        assert!(!key.verifies("case", &[b"ab", b"c"], &stored));
+        let verifies = |key: &HistoryKey, label: &str, parts: &[&[u8]], stored: &str| {
+            same_digest(&key.mac(label, parts), stored)
+        };
+        assert!(verifies(&key, "event", &[b"ab", b"c"], &stored));
+        assert!(verifies(
+            &key,
+            "event",
+            &[b"ab", b"c"],
+            &stored.to_uppercase()
+        ));
+        assert!(!verifies(&key, "event", &[b"ab", b"d"], &stored));
+        assert!(!verifies(&key, "case", &[b"ab", b"c"], &stored));
+        let other = HistoryKey::from_hex(&"08".repeat(32)).expect("key");
+        assert!(!verifies(&other, "event", &[b"ab", b"c"], &stored));
         assert!(
-            !HistoryKey::from_hex(&"08".repeat(32))
-                .expect("key")
-                .verifies("event", &[b"ab", b"c"], &stored)
-        );
-        assert!(
-            !key.verifies("event", &[b"ab", b"c"], &stored[..62]),
+            !verifies(&key, "event", &[b"ab", b"c"], &stored[..62]),
             "a cut digest"
         );
-        assert!(!key.verifies("event", &[b"ab", b"c"], "not hex"));
+        assert!(!verifies(&key, "event", &[b"ab", b"c"], "not hex"));
     }
 
     #[test]

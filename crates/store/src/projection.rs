@@ -12,7 +12,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::StoreError;
-use crate::key::HistoryKey;
+use crate::key::{HistoryKey, same_digest};
 use crate::samm;
 
 /// The columns of one `cases` row, as stored.
@@ -56,30 +56,29 @@ const ROW_LABEL: &str = "case-row";
 impl CaseRow {
     /// The keyed digest of the row's columns.
     pub fn mac(&self, key: &HistoryKey) -> String {
-        self.with_sealed_columns(|columns| key.mac(ROW_LABEL, columns))
+        let version = self.version.to_string();
+        key.mac(
+            ROW_LABEL,
+            &[
+                self.id.as_bytes(),
+                self.purchaser.as_bytes(),
+                self.agency.as_bytes(),
+                self.channel.as_bytes(),
+                self.stage.as_bytes(),
+                version.as_bytes(),
+                self.head_hash.as_bytes(),
+                self.samm_due.as_deref().unwrap_or("\u{0}none").as_bytes(),
+                self.search.as_bytes(),
+                self.state.as_bytes(),
+                self.opened_on.as_bytes(),
+                self.updated_at.as_bytes(),
+            ],
+        )
     }
 
     /// Whether the row's stored digest is the keyed digest of its columns.
     pub fn is_sealed(&self, key: &HistoryKey) -> bool {
-        self.with_sealed_columns(|columns| key.verifies(ROW_LABEL, columns, &self.row_mac))
-    }
-
-    fn with_sealed_columns<T>(&self, seal: impl FnOnce(&[&[u8]]) -> T) -> T {
-        let version = self.version.to_string();
-        seal(&[
-            self.id.as_bytes(),
-            self.purchaser.as_bytes(),
-            self.agency.as_bytes(),
-            self.channel.as_bytes(),
-            self.stage.as_bytes(),
-            version.as_bytes(),
-            self.head_hash.as_bytes(),
-            self.samm_due.as_deref().unwrap_or("\u{0}none").as_bytes(),
-            self.search.as_bytes(),
-            self.state.as_bytes(),
-            self.opened_on.as_bytes(),
-            self.updated_at.as_bytes(),
-        ])
+        same_digest(&self.mac(key), &self.row_mac)
     }
 
     /// Reads the [`CASE_COLUMNS`] of a row.

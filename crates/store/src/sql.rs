@@ -19,7 +19,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use crate::chain::{self, ChainEnd, EventBody, EventRow, GENESIS, StoredHistory, Verification};
-use crate::key::HistoryKey;
+use crate::key::{HistoryKey, same_digest};
 use crate::model::{Author, CaseFilter, CasePage, Change, EventRecord, Scope, StoredCase};
 use crate::projection::{CASE_COLUMNS, CaseRow, LineRow, Projection};
 use crate::snapshots;
@@ -189,7 +189,7 @@ impl SqlStore {
         let cases: i64 = row.try_get("cases")?;
         let digest: String = row.try_get("digest")?;
         let mac: String = row.try_get("mac")?;
-        if !ledger_verifies(&self.key, cases, &digest, &mac) {
+        if !same_digest(&ledger_mac(&self.key, cases, &digest), &mac) {
             return Err(StoreError::Corrupt(
                 "the ledger record does not verify under this key: run `expedite verify`"
                     .to_owned(),
@@ -331,11 +331,6 @@ fn case_term(key: &HistoryKey, id: &CaseId, end: &ChainEnd) -> [u8; 32] {
 fn ledger_mac(key: &HistoryKey, cases: i64, digest: &str) -> String {
     let cases = cases.to_string();
     key.mac("ledger", &[cases.as_bytes(), digest.as_bytes()])
-}
-
-fn ledger_verifies(key: &HistoryKey, cases: i64, digest: &str, stored: &str) -> bool {
-    let cases = cases.to_string();
-    key.verifies("ledger", &[cases.as_bytes(), digest.as_bytes()], stored)
 }
 
 fn digest_bytes(digest: &str) -> Result<[u8; 32], StoreError> {
@@ -870,7 +865,7 @@ impl Store for SqlStore {
                 let stored_cases: i64 = row.try_get("cases")?;
                 let stored_digest: String = row.try_get("digest")?;
                 let mac: String = row.try_get("mac")?;
-                if !ledger_verifies(&self.key, stored_cases, &stored_digest, &mac) {
+                if !same_digest(&ledger_mac(&self.key, stored_cases, &stored_digest), &mac) {
                     report.problems.push(
                         "the ledger record does not verify under this key (edited, or another key)"
                             .to_owned(),
