@@ -75,28 +75,15 @@ pub async fn metrics(
 ) -> Result<Response, ApiError> {
     let mut checks = Checks::default();
     let mut csv = false;
-    let mut query = MetricsQuery {
-        from: None,
-        to: None,
-        by: None,
-        as_of: today(),
-    };
+    let mut query = metrics_query(today());
     for (key, value) in &params {
-        match key.as_str() {
-            "from" | "to" => match Quarter::parse(value) {
-                Ok(quarter) if key == "from" => query.from = Some(quarter),
-                Ok(quarter) => query.to = Some(quarter),
-                Err(error) => checks.fail(key.clone(), error.to_string()),
-            },
-            "by" => match GroupBy::parse(value) {
-                Ok(by) => query.by = Some(by),
-                Err(error) => checks.fail(key.clone(), error.to_string()),
-            },
-            "as_of" => {
-                if let Some(day) = parse_date(&mut checks, key, value) {
-                    query.as_of = day;
-                }
+        if let Some(read) = read_metrics_parameter(&mut query, key, value) {
+            if let Err(message) = read {
+                checks.fail(key.clone(), message);
             }
+            continue;
+        }
+        match key.as_str() {
             "format" => match value.as_str() {
                 "json" => csv = false,
                 "csv" => csv = true,
@@ -130,6 +117,47 @@ pub async fn metrics(
     }
     let sources = store_source(report.newest_recorded, query.as_of);
     Ok(Json(MetricsBody { report, sources }).into_response())
+}
+
+/// The metrics query with every parameter at its default: all quarters, no grouping, as of
+/// `today`.
+pub(crate) fn metrics_query(today: Date) -> MetricsQuery {
+    MetricsQuery {
+        from: None,
+        to: None,
+        by: None,
+        as_of: today,
+    }
+}
+
+/// The metrics query's own parameters, read by [`read_metrics_parameter`].
+pub(crate) const METRICS_PARAMETERS: [&str; 4] = ["from", "to", "by", "as_of"];
+
+/// Reads one of the metrics query's own parameters (`from`, `to`, `by`, `as_of`) into
+/// `query`: `None` when `key` is none of them, else whether `value` was good, with the
+/// problem in words. The API and the page both read them here, so they accept and refuse
+/// the same values.
+pub(crate) fn read_metrics_parameter(
+    query: &mut MetricsQuery,
+    key: &str,
+    value: &str,
+) -> Option<Result<(), String>> {
+    Some(match key {
+        "from" => Quarter::parse(value)
+            .map(|quarter| query.from = Some(quarter))
+            .map_err(|error| error.to_string()),
+        "to" => Quarter::parse(value)
+            .map(|quarter| query.to = Some(quarter))
+            .map_err(|error| error.to_string()),
+        "by" => GroupBy::parse(value)
+            .map(|by| query.by = Some(by))
+            .map_err(|error| error.to_string()),
+        "as_of" => value
+            .parse::<Date>()
+            .map(|day| query.as_of = day)
+            .map_err(|_| format!("'{value}' is not a date of the form YYYY-MM-DD")),
+        _ => return None,
+    })
 }
 
 /// The rows as CSV, with the header and cells of `expedite metrics --format csv`.

@@ -21,9 +21,7 @@ use super::charts::{self, Line};
 use super::session::Viewer;
 use super::{Layout, Opt, PageError, html, options};
 use crate::AppState;
-
-/// The query parameters the page reads; any other is refused by name.
-const PARAMETERS: &str = "from, to, by, as_of";
+use crate::reporting::{METRICS_PARAMETERS, metrics_query, read_metrics_parameter};
 
 /// What the form shows: the values asked for, as typed.
 struct Asked {
@@ -92,32 +90,21 @@ fn bad(field: &str, message: impl std::fmt::Display) -> PageError {
 /// The query from the page's parameters; an empty value means the default, as a form sends
 /// it. Each bad value is refused naming its parameter.
 fn read_query(params: &[(String, String)], today: Date) -> Result<MetricsQuery, PageError> {
-    let mut query = MetricsQuery {
-        from: None,
-        to: None,
-        by: None,
-        as_of: today,
-    };
+    let mut query = metrics_query(today);
     for (key, value) in params {
         let value = value.trim();
-        if value.is_empty() && matches!(key.as_str(), "from" | "to" | "by" | "as_of") {
+        if value.is_empty() && METRICS_PARAMETERS.contains(&key.as_str()) {
             continue;
         }
-        match key.as_str() {
-            "from" => query.from = Some(Quarter::parse(value).map_err(|e| bad("from", e))?),
-            "to" => query.to = Some(Quarter::parse(value).map_err(|e| bad("to", e))?),
-            "by" => query.by = Some(GroupBy::parse(value).map_err(|e| bad("by", e))?),
-            "as_of" => {
-                query.as_of = value.parse::<Date>().map_err(|_| {
-                    bad(
-                        "as_of",
-                        format!("'{value}' is not a date of the form YYYY-MM-DD"),
-                    )
-                })?;
+        match read_metrics_parameter(&mut query, key, value) {
+            Some(Ok(())) => {}
+            Some(Err(message)) => {
+                return Err(bad(key, message));
             }
-            unknown => {
+            None => {
                 return Err(PageError::BadRequest(format!(
-                    "unknown query parameter '{unknown}': expected {PARAMETERS}"
+                    "unknown query parameter '{key}': expected {}",
+                    METRICS_PARAMETERS.join(", ")
                 )));
             }
         }
