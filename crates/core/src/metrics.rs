@@ -425,6 +425,66 @@ pub struct PhaseMetrics {
     pub open_median_age_days: Option<i64>,
 }
 
+impl PhaseMetrics {
+    /// The column names of a row as CSV (`expedite metrics --format csv`, the API's
+    /// `format=csv`).
+    pub const CSV_HEADER: [&'static str; 9] = [
+        "quarter",
+        "phase",
+        "group",
+        "completed",
+        "median_days",
+        "p90_days",
+        "on_time_share",
+        "open_at_end",
+        "open_median_age_days",
+    ];
+
+    /// The row's cells under [`Self::CSV_HEADER`]; an absent value is an empty cell.
+    pub fn csv_cells(&self) -> [String; 9] {
+        fn optional<T: ToString>(value: Option<T>) -> String {
+            value.map(|value| value.to_string()).unwrap_or_default()
+        }
+        [
+            self.quarter.to_string(),
+            self.phase.to_string(),
+            self.group.clone().unwrap_or_default(),
+            self.completed.to_string(),
+            optional(self.median_days),
+            optional(self.p90_days),
+            optional(self.on_time_share),
+            self.open_at_end.to_string(),
+            optional(self.open_median_age_days),
+        ]
+    }
+}
+
+/// The quarters the rows cover, in their order, each once: the x axis of a chart of them.
+pub fn quarter_axis(rows: &[PhaseMetrics]) -> Vec<Quarter> {
+    let mut quarters: Vec<Quarter> = rows.iter().map(|row| row.quarter).collect();
+    quarters.dedup();
+    quarters
+}
+
+/// One value per quarter of `phase` over all cases (the rows with no group), as
+/// `(index on quarter_axis, value)`, leaving out the quarters where `pick` has none.
+pub fn all_cases_series(
+    rows: &[PhaseMetrics],
+    quarters: &[Quarter],
+    phase: Phase,
+    pick: fn(&PhaseMetrics) -> Option<i64>,
+) -> Vec<(usize, i64)> {
+    rows.iter()
+        .filter(|row| row.phase == phase && row.group.is_none())
+        .filter_map(|row| {
+            let index = quarters
+                .iter()
+                .position(|&quarter| quarter == row.quarter)?;
+            Some((index, pick(row)?))
+        })
+        .collect()
+}
+
 /// The metrics of `cases` over a window: for every quarter and phase one row over all of
 /// them (`group` null), then, with `by`, one row per group with anything to show.
 pub fn compute(

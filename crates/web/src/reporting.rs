@@ -111,7 +111,7 @@ pub async fn metrics(
     if csv {
         return Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            metrics_csv(&report.quarters),
+            metrics_csv(&report.quarters)?,
         )
             .into_response());
     }
@@ -161,36 +161,17 @@ pub(crate) fn read_metrics_parameter(
 }
 
 /// The rows as CSV, with the header and cells of `expedite metrics --format csv`.
-fn metrics_csv(rows: &[PhaseMetrics]) -> String {
-    fn cell<T: ToString>(value: Option<T>) -> String {
-        value.map(|value| value.to_string()).unwrap_or_default()
-    }
-    fn quoted(text: &str) -> String {
-        if text.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", text.replace('"', "\"\""))
-        } else {
-            text.to_owned()
-        }
-    }
-    let mut text = String::from(
-        "quarter,phase,group,completed,median_days,p90_days,on_time_share,open_at_end,open_median_age_days\n",
-    );
-    for row in rows {
-        let cells = [
-            row.quarter.to_string(),
-            row.phase.to_string(),
-            quoted(row.group.as_deref().unwrap_or_default()),
-            row.completed.to_string(),
-            cell(row.median_days),
-            cell(row.p90_days),
-            cell(row.on_time_share),
-            row.open_at_end.to_string(),
-            cell(row.open_median_age_days),
-        ];
-        text.push_str(&cells.join(","));
-        text.push('\n');
-    }
-    text
+fn metrics_csv(rows: &[PhaseMetrics]) -> Result<String, ApiError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let written = std::iter::once(PhaseMetrics::CSV_HEADER.map(str::to_owned))
+        .chain(rows.iter().map(PhaseMetrics::csv_cells))
+        .try_for_each(|record| writer.write_record(&record));
+    let bytes = written
+        .map_err(|error| error.to_string())
+        .and_then(|()| writer.into_inner().map_err(|error| error.to_string()))
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|error| error.to_string()))
+        .map_err(ApiError::Internal)?;
+    Ok(bytes)
 }
 
 /// `GET /api/v1/alerts?since=2025-03-01&near_days=14&threshold_days=30&as_of=…`: the

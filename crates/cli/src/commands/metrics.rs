@@ -10,7 +10,7 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use expedite_core::metrics::{GroupBy, Phase, PhaseMetrics, Quarter};
+use expedite_core::metrics::{self, GroupBy, Phase, PhaseMetrics, Quarter};
 use expedite_core::{Date, RuleBook};
 use expedite_data::sources::{Freshness, Source};
 use expedite_store::history::{self, MetricsQuery, MetricsReport};
@@ -143,43 +143,17 @@ pub fn run(args: MetricsArgs) -> anyhow::Result<()> {
             report: &report,
             sources,
         }),
-        Format::Csv => output::print_csv(&CSV_HEADER, csv_rows(&report.quarters)),
+        Format::Csv => output::print_csv(&PhaseMetrics::CSV_HEADER, csv_rows(&report.quarters)),
         Format::Table => output::print_text(&table(&report, &sources)),
     }
 }
-
-const CSV_HEADER: [&str; 9] = [
-    "quarter",
-    "phase",
-    "group",
-    "completed",
-    "median_days",
-    "p90_days",
-    "on_time_share",
-    "open_at_end",
-    "open_median_age_days",
-];
 
 fn optional<T: ToString>(value: Option<T>) -> String {
     value.map(|value| value.to_string()).unwrap_or_default()
 }
 
 fn csv_rows(rows: &[PhaseMetrics]) -> Vec<Vec<String>> {
-    rows.iter()
-        .map(|row| {
-            vec![
-                row.quarter.to_string(),
-                row.phase.to_string(),
-                row.group.clone().unwrap_or_default(),
-                row.completed.to_string(),
-                optional(row.median_days),
-                optional(row.p90_days),
-                optional(row.on_time_share),
-                row.open_at_end.to_string(),
-                optional(row.open_median_age_days),
-            ]
-        })
-        .collect()
+    rows.iter().map(|row| row.csv_cells().to_vec()).collect()
 }
 
 /// The definitions printed under every table and on the report page.
@@ -267,7 +241,7 @@ fn write_report(
     fs::create_dir_all(folder)?;
     write_csv(
         &folder.join("metrics.csv"),
-        &CSV_HEADER,
+        &PhaseMetrics::CSV_HEADER,
         csv_rows(&report.quarters),
     )?;
     write_csv(
@@ -334,24 +308,13 @@ fn draw_page(path: &Path, report: &MetricsReport, sources: &[Freshness]) -> anyh
         )
         .map_err(|e| plot(&e))?;
     let panels = root_title.split_evenly((2, 3));
-    let quarters: Vec<Quarter> = {
-        let mut seen: Vec<Quarter> = report.quarters.iter().map(|row| row.quarter).collect();
-        seen.dedup();
-        seen
-    };
+    let quarters = metrics::quarter_axis(&report.quarters);
     let count = quarters.len().max(1);
     let series = |phase: Phase, pick: fn(&PhaseMetrics) -> Option<i64>| -> Vec<(f64, f64)> {
-        report
-            .quarters
-            .iter()
-            .filter(|row| row.phase == phase && row.group.is_none())
-            .filter_map(|row| {
-                let index = quarters
-                    .iter()
-                    .position(|&quarter| quarter == row.quarter)?;
-                #[allow(clippy::cast_precision_loss)] // indexes and day counts are small
-                Some((index as f64, pick(row)? as f64))
-            })
+        metrics::all_cases_series(&report.quarters, &quarters, phase, pick)
+            .into_iter()
+            // Indexes and day counts are small.
+            .map(|(index, days)| (index as f64, days as f64))
             .collect()
     };
     for (panel, phase) in panels.iter().zip(Phase::ALL) {

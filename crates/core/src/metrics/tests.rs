@@ -449,3 +449,42 @@ fn phase_indexes_follow_the_table_order() {
         assert_eq!(phase_index(phase), index, "{phase}");
     }
 }
+
+fn row(quarter: &str, phase: Phase, group: Option<&str>, median: Option<i64>) -> PhaseMetrics {
+    PhaseMetrics {
+        quarter: Quarter::parse(quarter).expect("quarter"),
+        phase,
+        group: group.map(str::to_owned),
+        completed: 1,
+        median_days: median,
+        p90_days: None,
+        on_time_share: Some(0.5),
+        open_at_end: 0,
+        open_median_age_days: None,
+    }
+}
+
+#[test]
+fn a_chart_series_is_the_all_cases_rows_of_its_phase_placed_on_the_quarter_axis() {
+    let rows = [
+        row("2025-Q1", Phase::LorToOffer, None, Some(40)),
+        row("2025-Q1", Phase::LorToOffer, Some("POL"), Some(99)),
+        row("2025-Q2", Phase::LorToOffer, None, None),
+        row("2025-Q3", Phase::OfferToAcceptance, None, Some(7)),
+        row("2025-Q3", Phase::LorToOffer, None, Some(55)),
+    ];
+    let axis = quarter_axis(&rows);
+    let names: Vec<String> = axis.iter().map(ToString::to_string).collect();
+    assert_eq!(names, ["2025-Q1", "2025-Q2", "2025-Q3"]);
+    let series = all_cases_series(&rows, &axis, Phase::LorToOffer, |row| row.median_days);
+    assert_eq!(series, [(0, 40), (2, 55)], "no group row, no empty quarter");
+}
+
+#[test]
+fn a_csv_row_leaves_an_absent_value_and_the_all_cases_group_empty() {
+    let cells = row("2025-Q1", Phase::LorToOffer, None, None).csv_cells();
+    assert_eq!(cells.len(), PhaseMetrics::CSV_HEADER.len());
+    assert_eq!(cells[2], "", "group");
+    assert_eq!(cells[4], "", "median_days");
+    assert_eq!(cells[6], "0.5", "on_time_share");
+}

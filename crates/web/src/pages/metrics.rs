@@ -12,7 +12,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use expedite_core::Date;
-use expedite_core::metrics::{GroupBy, Phase, PhaseMetrics, Quarter};
+use expedite_core::metrics::{self, GroupBy, Phase, PhaseMetrics};
 use expedite_core::rules::Confidence;
 use expedite_data::sources::Freshness;
 use expedite_store::history::{self, MetricsError, MetricsQuery, MetricsReport};
@@ -256,21 +256,15 @@ fn phase_chart(
     y_label: &str,
     value: fn(&PhaseMetrics) -> Option<i64>,
 ) -> Result<String, PageError> {
-    let mut quarters: Vec<Quarter> = report.quarters.iter().map(|row| row.quarter).collect();
-    quarters.dedup();
+    let quarters = metrics::quarter_axis(&report.quarters);
     let lines: Vec<Line> = Phase::ALL
         .into_iter()
         .map(|phase| Line {
             name: phase_label(phase).to_owned(),
-            points: report
-                .quarters
-                .iter()
-                .filter(|row| row.phase == phase && row.group.is_none())
-                .filter_map(|row| {
-                    let index = quarters.iter().position(|&q| q == row.quarter)?;
-                    #[allow(clippy::cast_precision_loss)] // quarter indexes and day counts
-                    Some((index as f64, value(row)? as f64))
-                })
+            points: metrics::all_cases_series(&report.quarters, &quarters, phase, value)
+                .into_iter()
+                // Quarter indexes and day counts are small.
+                .map(|(index, days)| (index as f64, days as f64))
                 .collect(),
             steps: false,
         })
