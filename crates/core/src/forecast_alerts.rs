@@ -587,30 +587,48 @@ fn rate_change(before: &[RateStep], after: &[RateStep]) -> String {
     parts.join(", ")
 }
 
+/// The days an alert may have been raised on to be reported: from `since` to `until`, both
+/// included, each bound only if given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Raised {
+    /// The first day.
+    pub since: Option<Date>,
+    /// The last day.
+    pub until: Option<Date>,
+}
+
+impl Raised {
+    /// Whether an alert raised on `day` is reported.
+    pub fn holds(self, day: Date) -> bool {
+        self.since.is_none_or(|since| day >= since) && self.until.is_none_or(|until| day <= until)
+    }
+}
+
 /// The forecast alerts over one case's snapshots (oldest first): each snapshot against the
-/// one before it, keeping those raised on or after `since`, oldest first.
+/// one before it, keeping those `raised` in the window (on the newer one's `as_of`), oldest
+/// first.
 pub fn case_alerts(
     snapshots: &[ForecastSnapshot],
     threshold_days: i64,
-    since: Option<Date>,
+    raised: Raised,
 ) -> Vec<ForecastAlert> {
     snapshots
         .windows(2)
-        .filter(|pair| since.is_none_or(|since| pair[1].as_of >= since))
+        .filter(|pair| raised.holds(pair[1].as_of))
         .flat_map(|pair| compare(&pair[0], &pair[1], threshold_days))
         .collect()
 }
 
 /// The forecast alerts of many cases' snapshots (each case's oldest first, cases in any
-/// order), raised on or after `since` if given, newest first.
-pub fn alerts_since(
+/// order), `raised` in the window, newest first.
+pub fn alerts_raised(
     snapshots: &[ForecastSnapshot],
     threshold_days: i64,
-    since: Option<Date>,
+    raised: Raised,
 ) -> Vec<ForecastAlert> {
     let mut alerts: Vec<ForecastAlert> = snapshots
         .chunk_by(|a, b| a.case == b.case)
-        .flat_map(|one_case| case_alerts(one_case, threshold_days, since))
+        .flat_map(|one_case| case_alerts(one_case, threshold_days, raised))
         .collect();
     alerts.sort_by(|a, b| {
         b.raised_on

@@ -10,7 +10,7 @@
 
 use expedite_core::Date;
 use expedite_core::alerts::{self, Alert};
-use expedite_core::forecast_alerts::{self, ForecastAlert, ForecastSnapshot};
+use expedite_core::forecast_alerts::{self, ForecastAlert, ForecastSnapshot, Raised};
 use expedite_core::machine::Case;
 use expedite_core::metrics::{
     self, GroupBy, PhaseMetrics, PhaseTarget, Quarter, Recording, Window, WindowError,
@@ -211,9 +211,15 @@ pub async fn forecast_alerts_of_case(
     let snapshots = store.forecast_snapshots(scope, Some(&case.id)).await?;
     if scope == Scope::All {
         // Every case is visible: nothing to hide, and no need to list them.
-        let mut alerts = forecast_alerts::alerts_since(&snapshots, threshold_days, None);
-        alerts.retain(|alert| alert.raised_on <= until);
-        return Ok(alerts);
+        let raised = Raised {
+            since: None,
+            until: Some(until),
+        };
+        return Ok(forecast_alerts::alerts_raised(
+            &snapshots,
+            threshold_days,
+            raised,
+        ));
     }
     let cases = cases_in(store, scope).await?;
     Ok(forecast_alerts_among(
@@ -309,7 +315,10 @@ fn forecast_alerts_among(
             case.purchaser == snapshot.purchaser && case.agency == snapshot.agency
         })
     });
-    let mut alerts = forecast_alerts::alerts_since(&snapshots, threshold_days, since);
-    alerts.retain(|alert| alert.raised_on <= until);
+    let raised = Raised {
+        since,
+        until: Some(until),
+    };
+    let alerts = forecast_alerts::alerts_raised(&snapshots, threshold_days, raised);
     forecast_alerts::hide_cases(alerts, &snapshots, |id| visible.contains_key(id))
 }

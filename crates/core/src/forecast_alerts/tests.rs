@@ -202,7 +202,7 @@ fn a_case_going_on_contract_takes_its_place_with_an_alert() {
 }
 
 #[test]
-fn alerts_since_keep_each_cases_history_apart_and_put_the_newest_first() {
+fn alerts_keep_each_cases_history_apart_put_the_newest_first_and_keep_to_their_window() {
     let first = swiss_snapshot();
     let mut later = next_day(&first);
     later.final_delivery = band(date(2028, 9, 1));
@@ -211,10 +211,19 @@ fn alerts_since_keep_each_cases_history_apart_and_put_the_newest_first() {
     other.final_delivery = band(date(2030, 1, 1));
     // Another case's snapshot right after this one's is not compared with it.
     let snapshots = [first.clone(), later.clone(), other];
-    let alerts = alerts_since(&snapshots, DEFAULT_THRESHOLD_DAYS, None);
+    let alerts = alerts_raised(&snapshots, DEFAULT_THRESHOLD_DAYS, Raised::default());
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].case.as_str(), "CH-B-PAT");
-    assert!(alerts_since(&snapshots, DEFAULT_THRESHOLD_DAYS, Some(date(2026, 11, 3))).is_empty());
+    let window = |since, until| Raised { since, until };
+    let after = window(Some(date(2026, 11, 3)), None);
+    assert!(alerts_raised(&snapshots, DEFAULT_THRESHOLD_DAYS, after).is_empty());
+    let before = window(None, Some(later.as_of.yesterday().expect("a day before")));
+    assert!(alerts_raised(&snapshots, DEFAULT_THRESHOLD_DAYS, before).is_empty());
+    let on_the_day = window(Some(later.as_of), Some(later.as_of));
+    assert_eq!(
+        alerts_raised(&snapshots, DEFAULT_THRESHOLD_DAYS, on_the_day).len(),
+        1
+    );
 }
 
 #[test]
