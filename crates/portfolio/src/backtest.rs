@@ -34,6 +34,7 @@ use serde::Serialize;
 
 use crate::calibrate::{self, Anchor, Params};
 use crate::fit::Family;
+use crate::template::Template;
 
 /// Days in the average month, for errors and bands in months.
 pub const DAYS_PER_MONTH: f64 = 30.44;
@@ -99,61 +100,32 @@ impl Assumed {
         })
     }
 
-    /// Reads the build times (`[lines.ID] lead_time_days`), transport times
-    /// (`[channels.CHANNEL] transport`) and other channel durations (`[channels.CHANNEL]
-    /// STAGE`, `first_delivery_delay`) of a demo scenario template; other keys are not
-    /// looked at.
-    ///
-    /// # Errors
-    /// [`BacktestError::Build`] naming the input and the key when the text is not TOML or
-    /// a value has the wrong type.
-    pub fn from_template(text: &str, input: &str) -> Result<Assumed, BacktestError> {
-        let problem = |message: String| BacktestError::Build {
-            id: input.to_owned(),
-            message,
+    /// The build times (`[lines.ID] lead_time_days`), transport times (`[channels.CHANNEL]
+    /// transport`) and other channel durations (`[channels.CHANNEL] STAGE`,
+    /// `first_delivery_delay`) of a checked scenario template.
+    pub fn of(template: &Template) -> Assumed {
+        let mut assumed = Assumed {
+            lead_time_days: template
+                .lines
+                .iter()
+                .map(|(id, line)| (id.clone(), line.lead_time_days))
+                .collect(),
+            ..Assumed::default()
         };
-        let value: toml::Table =
-            toml::from_str(text).map_err(|error| problem(error.to_string()))?;
-        let mut assumed = Assumed::default();
-        if let Some(lines) = value.get("lines").and_then(toml::Value::as_table) {
-            for (id, line) in lines {
-                if let Some(days) = line.get("lead_time_days") {
-                    let days = days
-                        .as_float()
-                        .or_else(|| days.as_integer().map(|days| days as f64))
-                        .filter(|days| days.is_finite() && *days >= 0.0)
-                        .ok_or_else(|| {
-                            problem(format!(
-                                "lines.{id}.lead_time_days: expected days, zero or more"
-                            ))
-                        })?;
-                    assumed.lead_time_days.insert(id.clone(), days);
+        for (channel, durations) in &template.channels {
+            for (stage, dist) in durations {
+                if stage == "transport" {
+                    assumed.transport.insert(channel.clone(), dist.clone());
+                } else {
+                    assumed
+                        .stages
+                        .entry(channel.clone())
+                        .or_default()
+                        .insert(stage.clone(), dist.clone());
                 }
             }
         }
-        if let Some(channels) = value.get("channels").and_then(toml::Value::as_table) {
-            for (channel, stages) in channels {
-                let Some(stages) = stages.as_table() else {
-                    return Err(problem(format!("channels.{channel}: expected a table")));
-                };
-                for (stage, value) in stages {
-                    let dist: RawDist = value
-                        .clone()
-                        .try_into()
-                        .map_err(|error| problem(format!("channels.{channel}.{stage}: {error}")))?;
-                    if stage == "transport" {
-                        assumed.transport.insert(channel.clone(), dist);
-                    } else {
-                        assumed
-                            .stages
-                            .entry(channel.clone())
-                            .or_default()
-                            .insert(stage.clone(), dist);
-                    }
-                }
-            }
-        }
-        Ok(assumed)
+        assumed
     }
 }
 
@@ -1360,14 +1332,23 @@ mod tests {
             "sparse",
         )
         .expect("valid params");
-        let template = r#"
-            [channels.fms]
-            implemented = { dist = "fixed", days = 100 }
-            first_delivery_delay = { dist = "uniform", min = 0, max = 300 }
-            [lines.himars]
-            lead_time_days = 365
-        "#;
-        let assumed = Assumed::from_template(template, "template").expect("valid template");
+        let assumed = Assumed {
+            lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
+            transport: BTreeMap::new(),
+            stages: BTreeMap::from([(
+                "fms".to_owned(),
+                BTreeMap::from([
+                    ("implemented".to_owned(), RawDist::Fixed { days: 100.0 }),
+                    (
+                        "first_delivery_delay".to_owned(),
+                        RawDist::Uniform {
+                            min: 0.0,
+                            max: 300.0,
+                        },
+                    ),
+                ]),
+            )]),
+        };
         let from_template = run_hand_made_with(CalibrationMode::Shipped, &assumed, &sparse);
         let fitted = run_hand_made(CalibrationMode::Shipped);
         let in_2022 = |result: &Backtest| forecast_of(result, "IN-2022").clone();
@@ -1457,8 +1438,7 @@ mod tests {
         let rows = Timeline::builtin().expect("shipped");
         let catalog = Catalog::builtin().expect("catalog");
         let rules = RuleBook::builtin().expect("rules");
-        let assumed = Assumed::from_template(expedite_data::demo::SCENARIO_TEMPLATE, "template")
-            .expect("template");
+        let assumed = Assumed::of(&Template::builtin().expect("template"));
         let context = Context {
             catalog: &catalog,
             rules: &rules,

@@ -59,11 +59,7 @@ impl ForecastInputs {
         Ok(ForecastInputs {
             catalog: Catalog::builtin().map_err(|e| error("catalog", e.to_string()))?,
             params: Params::shipped().map_err(|e| error("calibration", e.to_string()))?,
-            assumed: Assumed::from_template(
-                expedite_data::demo::SCENARIO_TEMPLATE,
-                "scenario template",
-            )
-            .map_err(|e| error("scenario template", e.to_string()))?,
+            assumed: Assumed::of(&template),
             backlog_years: template
                 .lines
                 .iter()

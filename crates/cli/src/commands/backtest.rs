@@ -13,6 +13,7 @@ use expedite_data::capacity::Catalog;
 use expedite_data::timelines::{self, Timeline};
 use expedite_portfolio::backtest::{self, AsOfKind, Assumed, Backtest, CalibrationMode, Options};
 use expedite_portfolio::calibrate::{Family, Params};
+use expedite_portfolio::template::Template;
 
 use crate::output::{self, Format};
 
@@ -174,10 +175,7 @@ fn shipped() -> anyhow::Result<Shipped> {
     Ok(Shipped {
         catalog: Catalog::builtin().context("the shipped capacity catalog")?,
         rules: RuleBook::builtin().context("the shipped rule book")?,
-        assumed: Assumed::from_template(
-            expedite_data::demo::SCENARIO_TEMPLATE,
-            "the shipped scenario template",
-        )?,
+        assumed: Assumed::of(&Template::builtin().context("the shipped scenario template")?),
     })
 }
 
