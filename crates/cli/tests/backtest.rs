@@ -291,3 +291,90 @@ fn leave_one_out_json_names_the_family_its_refits_wrote() {
     assert_eq!(report["family"], "weibull");
     assert!(shipped_backtest_json(&[]).get("family").is_none());
 }
+
+/// SIPRI's export in the shared folder; `None` (with the reason printed) when it is not
+/// there, a failure under CI.
+fn shared_register() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/sipri/trade-register.csv");
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {} is missing",
+        path.display()
+    );
+    eprintln!("skipped: {} is not there", path.display());
+    None
+}
+
+#[test]
+fn a_sipri_register_is_tested_as_of_each_deals_order_year_leaving_out_the_known_sales() {
+    let Some(register) = shared_register() else {
+        return;
+    };
+    let report = json_of(expedite().arg("backtest").arg(&register).args([
+        "--sipri",
+        "--observed",
+        "2024-12-31",
+        "--ordered-from",
+        "2015",
+        "--trials",
+        "100",
+        "--format",
+        "json",
+    ]));
+    let forecasts = report["forecasts"].as_array().expect("forecasts");
+    assert!(forecasts.len() > 50, "{} forecasts", forecasts.len());
+    for forecast in forecasts {
+        assert_eq!(forecast["as_of_kind"], "loa");
+        assert_eq!(forecast["as_of_year_only"], true);
+        let as_of = forecast["as_of"].as_str().expect("a date");
+        assert!(
+            as_of.ends_with("-07-02") && as_of[..4] >= *"2015",
+            "{as_of}"
+        );
+    }
+    let ids: Vec<&str> = forecasts.iter().filter_map(|f| f["id"].as_str()).collect();
+    assert!(!ids.iter().any(|id| id.starts_with("POL-HIMARS-2019")));
+    let skipped = report["skipped"].as_array().expect("skipped");
+    assert!(skipped.iter().any(|row| {
+        row["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("the same sale as timeline POL-HIMARS-2019"))
+    }));
+    assert!(report["summary"]["scored"].as_u64().is_some_and(|n| n > 20));
+}
+
+#[test]
+fn a_sipri_register_goes_with_shipped_parameters_and_the_loa_only() {
+    let Some(register) = shared_register() else {
+        return;
+    };
+    for (flags, named) in [
+        (&["--calibration", "leave-one-out"][..], "--sipri"),
+        (&["--as-of", "notification"][..], "--as-of"),
+        (&["--as-of", "both"][..], "--as-of"),
+    ] {
+        expedite()
+            .arg("backtest")
+            .arg(&register)
+            .args(["--sipri", "--observed", "2024-12-31"])
+            .args(flags)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(named));
+    }
+}
+
+#[test]
+fn ordered_from_without_sipri_is_refused() {
+    expedite()
+        .arg("backtest")
+        .arg(shipped_timelines())
+        .args(["--observed", "2026-03-31", "--ordered-from", "2015"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--sipri"));
+}

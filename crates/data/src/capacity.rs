@@ -297,8 +297,29 @@ impl Catalog {
 
     /// The line a notification's item is built on, and how many units it asks for.
     pub fn map(&self, notification: &Notification) -> Option<MappedItem> {
-        let item = notification.item.to_lowercase();
-        let mapping = self.mappings.iter().find(|mapping| {
+        let mapping = self.mapping_of(&notification.item)?;
+        let units = notification
+            .quantity
+            .as_deref()
+            .and_then(|quantity| units_in(quantity, mapping.quantity_token.as_deref()));
+        Some(MappedItem {
+            line: mapping.line.clone(),
+            units,
+        })
+    }
+}
+
+impl Catalog {
+    /// The id of the line an item described in words is built on (the first `[[mapping]]`
+    /// rule whose words it holds and whose exclusions it does not, case-insensitive), as for
+    /// a notification's item.
+    pub fn line_for_item(&self, item: &str) -> Option<&str> {
+        self.mapping_of(item).map(|mapping| mapping.line.as_str())
+    }
+
+    fn mapping_of(&self, item: &str) -> Option<&Mapping> {
+        let item = item.to_lowercase();
+        self.mappings.iter().find(|mapping| {
             mapping
                 .item_contains
                 .iter()
@@ -307,14 +328,6 @@ impl Catalog {
                     .item_excludes
                     .iter()
                     .any(|word| item.contains(&word.to_lowercase()))
-        })?;
-        let units = notification
-            .quantity
-            .as_deref()
-            .and_then(|quantity| units_in(quantity, mapping.quantity_token.as_deref()));
-        Some(MappedItem {
-            line: mapping.line.clone(),
-            units,
         })
     }
 }

@@ -44,6 +44,9 @@ pub enum Precision {
     Day,
     /// Only the month is known; the date is the 15th of that month.
     Month,
+    /// Only the year is known (a SIPRI trade register's order and delivery years); the date
+    /// is the 1st of July, the middle of the year.
+    Year,
 }
 
 /// A dated milestone.

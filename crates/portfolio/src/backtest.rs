@@ -195,10 +195,15 @@ pub struct Forecast {
     pub as_of: Date,
     /// Whether the milestone's day is only known to the month (the 15th was used).
     pub as_of_month_only: bool,
+    /// Whether the milestone is only known to the year (a SIPRI register's; 1 July was
+    /// used).
+    pub as_of_year_only: bool,
     /// The real first delivery, when it happened by the observation date.
     pub actual_first_delivery: Option<Date>,
     /// Whether that delivery is only known to the month (the 15th was used).
     pub actual_month_only: bool,
+    /// Whether that delivery is only known to the year (1 July was used).
+    pub actual_year_only: bool,
     /// The forecast of first delivery.
     pub first_delivery: Percentiles,
     /// How it came out.
@@ -323,6 +328,8 @@ pub struct Backtest {
     pub skipped: Vec<Skipped>,
     /// The measured figures.
     pub summary: Summary,
+    /// The same figures for each production line's forecasts, by line id.
+    pub by_line: BTreeMap<String, Summary>,
 }
 
 /// Why the back-test could not run.
@@ -922,6 +929,7 @@ pub fn backtest(
         }
     }
     let summary = summarise(&forecasts);
+    let by_line = summarise_by_line(&forecasts);
     Backtest {
         observed,
         calibration: options.calibration,
@@ -931,7 +939,23 @@ pub fn backtest(
         forecasts,
         skipped,
         summary,
+        by_line,
     }
+}
+
+/// [`summarise`] over each line's forecasts.
+pub fn summarise_by_line(forecasts: &[Forecast]) -> BTreeMap<String, Summary> {
+    let mut by_line: BTreeMap<&str, Vec<Forecast>> = BTreeMap::new();
+    for forecast in forecasts {
+        by_line
+            .entry(forecast.line.as_str())
+            .or_default()
+            .push(forecast.clone());
+    }
+    by_line
+        .into_iter()
+        .map(|(line, forecasts)| (line.to_owned(), summarise(&forecasts)))
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -978,10 +1002,12 @@ fn forecast_one(
         .first_delivery
         .map(|m| m.date)
         .filter(|date| *date <= observed);
-    let actual_month_only = timeline
-        .milestones
-        .first_delivery
-        .is_some_and(|m| m.precision == Precision::Month && m.date <= observed);
+    let actual_known_to = |precision: Precision| {
+        timeline
+            .milestones
+            .first_delivery
+            .is_some_and(|m| m.precision == precision && m.date <= observed)
+    };
     let actual_final_delivery = timeline
         .milestones
         .final_delivery
@@ -1012,8 +1038,10 @@ fn forecast_one(
         as_of_kind: kind,
         as_of,
         as_of_month_only: precision == Precision::Month,
+        as_of_year_only: precision == Precision::Year,
         actual_first_delivery: actual,
-        actual_month_only,
+        actual_month_only: actual_known_to(Precision::Month),
+        actual_year_only: actual_known_to(Precision::Year),
         first_delivery: first,
         outcome,
         error_months,

@@ -215,6 +215,7 @@ pub fn matching_timeline<'a>(
                         (milestone.date.year(), milestone.date.month())
                             == (notified.year(), notified.month())
                     }
+                    Precision::Year => milestone.date.year() == notified.year(),
                 })
     });
     let first = matches.next()?;

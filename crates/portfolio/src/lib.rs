@@ -20,6 +20,7 @@ pub mod calibrate;
 pub mod demo;
 mod error;
 pub mod fit;
+pub mod sipri_sales;
 pub mod stored;
 pub mod template;
 

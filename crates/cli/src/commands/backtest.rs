@@ -10,9 +10,11 @@ use comfy_table::Cell;
 use expedite_core::Date;
 use expedite_core::rules::RuleBook;
 use expedite_data::capacity::Catalog;
+use expedite_data::sipri;
 use expedite_data::timelines::{self, Timeline};
 use expedite_portfolio::backtest::{self, AsOfKind, Assumed, Backtest, CalibrationMode, Options};
 use expedite_portfolio::calibrate::{Family, Params};
+use expedite_portfolio::sipri_sales;
 use expedite_portfolio::template::Template;
 
 use crate::output::{self, Format};
@@ -83,15 +85,26 @@ enum CalibrationArg {
 /// Arguments of `backtest`.
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
-    /// Timelines CSV (the columns of crates/data/data/cases/timelines.csv).
+    /// Timelines CSV (the columns of crates/data/data/cases/timelines.csv), or with
+    /// `--sipri` a SIPRI trade register.
     timelines: PathBuf,
+    /// The file is a SIPRI trade register (CSV as SIPRI exports it, one row per deal): its
+    /// US deals on catalog lines are tested as of their order year (read as 1 July),
+    /// leaving out the sales the shipped timelines hold. Goes with `--calibration shipped`.
+    #[arg(long)]
+    sipri: bool,
+    /// With `--sipri`: only the deals ordered in this year or later (the catalog's rate
+    /// facts start in 2019-2022; older deals are forecast on rates moved back to them).
+    #[arg(long, value_name = "YEAR", requires = "sipri")]
+    ordered_from: Option<i32>,
     /// The day the file's facts are complete: a sale not delivered by then is late if its
     /// P90 is earlier, else pending.
     #[arg(long, value_name = "DATE")]
     observed: Date,
-    /// Forecast as of the day after the notification, after the LOA, or both.
-    #[arg(long, value_enum, default_value = "both")]
-    as_of: AsOfArg,
+    /// Forecast as of the day after the notification, after the LOA, or both (default: both;
+    /// with `--sipri` the LOA only, a register having no notification dates).
+    #[arg(long, value_enum)]
+    as_of: Option<AsOfArg>,
     /// Shipped parameters, or refitted without the sale being tested.
     #[arg(long, value_enum, default_value = "shipped")]
     calibration: CalibrationArg,
@@ -122,6 +135,56 @@ fn read_timelines(path: &Path) -> anyhow::Result<Vec<Timeline>> {
         return Err(anyhow!("{}: the file holds no timelines", path.display()));
     }
     Ok(rows)
+}
+
+/// The forecasts `--as-of` asks for. A SIPRI register has no notification dates, so with
+/// `--sipri` the default is the LOA and asking for the notification is refused.
+fn as_of_kinds(as_of: Option<AsOfArg>, sipri: bool) -> anyhow::Result<Vec<AsOfKind>> {
+    Ok(match (as_of, sipri) {
+        (Some(AsOfArg::Notification | AsOfArg::Both), true) => {
+            return Err(anyhow!(
+                "--as-of: a SIPRI register has no notification dates; its sales are forecast as \
+                 of their LOA (--as-of loa)"
+            ));
+        }
+        (Some(AsOfArg::Loa), _) | (None, true) => vec![AsOfKind::Loa],
+        (Some(AsOfArg::Notification), false) => vec![AsOfKind::Notification],
+        (Some(AsOfArg::Both) | None, false) => vec![AsOfKind::Notification, AsOfKind::Loa],
+    })
+}
+
+/// The sales of the SIPRI register `args.timelines` (see `expedite_portfolio::sipri_sales`),
+/// and its deals on catalog lines left out, as skipped rows.
+fn register_sales(
+    args: &BacktestArgs,
+    catalog: &Catalog,
+) -> anyhow::Result<(Vec<Timeline>, Vec<backtest::Skipped>)> {
+    if args.calibration == CalibrationArg::LeaveOneOut {
+        return Err(anyhow!(
+            "--sipri: a register's sales are tested with the shipped (or --params) parameters; \
+             leave-one-out refits on a timelines file's own day-dated sales"
+        ));
+    }
+    let register = sipri::read_path(&args.timelines)?;
+    let known = Timeline::builtin().context("the shipped timelines")?;
+    let sales = sipri_sales::register_sales(&register, catalog, &known, args.ordered_from);
+    if sales.timelines.is_empty() {
+        return Err(anyhow!(
+            "{}: no US deal of new weapons on a catalog line to test ({} left out)",
+            args.timelines.display(),
+            sales.left_out.len()
+        ));
+    }
+    let left_out = sales
+        .left_out
+        .into_iter()
+        .map(|left| backtest::Skipped {
+            id: left.deal,
+            as_of_kind: None,
+            reason: left.reason,
+        })
+        .collect();
+    Ok((sales.timelines, left_out))
 }
 
 /// The parameters of `--params FILE`, else the shipped ones. A file with
@@ -310,15 +373,15 @@ fn print_fits(params: &Params, observed_defaulted: bool) -> anyhow::Result<()> {
 
 /// Runs `backtest`.
 pub fn run_backtest(args: BacktestArgs) -> anyhow::Result<()> {
-    let rows = read_timelines(&args.timelines)?;
     let shipped = shipped()?;
+    let (rows, left_out) = if args.sipri {
+        register_sales(&args, &shipped.catalog)?
+    } else {
+        (read_timelines(&args.timelines)?, Vec::new())
+    };
     let options = Options {
         observed: args.observed,
-        as_of: match args.as_of {
-            AsOfArg::Notification => vec![AsOfKind::Notification],
-            AsOfArg::Loa => vec![AsOfKind::Loa],
-            AsOfArg::Both => vec![AsOfKind::Notification, AsOfKind::Loa],
-        },
+        as_of: as_of_kinds(args.as_of, args.sipri)?,
         calibration: match args.calibration {
             CalibrationArg::Shipped => CalibrationMode::Shipped,
             CalibrationArg::LeaveOneOut => CalibrationMode::LeaveOneOut,
@@ -328,7 +391,8 @@ pub fn run_backtest(args: BacktestArgs) -> anyhow::Result<()> {
     };
     let params = given_params(args.params.as_deref(), args.calibration)?;
     let family = refit_family(args.family, args.calibration)?;
-    let result = backtest::backtest(&rows, &options, &shipped.context(family), &params);
+    let mut result = backtest::backtest(&rows, &options, &shipped.context(family), &params);
+    result.skipped.extend(left_out);
     match args.format {
         Format::Json => output::print_json(&result),
         Format::Csv => output::print_csv(&FORECAST_COLUMNS, forecast_rows(&result)),
@@ -402,6 +466,51 @@ fn forecast_rows(result: &Backtest) -> Vec<Vec<String>> {
         .collect()
 }
 
+fn figure(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", c * 100.0))
+}
+
+/// The summary's figures for each line, when the forecasts are on more than one.
+fn print_by_line(result: &Backtest) -> anyhow::Result<()> {
+    if result.by_line.len() < 2 {
+        return Ok(());
+    }
+    let mut table = output::table(&[
+        "line",
+        "scored",
+        "inside",
+        "early",
+        "late",
+        "pending",
+        "coverage",
+        "median |error|",
+        "baseline",
+        "median band",
+        "interval score",
+    ]);
+    for (line, s) in &result.by_line {
+        table.add_row(vec![
+            Cell::new(line),
+            Cell::new(s.scored),
+            Cell::new(s.inside),
+            Cell::new(s.early),
+            Cell::new(s.late),
+            Cell::new(s.pending),
+            Cell::new(percent(s.coverage)),
+            Cell::new(figure(s.median_abs_error_months)),
+            Cell::new(figure(s.baseline_median_abs_error_months)),
+            Cell::new(figure(s.median_band_months)),
+            Cell::new(figure(s.mean_interval_score_months)),
+        ]);
+    }
+    output::print_text("By line (months; baseline: history's median |error| as of LOA):")?;
+    output::print_text(&table.to_string())
+}
+
 fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()> {
     output::print_text(&format!(
         "Back-test of first delivery, facts complete to {}; {} parameters, {} trials, seed {}. \
@@ -427,7 +536,11 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
             "{} {}{}",
             f.as_of_kind.as_str(),
             f.as_of,
-            if f.as_of_month_only { " (month)" } else { "" }
+            match (f.as_of_month_only, f.as_of_year_only) {
+                (true, _) => " (month)",
+                (_, true) => " (year)",
+                _ => "",
+            }
         );
         table.add_row(vec![
             Cell::new(format!(
@@ -487,10 +600,8 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
             ))?;
         }
     }
+    print_by_line(result)?;
     let s = &result.summary;
-    let figure = |value: Option<f64>| value.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
-    let percent =
-        |share: Option<f64>| share.map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", c * 100.0));
     output::print_text(&format!(
         "Scored {} (pending {}): inside {}, early {}, late {}; coverage {}. Median |error| {} \
          months; median band {} months; mean interval score {} months (band + 10 x miss, lower \
