@@ -6,6 +6,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+mod shared;
+use shared::shared_register;
+
 fn expedite() -> Command {
     Command::cargo_bin("expedite").expect("the binary is built")
 }
@@ -290,23 +293,6 @@ fn leave_one_out_json_names_the_family_its_refits_wrote() {
     assert_eq!(report["calibration"], "leave-one-out");
     assert_eq!(report["family"], "weibull");
     assert!(shipped_backtest_json(&[]).get("family").is_none());
-}
-
-/// SIPRI's export in the shared folder; `None` (with the reason printed) when it is not
-/// there, a failure under CI.
-fn shared_register() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/sipri/trade-register.csv");
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        path.display()
-    );
-    eprintln!("skipped: {} is not there", path.display());
-    None
 }
 
 #[test]

@@ -6,6 +6,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+mod shared;
+use shared::shared_register;
+
 fn expedite() -> Command {
     let mut command = Command::cargo_bin("expedite").expect("the binary is built");
     command.env_remove("EXPEDITE_SIPRI");
@@ -25,23 +28,6 @@ fn json(command: &mut Command) -> Value {
 /// The hand-made fixture of the data crate (our own rows in SIPRI's layout).
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/tests/fixtures/leadtimes-per-deal.csv")
-}
-
-/// SIPRI's export in the shared folder; `None` (with the reason printed) when it is not
-/// there, a failure under CI.
-fn shared_register() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/sipri/trade-register.csv");
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        path.display()
-    );
-    eprintln!("skipped: {} is not there", path.display());
-    None
 }
 
 #[test]
