@@ -98,6 +98,30 @@ const EXAMPLES: &[(&str, &str)] = &[
         "expedite completions bash > ~/.local/share/bash-completion/completions/expedite\n  expedite completions zsh > ~/.zfunc/_expedite",
     ),
     ("man", "expedite man > expedite.1 && man ./expedite.1"),
+    (
+        "metrics",
+        "expedite metrics --db sqlite://demo.db --from 2025-Q1 --to 2025-Q4 --by purchaser\n  expedite metrics --db sqlite://demo.db --from 2022-Q3 --report metrics-report",
+    ),
+    (
+        "alerts",
+        "expedite alerts --db sqlite://demo.db --since 2026-11-01\n  expedite alerts --db sqlite://demo.db --near-days 30 --threshold-days 60 --refresh -f json",
+    ),
+    (
+        "sources",
+        "expedite sources\n  expedite sources --sipri trade-register.csv -f csv",
+    ),
+    (
+        "verify",
+        "expedite verify --db sqlite://expedite.db\n  expedite verify --db postgres://expedite@db.example/expedite --key-file /etc/expedite/history.key",
+    ),
+    (
+        "calibrate",
+        "expedite calibrate crates/data/data/cases/timelines.csv --observed 2026-03-31\n  expedite calibrate my-sales.csv --observed 2026-03-31 --out my-params.toml --family likelier",
+    ),
+    (
+        "backtest",
+        "expedite backtest crates/data/data/cases/timelines.csv --observed 2026-03-31 --calibration leave-one-out\n  expedite backtest other-sales.csv --observed 2026-03-31 --params my-params.toml -f csv\n  expedite backtest trade-register.csv --sipri --observed 2024-12-31 --ordered-from 2015",
+    ),
 ];
 
 /// Short flags for options many commands share; each is added only where the command has

@@ -318,8 +318,14 @@ fn completions_generate_for_every_shell_and_the_man_page_renders() {
 
 #[test]
 fn every_help_ends_with_examples() {
-    let paths: [&[&str]; 20] = [
+    let paths: [&[&str]; 26] = [
         &[],
+        &["calibrate"],
+        &["backtest"],
+        &["metrics"],
+        &["alerts"],
+        &["sources"],
+        &["verify"],
         &["rules", "check"],
         &["rules", "list"],
         &["rules", "samm"],
