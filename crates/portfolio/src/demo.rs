@@ -19,7 +19,7 @@
 use expedite_core::{Country, Date, Stage, Usd};
 use expedite_data::capacity::{Catalog, Line as CatalogLine, RateStep as CatalogStep};
 use expedite_data::dsca::Notification;
-use expedite_data::timelines::{Precision, Timeline};
+use expedite_data::timelines::{Precision, Timeline, took_delivery_by};
 use expedite_forecast::scenario::{
     RawBacklog, RawCase, RawCaseLine, RawDate, RawDatedBacklog, RawDelivery, RawLine,
     RawMilestones, RawPolicy, RawRateChange, RawRateStep, RawScenario, RawTierChange,
@@ -359,15 +359,13 @@ fn select_cases(
             .line(&mapped.line)
             .and_then(|line| planned_deliveries(line, notification.country, units, as_of));
         let (stage, since, stage_provenance) = stage_on(template, date, &facts, as_of)?;
-        let delivered_before = timelines.iter().any(|other| {
-            other.purchaser == notification.country
-                && other.line.as_deref() == Some(mapped.line.as_str())
-                && Some(other.id.as_str()) != facts.timeline.as_deref()
-                && other
-                    .milestones
-                    .first_delivery
-                    .is_some_and(|first| first.date <= as_of)
-        });
+        let delivered_before = took_delivery_by(
+            timelines,
+            notification.country,
+            Some(mapped.line.as_str()),
+            facts.timeline.as_deref().unwrap_or_default(),
+            as_of,
+        );
         cases.push(DemoCase {
             id: format!("{}-{date}-{}", notification.country.iso3(), mapped.line),
             purchaser: notification.country.iso3(),
