@@ -188,41 +188,6 @@ impl Timeline {
     pub fn is_us_sale(&self) -> bool {
         self.supplier.iso3() == "USA"
     }
-
-    /// Whether this sale's buyer had taken delivery from its line by `day` (a first
-    /// delivery dated on or before it) in another sale of `timelines`: a buyer of the line
-    /// before, not a new buyer, so it waits no first-delivery delay (issue 8 §3: the delay
-    /// is for a new buyer or configuration; the demo and the back-test apply the same rule).
-    pub fn buyer_took_delivery_by(&self, timelines: &[Timeline], day: Date) -> bool {
-        took_delivery_by(
-            timelines,
-            self.purchaser,
-            self.line.as_deref(),
-            &self.id,
-            day,
-        )
-    }
-}
-
-/// Whether `purchaser` had taken delivery from `line` by `day` in a sale of `timelines`
-/// other than `except` (see [`Timeline::buyer_took_delivery_by`]).
-pub fn took_delivery_by(
-    timelines: &[Timeline],
-    purchaser: Country,
-    line: Option<&str>,
-    except: &str,
-    day: Date,
-) -> bool {
-    line.is_some()
-        && timelines.iter().any(|other| {
-            other.purchaser == purchaser
-                && other.line.as_deref() == line
-                && other.id != except
-                && other
-                    .milestones
-                    .first_delivery
-                    .is_some_and(|first| first.date <= day)
-        })
 }
 
 /// Reads timelines in the shipped layout from `reader`; `name` names the input in errors.

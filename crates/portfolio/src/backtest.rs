@@ -195,9 +195,6 @@ pub struct Forecast {
     pub as_of: Date,
     /// Whether the milestone's day is only known to the month (the 15th was used).
     pub as_of_month_only: bool,
-    /// Whether the buyer was new to the line on the forecast day (no earlier sale of the
-    /// file first delivered by then), and so drew the first-delivery delay.
-    pub new_buyer: bool,
     /// Whether the milestone is only known to the year (a SIPRI register's; 1 July was
     /// used).
     pub as_of_year_only: bool,
@@ -483,9 +480,6 @@ struct Setting<'a> {
     /// Whether the production contract, when dated before `start`, is given (the
     /// calibration's residual from the contract); a forecast never hides it.
     with_contract: bool,
-    /// Whether the buyer is new to the line on `start` (no earlier sale of the file first
-    /// delivered before it): only a new buyer waits the first-delivery delay.
-    new_buyer: bool,
 }
 
 /// The sale's milestones dated before `start`, in the scenario's syntax: facts the engine
@@ -634,7 +628,6 @@ fn scenario(
             purchaser: timeline.purchaser.iso3().to_owned(),
             channel: Some(channel.to_owned()),
             milestones: Some(known_milestones(setting)),
-            new_configuration: Some(setting.new_buyer),
             lines: vec![RawCaseLine {
                 line: setting.line.id.clone(),
                 quantity: i64::from(timeline.quantity),
@@ -678,8 +671,6 @@ pub fn explain(
         line,
         start: day_after(since),
         with_contract: anchor == Anchor::Contract,
-        // The residual's model draws no delay, so it does not matter here.
-        new_buyer: true,
     };
     let (scenario, _) = scenario(&setting, context, params, Draws::Median, 1, 0).ok()?;
     run(&scenario).map(|(first, _)| first.p50)
@@ -993,7 +984,6 @@ fn forecast_one(
         line,
         start: as_of,
         with_contract: true,
-        new_buyer: !timeline.buyer_took_delivery_by(timelines, milestone),
     };
     let (scenario, rate_backdated) = scenario(
         &setting,
@@ -1048,7 +1038,6 @@ fn forecast_one(
         as_of_kind: kind,
         as_of,
         as_of_month_only: precision == Precision::Month,
-        new_buyer: setting.new_buyer,
         as_of_year_only: precision == Precision::Year,
         actual_first_delivery: actual,
         actual_month_only: actual_known_to(Precision::Month),
@@ -1549,7 +1538,6 @@ mod tests {
             line: catalog.line("himars").expect("himars"),
             start: date("2022-07-16"),
             with_contract: true,
-            new_buyer: true,
         };
         let (scenario, backdated) =
             scenario(&setting, &context, &params, Draws::Random, 10, 0).expect("valid");

@@ -645,24 +645,17 @@ fn delay_residuals(timelines: &[Timeline], observed: Date, explain: &Explain<'_>
             let line = timeline.line.clone()?;
             // From the production contract where it is known (outside FMS the signed
             // contract is the production contract), else from the LOA.
-            let (anchor, since) = match (
+            let anchor = match (
                 timeline.milestones.production_contract,
                 timeline.milestones.loa,
             ) {
-                (Some(contract), _) if contract.date <= observed => {
-                    (Anchor::Contract, contract.date)
-                }
+                (Some(contract), _) if contract.date <= observed => Anchor::Contract,
                 (_, Some(loa)) if loa.date <= observed && timeline.channel == Channel::Fms => {
-                    (Anchor::Loa, loa.date)
+                    Anchor::Loa
                 }
-                (_, Some(signed)) if signed.date <= observed => (Anchor::Contract, signed.date),
+                (_, Some(signed)) if signed.date <= observed => Anchor::Contract,
                 _ => return None,
             };
-            // A buyer that had taken delivery from the line waits no new buyer's delay
-            // (issue 8 §3), so its time says nothing about that delay.
-            if timeline.buyer_took_delivery_by(timelines, since) {
-                return None;
-            }
             let predicted = explain(timeline, anchor)?;
             let first: Option<Milestone> = timeline
                 .milestones
