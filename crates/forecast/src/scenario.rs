@@ -840,20 +840,24 @@ impl std::fmt::Display for RawDist {
 }
 
 impl RawMultiplier {
-    /// The distribution the table describes: a multiplier takes the duration shapes.
+    /// The same shape as a duration table: a multiplier takes the duration shapes, with
+    /// `value` for `days`.
+    fn as_dist(&self) -> RawDist {
+        match *self {
+            RawMultiplier::Fixed { value } => RawDist::Fixed { days: value },
+            RawMultiplier::Uniform { min, max } => RawDist::Uniform { min, max },
+            RawMultiplier::Triangular { min, mode, max } => RawDist::Triangular { min, mode, max },
+            RawMultiplier::Pert { min, mode, max } => RawDist::Pert { min, mode, max },
+            RawMultiplier::Lognormal { median, p90 } => RawDist::Lognormal { median, p90 },
+        }
+    }
+
+    /// The distribution the table describes.
     ///
     /// # Errors
     /// [`DistError`] when its parameters describe no distribution (e.g. `min > max`).
     pub fn build(&self) -> Result<DurationDist, DistError> {
-        match *self {
-            RawMultiplier::Fixed { value } => DurationDist::fixed(value),
-            RawMultiplier::Uniform { min, max } => DurationDist::uniform(min, max),
-            RawMultiplier::Triangular { min, mode, max } => {
-                DurationDist::triangular(min, mode, max)
-            }
-            RawMultiplier::Pert { min, mode, max } => DurationDist::pert(min, mode, max),
-            RawMultiplier::Lognormal { median, p90 } => DurationDist::lognormal(median, p90),
-        }
+        self.as_dist().build()
     }
 
     /// The lowest value the table states, which must be above zero: the fixed value, the
@@ -869,22 +873,11 @@ impl RawMultiplier {
     }
 }
 
-/// As people read it, e.g. `lognormal median 1, p90 1.39` (times the planned rate).
+/// As people read it, e.g. `lognormal median 1, p90 1.39` (times the planned rate): as the
+/// duration table of the same shape.
 impl std::fmt::Display for RawMultiplier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RawMultiplier::Fixed { value } => write!(f, "fixed {value}"),
-            RawMultiplier::Uniform { min, max } => write!(f, "uniform {min}–{max}"),
-            RawMultiplier::Triangular { min, mode, max } => {
-                write!(f, "triangular {min}/{mode}/{max}")
-            }
-            RawMultiplier::Pert { min, mode, max } => {
-                write!(f, "PERT min {min}, mode {mode}, max {max}")
-            }
-            RawMultiplier::Lognormal { median, p90 } => {
-                write!(f, "lognormal median {median}, p90 {p90}")
-            }
-        }
+        self.as_dist().fmt(f)
     }
 }
 
