@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use expedite_core::rules::RuleBook;
 use expedite_core::{Channel, Date, Percentiles, Usd};
 use expedite_data::capacity::{Catalog, Line as CatalogLine};
+use expedite_data::stats;
 use expedite_data::timelines::{MilestoneKind, Precision, Timeline};
 use expedite_forecast::scenario::{
     RawBacklog, RawCase, RawCaseLine, RawDate, RawDatedBacklog, RawDist, RawLine, RawMilestones,
@@ -1115,10 +1116,9 @@ pub fn summarise(forecasts: &[Forecast]) -> Summary {
     }
 }
 
-/// The mean, `None` of nothing.
+/// The mean of `values` ([`stats::mean`]), `None` of nothing.
 fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let (sum, count) = values.fold((0.0, 0_u32), |(sum, count), value| (sum + value, count + 1));
-    (count > 0).then(|| sum / f64::from(count))
+    stats::mean(&values.collect::<Vec<f64>>())
 }
 
 /// inside ÷ scored, to two decimals.
