@@ -58,15 +58,20 @@ pub fn register_sales(
         left_out: Vec::new(),
     };
     for deal in &register.deals {
-        if deal.supplier.country.map(Country::iso3) != Some("USA")
-            || ordered_from.is_some_and(|from| deal.order_year < from)
-        {
+        let Some(supplier) = deal
+            .supplier
+            .country
+            .filter(|country| country.iso3() == "USA")
+        else {
+            continue;
+        };
+        if ordered_from.is_some_and(|from| deal.order_year < from) {
             continue;
         }
         let Some(line) = catalog.line_for_item(&deal.designation) else {
             continue;
         };
-        match sale(deal, line, known) {
+        match sale(deal, supplier, line, known) {
             Ok(timeline) => sales.timelines.push(timeline),
             Err(reason) => sales.left_out.push(LeftOut {
                 deal: format!(
@@ -80,8 +85,13 @@ pub fn register_sales(
     sales
 }
 
-/// The sale of one deal on `line`, or why it is left out.
-fn sale(deal: &Deal, line: &str, known: &[Timeline]) -> Result<Timeline, String> {
+/// The sale of one deal by `supplier` on `line`, or why it is left out.
+fn sale(
+    deal: &Deal,
+    supplier: Country,
+    line: &str,
+    known: &[Timeline],
+) -> Result<Timeline, String> {
     if deal.status.is_second_hand() {
         return Err(format!("{}: not built on the line", deal.status.as_str()));
     }
@@ -128,10 +138,7 @@ fn sale(deal: &Deal, line: &str, known: &[Timeline]) -> Result<Timeline, String>
         ),
         buyer: deal.recipient.name.clone(),
         purchaser,
-        supplier: deal
-            .supplier
-            .country
-            .ok_or_else(|| "no supplier".to_owned())?,
+        supplier,
         channel: Channel::Fms,
         system: deal.designation.clone(),
         line: Some(line.to_owned()),
