@@ -132,17 +132,36 @@ fn calibrate_writes_a_parameters_file_that_names_its_command() {
 #[test]
 fn the_shipped_parameters_are_reproduced_by_the_command_in_their_header() {
     // The header says `expedite calibrate crates/data/data/cases/timelines.csv --observed
-    // 2026-03-31 --out ...`: running it again must give the same distributions.
+    // 2026-03-31 --register ../shared/data/sipri/trade-register.csv
+    // --register-ordered-before 2015 --out ...`: running it again must give the same
+    // distributions.
+    let Some(register) = shared_register() else {
+        return;
+    };
     let shipped = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/data/calibration/params.toml"),
     )
     .expect("shipped");
+    assert!(
+        shipped.contains(
+            "--register ../shared/data/sipri/trade-register.csv --register-ordered-before 2015"
+        ),
+        "the header names the register and its years"
+    );
     let folder = tempfile::tempdir().expect("a temporary folder");
     let out = folder.path().join("params.toml");
     expedite()
         .arg("calibrate")
         .arg(shipped_timelines())
-        .args(["--observed", "2026-03-31", "--out"])
+        .args([
+            "--observed",
+            "2026-03-31",
+            "--register-ordered-before",
+            "2015",
+            "--register",
+        ])
+        .arg(&register)
+        .arg("--out")
         .arg(&out)
         .assert()
         .success();
@@ -363,4 +382,24 @@ fn ordered_from_without_sipri_is_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--sipri"));
+}
+
+#[test]
+fn a_register_feeds_a_calibration_or_a_leave_one_out_refit_not_shipped_parameters() {
+    expedite()
+        .arg("backtest")
+        .arg(shipped_timelines())
+        .args(["--observed", "2026-03-31", "--register", "register.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--register: goes with --calibration leave-one-out",
+        ));
+    expedite()
+        .arg("calibrate")
+        .arg(shipped_timelines())
+        .args(["--register-ordered-before", "2015"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--register"));
 }

@@ -63,6 +63,10 @@ enum Shape {
         shape: f64,
         scale: f64,
     },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
 }
 
 /// Why distribution parameters were refused.
@@ -220,15 +224,44 @@ impl DurationDist {
         })
     }
 
-    /// The largest value the distribution can take (infinite for the log-normal and the
-    /// Weibull).
+    /// A normal with the given median (its mean) and 90th percentile: an **offset** that may
+    /// be negative, which only the first-delivery delay takes (a line that delivers sooner
+    /// than its build time and the paperwork say: issue 8, DESIGN.md "first-delivery
+    /// delay"). Every other duration refuses it ([`DurationDist::is_signed`]).
+    ///
+    /// # Errors
+    /// [`DistError`] unless both are finite and `median < p90`.
+    pub fn signed_normal(median: f64, p90: f64) -> Result<DurationDist, DistError> {
+        for (name, value) in [("median", median), ("p90", p90)] {
+            if !value.is_finite() {
+                return Err(DistError::NotANonNegativeNumber { name, value });
+            }
+        }
+        in_order("median < p90", median < p90, || {
+            format!("median = {median}, p90 = {p90}")
+        })?;
+        Ok(DurationDist {
+            shape: Shape::Normal {
+                mean: median,
+                sd: (p90 - median) / Z_P90,
+            },
+        })
+    }
+
+    /// Whether draws may be negative (only [`DurationDist::signed_normal`]).
+    pub fn is_signed(&self) -> bool {
+        matches!(self.shape, Shape::Normal { .. })
+    }
+
+    /// The largest value the distribution can take (infinite for the log-normal, the
+    /// Weibull and the normal).
     pub fn max(&self) -> f64 {
         match &self.shape {
             Shape::Fixed { days } => *days,
             Shape::Uniform { max, .. }
             | Shape::Triangular { max, .. }
             | Shape::Pert { max, .. } => *max,
-            Shape::LogNormal { .. } | Shape::Weibull { .. } => f64::INFINITY,
+            Shape::LogNormal { .. } | Shape::Weibull { .. } | Shape::Normal { .. } => f64::INFINITY,
         }
     }
 
@@ -253,7 +286,9 @@ impl DurationDist {
         match &self.shape {
             Shape::Fixed { days } => *days,
             Shape::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
-            Shape::Triangular { .. } | Shape::Weibull { .. } => self.quantile(rng.random::<f64>()),
+            Shape::Triangular { .. } | Shape::Weibull { .. } | Shape::Normal { .. } => {
+                self.quantile(rng.random::<f64>())
+            }
             Shape::Pert {
                 min, max, sampler, ..
             } => min + (max - min) * sampler.sample(rng),
@@ -319,6 +354,7 @@ impl DurationDist {
                     -(-(x / scale).powf(*shape)).exp_m1()
                 }
             }
+            Shape::Normal { mean, sd } => standard_normal_cdf((x - mean) / sd),
         }
     }
 
@@ -349,6 +385,10 @@ impl DurationDist {
                 } else {
                     scale * (-(-p).ln_1p()).powf(1.0 / shape)
                 }
+            }
+            // A draw of exactly 0 would be −∞: the normal's tails are cut at 1e-12.
+            Shape::Normal { mean, sd } => {
+                mean + sd * standard_normal_quantile(p.clamp(1e-12, 1.0 - 1e-12))
             }
         }
     }

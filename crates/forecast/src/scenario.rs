@@ -438,6 +438,14 @@ pub enum RawDist {
         /// 90th percentile.
         p90: f64,
     },
+    /// `{ dist = "normal", median, p90 }`: a signed offset, only for `first_delivery_delay`
+    /// (its median may be negative).
+    Normal {
+        /// Median (the mean).
+        median: f64,
+        /// 90th percentile.
+        p90: f64,
+    },
     /// `{ dist = "weibull", median, p90 }`
     Weibull {
         /// Median.
@@ -821,6 +829,7 @@ impl RawDist {
             RawDist::Pert { min, mode, max } => DurationDist::pert(min, mode, max),
             RawDist::Lognormal { median, p90 } => DurationDist::lognormal(median, p90),
             RawDist::Weibull { median, p90 } => DurationDist::weibull(median, p90),
+            RawDist::Normal { median, p90 } => DurationDist::signed_normal(median, p90),
         }
     }
 }
@@ -835,6 +844,7 @@ impl std::fmt::Display for RawDist {
             RawDist::Pert { min, mode, max } => write!(f, "PERT min {min}, mode {mode}, max {max}"),
             RawDist::Lognormal { median, p90 } => write!(f, "lognormal median {median}, p90 {p90}"),
             RawDist::Weibull { median, p90 } => write!(f, "weibull median {median}, p90 {p90}"),
+            RawDist::Normal { median, p90 } => write!(f, "normal median {median}, p90 {p90}"),
         }
     }
 }
@@ -882,6 +892,19 @@ impl std::fmt::Display for RawMultiplier {
 }
 
 fn dist_of(path: &str, raw: &RawDist) -> Result<DurationDist, ScenarioError> {
+    let dist = offset_of(path, raw)?;
+    if dist.is_signed() {
+        return Err(invalid(
+            path,
+            "dist = \"normal\" is a signed offset, only for first_delivery_delay: a duration \
+             cannot be negative",
+        ));
+    }
+    Ok(dist)
+}
+
+/// A first-delivery delay: any duration, or a signed `normal` offset.
+fn offset_of(path: &str, raw: &RawDist) -> Result<DurationDist, ScenarioError> {
     raw.build()
         .map_err(|error: DistError| invalid(path, error.to_string()))
 }
@@ -972,13 +995,13 @@ fn validate_channels(
         let mut times = ChannelTimes::default();
         for (key, raw_dist) in stages {
             let path = format!("channels.{name}.{key}");
+            if key == "first_delivery_delay" {
+                times.first_delivery_delay = Some(offset_of(&path, raw_dist)?);
+                continue;
+            }
             let dist = dist_of(&path, raw_dist)?;
             if key == "transport" {
                 times.transport = Some(dist);
-                continue;
-            }
-            if key == "first_delivery_delay" {
-                times.first_delivery_delay = Some(dist);
                 continue;
             }
             let stage = paperwork_stage(&path, key)?;
@@ -1091,7 +1114,7 @@ fn validate_lines(raw: &[RawLine]) -> Result<Vec<Line>, ScenarioError> {
                 first_delivery_delay: line
                     .first_delivery_delay
                     .as_ref()
-                    .map(|raw| dist_of(&format!("{path}.first_delivery_delay"), raw))
+                    .map(|raw| offset_of(&format!("{path}.first_delivery_delay"), raw))
                     .transpose()?,
             })
         })

@@ -1023,6 +1023,33 @@ fn units_completed_during_the_first_delivery_delay_are_handed_over_at_its_end() 
     );
 }
 
+#[test]
+fn a_negative_first_delivery_offset_brings_the_first_delivery_forward_but_never_before_the_start() {
+    // Units at t = 1..3 (the last on 2025-01-04); a line that delivers weeks before its
+    // build time says (a normal offset of about −20 days) cannot deliver before the start.
+    let s = scenario(&format!(
+        "[channels.fms]\nfirst_delivery_delay = {{ dist = \"normal\", median = -20, p90 = -19 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}",
+        line_case("PL-B-AAA", "on_contract", 1, 3)
+    ));
+    let report = forecast(&s);
+    let forward = case(&report, "PL-B-AAA");
+    exactly(forward.first_delivery, "2025-01-01");
+    exactly(forward.final_delivery, "2025-01-04");
+}
+
+#[test]
+fn a_normal_offset_is_only_for_the_first_delivery_delay() {
+    let message = error_of(&format!(
+        "[channels.fms]\nimplemented = {{ dist = \"normal\", median = 30, p90 = 60 }}\n{GOOD_LINE}{}",
+        line_case("PL-B-AAA", "on_contract", 1, 1)
+    ));
+    assert!(
+        message.starts_with("channels.fms.implemented: dist = \"normal\" is a signed offset"),
+        "{message}"
+    );
+}
+
 /// Two cases on one line, on contract, with nothing random but `source` (TOML lines for
 /// the line, or for the channel when it starts with `[channels`).
 fn two_cases_on_one_line(source: &str) -> Scenario {

@@ -155,6 +155,9 @@ pub struct Context<'a> {
     pub assumed: &'a Assumed,
     /// The distribution family fits write (calibration and leave-one-out refits).
     pub family: Family,
+    /// Year-dated sales from a register that feed the first-delivery delay of the
+    /// calibration and of every leave-one-out refit (empty: the timelines alone).
+    pub register: &'a [Timeline],
 }
 
 /// How a forecast came out.
@@ -708,6 +711,7 @@ pub fn calibrate_with_engine(
             rules: context.rules,
             explain: &no_model,
             family: context.family,
+            register: &[],
         },
     );
     let model =
@@ -720,6 +724,7 @@ pub fn calibrate_with_engine(
             rules: context.rules,
             explain: &model,
             family: context.family,
+            register: context.register,
         },
     )
 }
@@ -1248,6 +1253,7 @@ mod tests {
             rules: &rules,
             assumed,
             family: Family::LogNormal,
+            register: &[],
         };
         backtest(&hand_made(), &options, &context, params)
     }
@@ -1472,6 +1478,7 @@ mod tests {
             rules: &rules,
             assumed: &assumed,
             family: Family::LogNormal,
+            register: &[],
         };
         let all = calibrate_with_engine(&rows, observed(), "all", &context);
         let without = params_without(&rows, "EST-HIMARS-2022", observed(), &context);
@@ -1484,14 +1491,16 @@ mod tests {
         };
         assert!(mentions(&all));
         assert!(!mentions(&without));
-        let delay = |params: &Params| {
+        // Every delay residual is in one group: its line's own, or its channel's.
+        let delays = |params: &Params| -> usize {
             params
                 .fits
                 .iter()
-                .find(|fit| fit.parameter == "lines.himars.first_delivery_delay")
-                .map(|fit| fit.observed)
+                .filter(|fit| fit.parameter.ends_with(".first_delivery_delay"))
+                .map(|fit| fit.n)
+                .sum()
         };
-        assert_eq!(delay(&all), delay(&without).map(|n| n + 1));
+        assert_eq!(delays(&all), delays(&without) + 1);
     }
 
     #[test]
@@ -1531,6 +1540,7 @@ mod tests {
             rules: &rules,
             assumed: &assumed,
             family: Family::LogNormal,
+            register: &[],
         };
         let params = Params::from_toml_str(PARAMS, "hand-made").expect("params");
         let setting = Setting {
@@ -1596,6 +1606,7 @@ mod tests {
             rules: &rules,
             assumed: &assumed,
             family: Family::LogNormal,
+            register: &[],
         };
         let result = backtest(&rows, &options, &context, &params);
         let forecast = &result.forecasts[0];
@@ -1632,6 +1643,7 @@ mod tests {
             rules: &rules,
             assumed: &assumed,
             family: Family::LogNormal,
+            register: &[],
         };
         let result = backtest(&rows, &options, &context, &params);
         let refused = result

@@ -6,6 +6,8 @@
 //!   to a forecast scenario) and its forecast.
 //! - [`fit`]: log-normal and Weibull fits to right-censored intervals, and the choice
 //!   between them.
+//! - [`offset`]: the first-delivery delay as a signed normal offset, a mean per line and a
+//!   shared spread, fitted to exact, censored and year-dated residuals.
 //! - [`calibrate`]: fitting stage durations, delays, slips and rates from real timelines.
 //! - [`backtest`]: forecasting real sales as of past dates and scoring them against what
 //!   happened.
@@ -20,6 +22,7 @@ pub mod calibrate;
 pub mod demo;
 mod error;
 pub mod fit;
+pub mod offset;
 pub mod sipri_sales;
 pub mod stored;
 pub mod template;

@@ -15,9 +15,10 @@
 //! Left out, each with its reason: deals the catalog's timelines already hold (same buyer,
 //! line and LOA year within one year: the shipped calibration was fitted on them), deals
 //! selected but not yet ordered, deals produced under licence in the buyer's country (not
-//! on the catalog's line), deals without a number ordered, and deals first delivered in
-//! their order year (at year resolution the forecast, made the day after 1 July, cannot
-//! precede the delivery).
+//! on the catalog's line), deals without a number ordered, and, unless the sales feed a
+//! calibration (`expedite calibrate --register`), deals first delivered in their order year
+//! (at year resolution the forecast, made the day after 1 July, cannot precede the
+//! delivery).
 //!
 //! Pure: the caller reads the register ([`expedite_data::sipri`]); nothing here does I/O.
 
@@ -44,14 +45,33 @@ pub struct LeftOut {
     pub reason: String,
 }
 
+/// Which deals to take.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The first order year taken.
+    pub ordered_from: Option<i32>,
+    /// The first order year no longer taken.
+    pub ordered_before: Option<i32>,
+    /// The sales feed a calibration, not forecasts: deals first delivered in their order
+    /// year are kept (a fit describes every deal; only a forecast made after 1 July cannot
+    /// precede them).
+    pub for_calibration: bool,
+}
+
+impl Selection {
+    fn takes_order_year(self, year: i32) -> bool {
+        self.ordered_from.is_none_or(|from| year >= from)
+            && self.ordered_before.is_none_or(|before| year < before)
+    }
+}
+
 /// The US sales on catalog lines of `register` (see the module documentation), of the deals
-/// ordered in `ordered_from` or later if given; `known` are the timelines the calibration
-/// was fitted on.
+/// `selection` takes; `known` are the timelines the calibration was fitted on.
 pub fn register_sales(
     register: &TradeRegister,
     catalog: &Catalog,
     known: &[Timeline],
-    ordered_from: Option<i32>,
+    selection: Selection,
 ) -> RegisterSales {
     let mut sales = RegisterSales {
         timelines: Vec::new(),
@@ -65,13 +85,13 @@ pub fn register_sales(
         else {
             continue;
         };
-        if ordered_from.is_some_and(|from| deal.order_year < from) {
+        if !selection.takes_order_year(deal.order_year) {
             continue;
         }
         let Some(line) = catalog.line_for_item(&deal.designation) else {
             continue;
         };
-        match sale(deal, supplier, line, known) {
+        match sale(deal, supplier, line, known, selection.for_calibration) {
             Ok(timeline) => sales.timelines.push(timeline),
             Err(reason) => sales.left_out.push(LeftOut {
                 deal: format!(
@@ -91,6 +111,7 @@ fn sale(
     supplier: Country,
     line: &str,
     known: &[Timeline],
+    for_calibration: bool,
 ) -> Result<Timeline, String> {
     if deal.status.is_second_hand() {
         return Err(format!("{}: not built on the line", deal.status.as_str()));
@@ -110,7 +131,7 @@ fn sale(
         .number_ordered
         .filter(|&number| number > 0)
         .ok_or_else(|| "no number ordered".to_owned())?;
-    if deal.first_delivery_year() == Some(deal.order_year) {
+    if !for_calibration && deal.first_delivery_year() == Some(deal.order_year) {
         return Err(
             "first delivered in its order year: at year resolution no forecast precedes it"
                 .to_owned(),
@@ -230,7 +251,15 @@ Norway,United States,2018,,2,,Test radar C,air search radar,2,,2020,New,,5,10,10
         let register = sipri::read(REGISTER.as_bytes(), "test rows").expect("valid rows");
         let catalog = Catalog::builtin().expect("catalog");
         let known = Timeline::builtin().expect("timelines");
-        register_sales(&register, &catalog, &known, ordered_from)
+        register_sales(
+            &register,
+            &catalog,
+            &known,
+            Selection {
+                ordered_from,
+                ..Selection::default()
+            },
+        )
     }
 
     fn mid_year_of(year: i16) -> Option<Milestone> {
@@ -277,6 +306,21 @@ Norway,United States,2018,,2,,Test radar C,air search radar,2,,2020,New,,5,10,10
         for (reason, expected) in reasons.iter().zip(expected) {
             assert!(reason.contains(expected), "{reason} should say {expected}");
         }
+    }
+
+    #[test]
+    fn a_calibration_keeps_a_deal_first_delivered_in_its_order_year_and_stops_at_ordered_before() {
+        let register = sipri::read(REGISTER.as_bytes(), "test rows").expect("valid rows");
+        let catalog = Catalog::builtin().expect("catalog");
+        let known = Timeline::builtin().expect("timelines");
+        let selection = Selection {
+            ordered_from: None,
+            ordered_before: Some(2020),
+            for_calibration: true,
+        };
+        let sales = register_sales(&register, &catalog, &known, selection);
+        let ids: Vec<&str> = sales.timelines.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["NOR-HIMARS-2016-SIPRI13", "EST-JAVELIN-2019-SIPRI17"]);
     }
 
     #[test]
