@@ -186,6 +186,13 @@ pub struct Fit {
     pub method: String,
     /// The sales behind it (for people checking the figure).
     pub cases: Vec<String>,
+    /// Of the sales, those dated by years only (a register's deals).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub year_dated: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// A parameter the timelines do not identify: kept as a stated assumption.
@@ -528,6 +535,7 @@ fn fit_parameter(
         })
         .collect();
     let mut fit = Fit {
+        year_dated: 0,
         parameter,
         interval: interval_description,
         n: intervals.len(),
@@ -783,11 +791,12 @@ fn channel_delay_report(
         .collect();
     let mean = best_mean(&all, joint.sd).map(|(mean, _)| mean);
     let note = format!(
-        "; {} dated sale(s) of its own, fewer than {MIN_OBSERVED}: the mean is that of all {} \
-         of the channel's sales, any line",
-        dated(&pool),
-        all.len()
+        "; {} dated sale(s) on lines without a fit of their own, fewer than {MIN_OBSERVED}: the \
+         mean is that of all the channel's sales, any line",
+        dated(&pool)
     );
+    let scope = format!("{} sales on every catalog line", channel.as_str());
+    let mut report = delay_report(&group, &all, &scope, implemented_median);
     describe_delay_fit(&mut report, joint, mean, shared_by, &note);
     report
 }
@@ -817,6 +826,10 @@ fn delay_report(group: &str, offsets: &[&Offset], scope: &str, implemented_media
             "not fitted: the delays' shared spread needs a group of {MIN_OBSERVED} dated sales \
              with some spread"
         ),
+        year_dated: offsets
+            .iter()
+            .filter(|offset| matches!(offset.known, Known::Within(_)))
+            .count(),
         cases: offsets
             .iter()
             .map(|offset| match offset.known {
@@ -970,9 +983,11 @@ mod tests {
             .find(|(_, report)| report.parameter == "channels.fms.first_delivery_delay")
             .expect("the channel's delay");
         assert_eq!(*channel, Some(Channel::Fms));
-        assert_eq!((pool.n, pool.observed, pool.censored), (2, 1, 1));
+        assert_eq!((pool.n, pool.observed, pool.censored), (7, 6, 1));
+        assert_eq!(pool.year_dated, 5);
         assert!(
-            pool.method.contains("the mean is that of all 7"),
+            pool.method
+                .contains("1 dated sale(s) on lines without a fit of their own"),
             "{}",
             pool.method
         );
@@ -1097,13 +1112,7 @@ mod timeline_tests {
             "the header names the command"
         );
         for fit in params.fits.iter().filter(|fit| fit.dist.is_some()) {
-            // A channel's delay with too few sales of its own takes the mean of all of them.
-            let channel_mean = fit.method.contains("the mean is that of all");
-            assert!(
-                fit.observed >= MIN_OBSERVED || channel_mean,
-                "{}",
-                fit.parameter
-            );
+            assert!(fit.observed >= MIN_OBSERVED, "{}", fit.parameter);
         }
     }
 }

@@ -95,7 +95,7 @@ pub struct LineAssumption {
     pub backlog_years: f64,
     /// Days from a unit's release to its completion.
     pub lead_time_days: f64,
-    /// The first-delivery delay of a new buyer on this line, instead of the channel's.
+    /// The first-delivery delay on this line, instead of the channel's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_delivery_delay: Option<RawDist>,
 }
@@ -111,6 +111,10 @@ pub struct ParameterOrigin {
     /// Sales behind a fit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub n: Option<usize>,
+    /// Of them, a SIPRI register's deals dated by years only (`expedite calibrate
+    /// --register`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year_dated: Option<usize>,
     /// How it was fitted, or the template's word for an assumption.
     pub method: String,
 }
@@ -192,6 +196,7 @@ impl Template {
                     parameter,
                     origin: "fitted",
                     n: Some(fit.n),
+                    year_dated: (fit.year_dated > 0).then_some(fit.year_dated),
                     method: fit.method.clone(),
                 });
             }
@@ -199,6 +204,7 @@ impl Template {
                 parameter,
                 origin: "assumed",
                 n: None,
+                year_dated: None,
                 method: "the template's value".to_owned(),
             }),
             None => {}
@@ -237,6 +243,7 @@ impl Template {
                 parameter: format!("uncertainty.{parameter}"),
                 origin: "assumed",
                 n: None,
+                year_dated: None,
                 method: format!("the calibration file's stated assumption: {source}"),
             });
         }
@@ -250,6 +257,7 @@ impl Template {
             parameter,
             origin: "assumed",
             n: None,
+            year_dated: None,
             method: "the template's value".to_owned(),
         };
         let mut origins: Vec<ParameterOrigin> = self
@@ -590,14 +598,15 @@ fn pin_spread_held_by_the_delay(
             let earlier = origins
                 .iter()
                 .position(|origin| origin.parameter == parameter);
-            let (was, n) = earlier.map_or(("assumed", None), |index| {
+            let (was, n, year_dated) = earlier.map_or(("assumed", None, None), |index| {
                 let origin = origins.remove(index);
-                (origin.origin, origin.n)
+                (origin.origin, origin.n, origin.year_dated)
             });
             origins.push(ParameterOrigin {
                 parameter,
                 origin: "median",
                 n,
+                year_dated,
                 method: format!(
                     "{was}, held at its median ({days:.0} days): the fitted first-delivery delay already holds its spread"
                 ),

@@ -281,7 +281,7 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
             .trim_start_matches("lines.")
             .trim_end_matches(".first_delivery_delay");
         text.push_str(&format!(
-            "- {line} first-delivery delay of a new buyer: {}\n",
+            "- {line} first-delivery delay (every buyer): {}\n",
             describe_origin(&a.parameters, &origin.parameter)
         ));
     }
@@ -406,14 +406,22 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
     output::print_text(&text)
 }
 
-/// "fitted from the real timelines, n = 24" or "assumed".
+/// "fitted from the real timelines, n = 24", "fitted from the real timelines and SIPRI
+/// register deals, n = 25 (21 register deals)" or "assumed".
 fn describe_origin(origins: &[ParameterOrigin], parameter: &str) -> String {
     match origins.iter().find(|origin| origin.parameter == parameter) {
         Some(ParameterOrigin {
             origin: "fitted",
             n: Some(n),
+            year_dated,
             ..
-        }) => format!("fitted from the real timelines, n = {n}"),
+        }) => match year_dated {
+            Some(deals) => format!(
+                "fitted from the real timelines and SIPRI register deals, n = {n} ({deals} \
+                 register deals)"
+            ),
+            None => format!("fitted from the real timelines, n = {n}"),
+        },
         _ => "assumed".to_owned(),
     }
 }
