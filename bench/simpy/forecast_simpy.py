@@ -73,6 +73,8 @@ class Dist:
             self.mu = math.log(spec["median"])
             self.sigma = math.log(spec["p90"] / spec["median"]) / Z_P90
             self.normal = statistics.NormalDist(self.mu, self.sigma)
+        if self.kind == "normal":  # a signed offset: the first-delivery delay only
+            self.sd = (spec["p90"] - spec["median"]) / Z_P90
         if self.kind == "weibull":
             self.shape = (math.log(math.log(10)) - math.log(math.log(2))) / math.log(
                 spec["p90"] / spec["median"])
@@ -81,7 +83,7 @@ class Dist:
     def maximum(self):
         s = self.spec
         return {"fixed": s.get("days", s.get("value")), "lognormal": math.inf,
-                "weibull": math.inf}.get(
+                "weibull": math.inf, "normal": math.inf}.get(
             self.kind, s.get("max"))
 
     def sample(self, rng):
@@ -96,6 +98,8 @@ class Dist:
             return s["min"] + (s["max"] - s["min"]) * rng.betavariate(self.alpha, self.beta)
         if self.kind == "weibull":
             return rng.weibullvariate(self.scale, self.shape)
+        if self.kind == "normal":
+            return rng.gauss(s["median"], self.sd)
         return rng.lognormvariate(self.mu, self.sigma)
 
     def remaining(self, elapsed, rng):

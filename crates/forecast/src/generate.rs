@@ -191,9 +191,18 @@ fn line(index: usize, rng: &mut ChaCha8Rng) -> RawLine {
             p90: 1.0 + f64::from(rng.random_range(0_u32..=20)) / 100.0,
         }),
         ramp_slip: Some(dist_pert(0.0, 90.0, 365.0)),
-        first_delivery_delay: index
-            .is_multiple_of(5)
-            .then(|| dist_pert(60.0, 240.0, 900.0)),
+        // Every fifth line delays a new buyer: half by a PERT, half by a signed normal
+        // offset as the shipped calibration writes it.
+        first_delivery_delay: index.is_multiple_of(5).then(|| {
+            if index.is_multiple_of(10) {
+                dist_pert(60.0, 240.0, 900.0)
+            } else {
+                RawDist::Normal {
+                    median: 240.0,
+                    p90: 780.0,
+                }
+            }
+        }),
     }
 }
 
