@@ -116,11 +116,11 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "calibrate",
-        "expedite calibrate crates/data/data/cases/timelines.csv --observed 2026-03-31\n  expedite calibrate my-sales.csv --observed 2026-03-31 --out my-params.toml --family likelier",
+        "expedite calibrate crates/data/data/cases/timelines.csv --observed 2026-03-31 --register trade-register.csv --register-ordered-before 2015\n  expedite calibrate my-sales.csv --observed 2026-03-31 --out my-params.toml --family likelier",
     ),
     (
         "backtest",
-        "expedite backtest crates/data/data/cases/timelines.csv --observed 2026-03-31 --calibration leave-one-out\n  expedite backtest other-sales.csv --observed 2026-03-31 --params my-params.toml -f csv\n  expedite backtest trade-register.csv --sipri --observed 2024-12-31 --ordered-from 2015",
+        "expedite backtest crates/data/data/cases/timelines.csv --observed 2026-03-31 --calibration leave-one-out --register trade-register.csv --register-ordered-before 2015\n  expedite backtest other-sales.csv --observed 2026-03-31 --params my-params.toml -f csv\n  expedite backtest trade-register.csv --sipri --observed 2024-12-31 --ordered-from 2015",
     ),
 ];
 

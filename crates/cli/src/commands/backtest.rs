@@ -382,9 +382,10 @@ fn fit_rows(params: &Params) -> Vec<Vec<String>> {
 
 fn print_fits(params: &Params, observed_defaulted: bool) -> anyhow::Result<()> {
     output::print_text(&format!(
-        "Calibration on {}, facts complete to {}{}. Days; {} by maximum likelihood with \
-         right-censoring, each beside the other family's log-likelihood; a fit needs {} \
-         observed intervals.",
+        "Calibration on {}, facts complete to {}{}. Days; stage durations: {} by maximum \
+         likelihood with right-censoring, each beside the other family's log-likelihood; \
+         first-delivery delays: signed normal offsets, a mean per line with enough sales and \
+         one spread shared by all; a fit needs {} observed intervals.",
         params.source,
         params.observed,
         if observed_defaulted {
