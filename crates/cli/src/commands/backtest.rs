@@ -38,6 +38,14 @@ pub struct CalibrateArgs {
     /// Output format of the fit report.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    #[command(flatten)]
+    register: RegisterArgs,
+}
+
+/// A SIPRI register whose deals feed the first-delivery delay (`calibrate`, and
+/// `backtest`'s leave-one-out refits).
+#[derive(Debug, Args)]
+struct RegisterArgs {
     /// A SIPRI trade register (CSV as SIPRI exports it) whose US deals on catalog lines
     /// also feed the first-delivery delay: year-dated, each within a year either side. Its
     /// deals the timelines hold are left out.
@@ -125,14 +133,10 @@ pub struct BacktestArgs {
     /// `expedite calibrate --family` (default: log-normal).
     #[arg(long, value_enum)]
     family: Option<FamilyArg>,
-    /// With `--calibration leave-one-out`: refit with this register's deals too, as
+    /// With `--calibration leave-one-out`: the refits take this register's deals too, as
     /// `expedite calibrate --register` (the shipped parameters were fitted so).
-    #[arg(long, value_name = "REGISTER.csv")]
-    register: Option<PathBuf>,
-    /// With `--register`: only its deals ordered before this year (so that later deals
-    /// stay unseen for `expedite backtest --sipri --ordered-from YEAR`).
-    #[arg(long, value_name = "YEAR", requires = "register")]
-    register_ordered_before: Option<i32>,
+    #[command(flatten)]
+    register: RegisterArgs,
     /// Trials per forecast.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     trials: u32,
@@ -275,33 +279,31 @@ impl Shipped {
     }
 }
 
-/// The year-dated sales of `--register` that feed the first-delivery delay (none without
-/// one): its US deals on catalog lines ordered before `ordered_before`, less those the
-/// timelines hold.
-fn calibration_register(
-    path: Option<&Path>,
-    ordered_before: Option<i32>,
-    timelines: &[Timeline],
-    catalog: &Catalog,
-) -> anyhow::Result<Vec<Timeline>> {
-    let Some(path) = path else {
-        return Ok(Vec::new());
-    };
-    let register = sipri::read_path(path)?;
-    let selection = sipri_sales::Selection {
-        ordered_from: None,
-        ordered_before,
-        for_calibration: true,
-    };
-    let sales = sipri_sales::register_sales(&register, catalog, timelines, selection);
-    if sales.timelines.is_empty() {
-        return Err(anyhow!(
-            "--register: {} holds no US deal of new weapons on a catalog line{}",
-            path.display(),
-            ordered_before.map_or(String::new(), |year| format!(" ordered before {year}"))
-        ));
+impl RegisterArgs {
+    /// The year-dated sales of `--register` that feed the first-delivery delay (none
+    /// without one): its US deals on catalog lines ordered before
+    /// `--register-ordered-before`, less those `timelines` hold.
+    fn sales(&self, timelines: &[Timeline], catalog: &Catalog) -> anyhow::Result<Vec<Timeline>> {
+        let Some(path) = &self.register else {
+            return Ok(Vec::new());
+        };
+        let register = sipri::read_path(path)?;
+        let selection = sipri_sales::Selection {
+            ordered_from: None,
+            ordered_before: self.register_ordered_before,
+            for_calibration: true,
+        };
+        let sales = sipri_sales::register_sales(&register, catalog, timelines, selection);
+        if sales.timelines.is_empty() {
+            return Err(anyhow!(
+                "--register: {} holds no US deal of new weapons on a catalog line{}",
+                path.display(),
+                self.register_ordered_before
+                    .map_or(String::new(), |year| format!(" ordered before {year}"))
+            ));
+        }
+        Ok(sales.timelines)
     }
-    Ok(sales.timelines)
 }
 
 /// Runs `calibrate`.
@@ -317,12 +319,7 @@ pub fn run_calibrate(args: CalibrateArgs) -> anyhow::Result<()> {
         })?,
     };
     let shipped = shipped()?;
-    let register = calibration_register(
-        args.register.as_deref(),
-        args.register_ordered_before,
-        &rows,
-        &shipped.catalog,
-    )?;
+    let register = args.register.sales(&rows, &shipped.catalog)?;
     let params = backtest::calibrate_with_engine(
         &rows,
         observed,
@@ -449,18 +446,13 @@ pub fn run_backtest(args: BacktestArgs) -> anyhow::Result<()> {
     };
     let params = given_params(args.params.as_deref(), args.calibration)?;
     let family = refit_family(args.family, args.calibration)?;
-    if args.register.is_some() && args.calibration == CalibrationArg::Shipped {
+    if args.register.register.is_some() && args.calibration == CalibrationArg::Shipped {
         return Err(anyhow!(
             "--register: goes with --calibration leave-one-out; shipped parameters (or \
              --params) already hold what their register gave"
         ));
     }
-    let register = calibration_register(
-        args.register.as_deref(),
-        args.register_ordered_before,
-        &rows,
-        &shipped.catalog,
-    )?;
+    let register = args.register.sales(&rows, &shipped.catalog)?;
     let context = shipped.context(family, &register);
     let mut result = backtest::backtest(&rows, &options, &context, &params);
     result.skipped.extend(left_out);
