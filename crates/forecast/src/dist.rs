@@ -80,6 +80,11 @@ pub enum DistError {
         /// Its value.
         value: f64,
     },
+    /// A signed offset (`normal`) where a duration, never negative, is wanted.
+    #[error(
+        "dist = \"normal\" is a signed offset, only for first_delivery_delay: a duration cannot be negative"
+    )]
+    SignedDuration,
     /// Bounds out of order (`min <= mode <= max`, `median < p90`).
     #[error("parameters are out of order: {rule} does not hold ({detail})")]
     OutOfOrder {

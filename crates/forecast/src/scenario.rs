@@ -832,6 +832,19 @@ impl RawDist {
             RawDist::Normal { median, p90 } => DurationDist::signed_normal(median, p90),
         }
     }
+
+    /// The distribution as a duration: as [`RawDist::build`], but a signed offset
+    /// (`normal`), which only the first-delivery delay takes, is refused.
+    ///
+    /// # Errors
+    /// [`DistError`] as [`RawDist::build`], and [`DistError::SignedDuration`].
+    pub fn build_duration(&self) -> Result<DurationDist, DistError> {
+        let dist = self.build()?;
+        if dist.is_signed() {
+            return Err(DistError::SignedDuration);
+        }
+        Ok(dist)
+    }
 }
 
 /// As people read it, e.g. `lognormal median 595, p90 1308` (days).
@@ -892,15 +905,8 @@ impl std::fmt::Display for RawMultiplier {
 }
 
 fn dist_of(path: &str, raw: &RawDist) -> Result<DurationDist, ScenarioError> {
-    let dist = offset_of(path, raw)?;
-    if dist.is_signed() {
-        return Err(invalid(
-            path,
-            "dist = \"normal\" is a signed offset, only for first_delivery_delay: a duration \
-             cannot be negative",
-        ));
-    }
-    Ok(dist)
+    raw.build_duration()
+        .map_err(|error: DistError| invalid(path, error.to_string()))
 }
 
 /// A first-delivery delay: any duration, or a signed `normal` offset.

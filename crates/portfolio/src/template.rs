@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use expedite_core::{Country, Date, Stage};
 use expedite_data::capacity::Catalog;
+use expedite_forecast::DurationDist;
 use expedite_forecast::scenario::{RawDist, RawMultiplier};
 use serde::{Deserialize, Serialize};
 
@@ -374,7 +375,7 @@ impl Template {
             }
             self.check_days(&format!("lines.{id}.lead_time_days"), line.lead_time_days)?;
             if let Some(delay) = &line.first_delivery_delay {
-                self.check_dist(&format!("lines.{id}.first_delivery_delay"), delay)?;
+                self.check_offset(&format!("lines.{id}.first_delivery_delay"), delay)?;
             }
         }
         self.check_dist("uncertainty.ramp_slip", &self.uncertainty.ramp_slip)?;
@@ -495,7 +496,12 @@ impl Template {
     fn check_channels(&self, first_stage: Stage) -> Result<(), PortfolioError> {
         for (channel, stages) in &self.channels {
             for (stage, dist) in stages {
-                self.check_dist(&format!("channels.{channel}.{stage}"), dist)?;
+                let field = format!("channels.{channel}.{stage}");
+                if stage == "first_delivery_delay" {
+                    self.check_offset(&field, dist)?;
+                } else {
+                    self.check_dist(&field, dist)?;
+                }
             }
         }
         let fms = self.channels.get("fms");
@@ -546,10 +552,23 @@ impl Template {
         Ok(())
     }
 
+    /// A duration: any shape but the signed offset.
     fn check_dist(&self, field: &str, dist: &RawDist) -> Result<(), PortfolioError> {
+        let built = dist
+            .build_duration()
+            .map_err(|error| self.error(field, error.to_string()))?;
+        self.check_reach(field, &built)
+    }
+
+    /// A first-delivery delay: any duration, or a signed offset.
+    fn check_offset(&self, field: &str, dist: &RawDist) -> Result<(), PortfolioError> {
         let built = dist
             .build()
             .map_err(|error| self.error(field, error.to_string()))?;
+        self.check_reach(field, &built)
+    }
+
+    fn check_reach(&self, field: &str, built: &DurationDist) -> Result<(), PortfolioError> {
         // An open-ended distribution's 99.9th percentile stands for its largest value.
         let reach = built.reach();
         if reach.is_finite() && reach <= LONGEST_DAYS {

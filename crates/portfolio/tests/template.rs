@@ -84,6 +84,30 @@ fn a_negative_stage_duration_is_refused() {
 }
 
 #[test]
+fn a_signed_offset_is_refused_for_a_duration_but_taken_for_the_first_delivery_delay() {
+    let signed = "{ dist = \"normal\", median = -30, p90 = 60 }";
+    let (field, message) = refused(&changed(
+        "ramp_slip = { dist = \"pert\", min = 0, mode = 180, max = 730 }",
+        &format!("ramp_slip = {signed}"),
+    ));
+    assert_eq!(field, "uncertainty.ramp_slip", "{message}");
+    assert!(
+        message.contains("a duration cannot be negative"),
+        "{message}"
+    );
+    let (field, _) = refused(&changed(
+        "transport = { dist = \"pert\", min = 14, mode = 35, max = 120 }",
+        &format!("transport = {signed}"),
+    ));
+    assert_eq!(field, "channels.fms.transport");
+    let delay = changed(
+        "[lines.himars]\n",
+        &format!("[lines.himars]\nfirst_delivery_delay = {signed}\n"),
+    );
+    Template::from_toml_str(&delay, FILE).expect("a delay may be a signed offset");
+}
+
+#[test]
 fn a_duration_of_centuries_is_refused_rather_than_printed_as_9999_12_31() {
     let (field, message) = refused(&changed(
         "transport = { dist = \"pert\", min = 14, mode = 35, max = 120 }",
