@@ -13,8 +13,7 @@
 //! reported at all (F-35 lots, multi-customer awards), so an empty production contract is
 //! always "not reported", never "not yet".
 //!
-//! The intervals of one channel (and, where a line has enough sales, of one line) get a
-//! log-normal and a Weibull distribution by **maximum likelihood with right-censoring**: an
+//! The stage intervals of one channel get a log-normal and a Weibull distribution by **maximum likelihood with right-censoring**: an
 //! observed interval contributes its density, a censored one the probability of lasting
 //! longer than it has so far. The more likely of the two is kept ([`crate::fit`]) and written
 //! as the scenario syntax's `{ dist = "lognormal" | "weibull", median, p90 }`. A parameter
@@ -25,10 +24,12 @@
 //! sale with a line in the catalog, the forecast engine is run once with every duration at
 //! its median and no delay, from the production contract (or, where none is reported, from
 //! the LOA), with the catalog as it was known on that day; the delay is the real first
-//! delivery minus that date. Sales not yet delivered give a censored delay. Residuals at or
-//! below zero (the plain model was already late) count as one day, and the report counts
-//! them. The caller supplies that model run ([`Explain`]), so this module stays pure
-//! statistics.
+//! delivery minus that date, negative where the plain model was already late. Sales not yet
+//! delivered give a censored delay; a register's sales (`Inputs::register`) give delays
+//! known to within a year. The delays are fitted as a signed normal offset
+//! ([`crate::offset`]): a mean for each line with [`MIN_OBSERVED`] dated sales, one for the
+//! rest of each channel, and one spread shared by all. The caller supplies that model run
+//! ([`Explain`]), so this module stays pure statistics.
 //!
 //! The **rate multiplier** and the **ramp slip** are not identified by the timelines (one
 //! US sale on a catalog line has a final delivery, and the file holds no dated rate
@@ -48,7 +49,7 @@ use serde::{Deserialize, Serialize};
 /// log-normal is a guess; the report then says "not enough" and no parameter is written.
 pub const MIN_OBSERVED: usize = 5;
 
-use crate::offset::{self, Known, Offset, OffsetFit, best_mean, fit_offsets};
+use crate::offset::{self, Known, Offset, OffsetFit, best_mean, dated, fit_offsets};
 
 pub use crate::fit::{
     Choice, Family, Fitted, Interval, LogNormalFit, WeibullFit, fit_family, fit_lognormal,
@@ -665,16 +666,18 @@ struct DelayFits {
     lines: BTreeMap<String, LineParams>,
 }
 
-fn dated(offsets: &[&Offset]) -> usize {
-    offsets
-        .iter()
-        .filter(|offset| offset.known != Known::AtLeast)
-        .count()
+/// The parameter, and the delay group, of a line's own delay.
+fn line_group(line: &str) -> String {
+    format!("lines.{line}.first_delivery_delay")
 }
 
-/// Each residual's offset in its group: its line's where the line has [`MIN_OBSERVED`] dated
-/// sales, else its channel's.
-fn grouped_offsets(residuals: &[Residual]) -> Vec<Offset> {
+/// The parameter, and the delay group, of a channel's delay.
+fn channel_group(channel: Channel) -> String {
+    format!("channels.{}.first_delivery_delay", channel.as_str())
+}
+
+/// The lines with [`MIN_OBSERVED`] dated sales: those with a delay of their own.
+fn lines_with_their_own(residuals: &[Residual]) -> Vec<&str> {
     let mut by_line: BTreeMap<&str, Vec<&Offset>> = BTreeMap::new();
     for residual in residuals {
         by_line
@@ -682,28 +685,27 @@ fn grouped_offsets(residuals: &[Residual]) -> Vec<Offset> {
             .or_default()
             .push(&residual.offset);
     }
-    residuals
-        .iter()
-        .map(|residual| {
-            let group = if dated(&by_line[residual.line.as_str()]) >= MIN_OBSERVED {
-                format!("lines.{}.first_delivery_delay", residual.line)
-            } else {
-                format!(
-                    "channels.{}.first_delivery_delay",
-                    residual.channel.as_str()
-                )
-            };
-            Offset {
-                group,
-                ..residual.offset.clone()
-            }
-        })
+    by_line
+        .into_iter()
+        .filter(|(_, offsets)| dated(offsets) >= MIN_OBSERVED)
+        .map(|(line, _)| line)
         .collect()
 }
 
 /// See [`DelayFits`] and the module documentation.
 fn fit_delays(residuals: &[Residual], implemented_median: bool) -> DelayFits {
-    let grouped = grouped_offsets(residuals);
+    let own_lines = lines_with_their_own(residuals);
+    let grouped: Vec<Offset> = residuals
+        .iter()
+        .map(|residual| Offset {
+            group: if own_lines.contains(&residual.line.as_str()) {
+                line_group(&residual.line)
+            } else {
+                channel_group(residual.channel)
+            },
+            ..residual.offset.clone()
+        })
+        .collect();
     let mut groups: BTreeMap<&str, Vec<&Offset>> = BTreeMap::new();
     for offset in &grouped {
         groups.entry(&offset.group).or_default().push(offset);
@@ -723,15 +725,13 @@ fn fit_delays(residuals: &[Residual], implemented_median: bool) -> DelayFits {
         reports: Vec::new(),
         lines: BTreeMap::new(),
     };
-    for (group, offsets) in groups
-        .iter()
-        .filter(|(group, _)| group.starts_with("lines."))
-    {
-        let line = group.split('.').nth(1).unwrap_or_default();
+    for line in own_lines {
+        let group = line_group(line);
+        let offsets = groups.get(group.as_str()).cloned().unwrap_or_default();
         let scope = format!("sales on line {line}");
-        let mut report = delay_report(group, offsets, &scope, implemented_median);
+        let mut report = delay_report(&group, &offsets, &scope, implemented_median);
         if let Some(joint) = &joint {
-            let mean = joint.means.get(*group).copied();
+            let mean = joint.means.get(&group).copied();
             describe_delay_fit(&mut report, joint, mean, shared_by, "");
         }
         if let Some(dist) = &report.dist {
@@ -769,21 +769,24 @@ fn channel_delay_report(
     shared_by: usize,
     implemented_median: bool,
 ) -> Fit {
-    let group = format!("channels.{}.first_delivery_delay", channel.as_str());
+    let group = channel_group(channel);
     let pool = groups.get(group.as_str()).cloned().unwrap_or_default();
-    let scope = format!(
-        "{} sales on catalog lines without a fit of their own",
-        channel.as_str()
-    );
-    let mut report = delay_report(&group, &pool, &scope, implemented_median);
-    let Some(joint) = joint else {
-        return report;
+    let joint = match joint {
+        Some(joint) if dated(&pool) < MIN_OBSERVED => joint,
+        _ => {
+            let scope = format!(
+                "{} sales on catalog lines without a fit of their own",
+                channel.as_str()
+            );
+            let mut report = delay_report(&group, &pool, &scope, implemented_median);
+            if let Some(joint) = joint {
+                let mean = joint.means.get(&group).copied();
+                describe_delay_fit(&mut report, joint, mean, shared_by, "");
+            }
+            return report;
+        }
     };
-    if dated(&pool) >= MIN_OBSERVED {
-        let mean = joint.means.get(&group).copied();
-        describe_delay_fit(&mut report, joint, mean, shared_by, "");
-        return report;
-    }
+    // Too few of its own: the mean of all the channel's sales, any line.
     let all: Vec<&Offset> = residuals
         .iter()
         .filter(|residual| residual.channel == channel)
@@ -803,7 +806,7 @@ fn channel_delay_report(
 
 /// The report of one delay group, not yet fitted.
 fn delay_report(group: &str, offsets: &[&Offset], scope: &str, implemented_median: bool) -> Fit {
-    let observed = offsets.iter().filter(|o| o.known != Known::AtLeast).count();
+    let observed = dated(offsets);
     Fit {
         parameter: group.to_owned(),
         interval: format!(

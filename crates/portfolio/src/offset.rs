@@ -87,6 +87,14 @@ pub fn quantile(mean: f64, sd: f64, p: f64) -> f64 {
     Normal::new(mean, sd).map_or(mean, |normal| normal.inverse_cdf(p))
 }
 
+/// How many of `offsets` are dated (not merely "at least").
+pub fn dated(offsets: &[&Offset]) -> usize {
+    offsets
+        .iter()
+        .filter(|offset| offset.known != Known::AtLeast)
+        .count()
+}
+
 /// The log-likelihood of one offset under `Normal(mean, sd)`.
 fn log_likelihood(offset: &Offset, mean: f64, sd: f64) -> f64 {
     let Ok(normal) = Normal::new(mean, sd) else {
@@ -172,12 +180,6 @@ pub fn fit_offsets(offsets: &[Offset]) -> Option<OffsetFit> {
             .or_default()
             .push(offset);
     }
-    let dated = |group: &[&Offset]| {
-        group
-            .iter()
-            .filter(|offset| offset.known != Known::AtLeast)
-            .count()
-    };
     if groups.is_empty() || groups.values().any(|group| dated(group) < 2) {
         return None;
     }
