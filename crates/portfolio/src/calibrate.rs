@@ -187,13 +187,9 @@ pub struct Fit {
     pub method: String,
     /// The sales behind it (for people checking the figure).
     pub cases: Vec<String>,
-    /// Of the sales, those dated by years only (a register's deals).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub year_dated: usize,
-}
-
-fn is_zero(count: &usize) -> bool {
-    *count == 0
+    /// Of the sales, those dated by years only (a register's deals), when there are any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_dated: Option<usize>,
 }
 
 /// A parameter the timelines do not identify: kept as a stated assumption.
@@ -536,7 +532,7 @@ fn fit_parameter(
         })
         .collect();
     let mut fit = Fit {
-        year_dated: 0,
+        year_dated: None,
         parameter,
         interval: interval_description,
         n: intervals.len(),
@@ -829,10 +825,13 @@ fn delay_report(group: &str, offsets: &[&Offset], scope: &str, implemented_media
             "not fitted: the delays' shared spread needs a group of {MIN_OBSERVED} dated sales \
              with some spread"
         ),
-        year_dated: offsets
-            .iter()
-            .filter(|offset| matches!(offset.known, Known::Within(_)))
-            .count(),
+        year_dated: Some(
+            offsets
+                .iter()
+                .filter(|offset| matches!(offset.known, Known::Within(_)))
+                .count(),
+        )
+        .filter(|&deals| deals > 0),
         cases: offsets
             .iter()
             .map(|offset| match offset.known {
@@ -987,7 +986,7 @@ mod tests {
             .expect("the channel's delay");
         assert_eq!(*channel, Some(Channel::Fms));
         assert_eq!((pool.n, pool.observed, pool.censored), (7, 6, 1));
-        assert_eq!(pool.year_dated, 5);
+        assert_eq!(pool.year_dated, Some(5));
         assert!(
             pool.method
                 .contains("1 dated sale(s) on lines without a fit of their own"),

@@ -197,7 +197,7 @@ impl Template {
                     parameter,
                     origin: "fitted",
                     n: Some(fit.n),
-                    year_dated: (fit.year_dated > 0).then_some(fit.year_dated),
+                    year_dated: fit.year_dated,
                     method: fit.method.clone(),
                 });
             }
