@@ -80,6 +80,14 @@ pub enum DistError {
         /// Its value.
         value: f64,
     },
+    /// An offset's parameter is infinite or not a number (an offset may be negative).
+    #[error("{name} = {value} must be a finite number of days")]
+    NotAFiniteNumber {
+        /// The parameter.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
     /// A signed offset (`normal`) where a duration, never negative, is wanted.
     #[error(
         "dist = \"normal\" is a signed offset, only for first_delivery_delay: a duration cannot be negative"
@@ -239,7 +247,7 @@ impl DurationDist {
     pub fn signed_normal(median: f64, p90: f64) -> Result<DurationDist, DistError> {
         for (name, value) in [("median", median), ("p90", p90)] {
             if !value.is_finite() {
-                return Err(DistError::NotANonNegativeNumber { name, value });
+                return Err(DistError::NotAFiniteNumber { name, value });
             }
         }
         in_order("median < p90", median < p90, || {
@@ -501,6 +509,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_offset_may_be_negative_but_must_be_finite() {
+        let earlier = DurationDist::signed_normal(-47.0, 492.0).expect("a negative median");
+        assert!((earlier.quantile(0.5) + 47.0).abs() < 1e-9);
+        let refused = DurationDist::signed_normal(f64::INFINITY, 492.0).expect_err("infinite");
+        assert_eq!(
+            refused,
+            DistError::NotAFiniteNumber {
+                name: "median",
+                value: f64::INFINITY
+            }
+        );
+        assert_eq!(
+            refused.to_string(),
+            "median = inf must be a finite number of days"
+        );
     }
 
     #[test]
