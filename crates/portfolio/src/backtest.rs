@@ -934,7 +934,7 @@ pub fn backtest(
             }
         }
     }
-    let summary = summarise(&forecasts);
+    let summary = summarise(&forecasts.iter().collect::<Vec<_>>());
     let by_line = summarise_by_line(&forecasts);
     Backtest {
         observed,
@@ -951,12 +951,12 @@ pub fn backtest(
 
 /// [`summarise`] over each line's forecasts.
 pub fn summarise_by_line(forecasts: &[Forecast]) -> BTreeMap<String, Summary> {
-    let mut by_line: BTreeMap<&str, Vec<Forecast>> = BTreeMap::new();
+    let mut by_line: BTreeMap<&str, Vec<&Forecast>> = BTreeMap::new();
     for forecast in forecasts {
         by_line
             .entry(forecast.line.as_str())
             .or_default()
-            .push(forecast.clone());
+            .push(forecast);
     }
     by_line
         .into_iter()
@@ -1068,7 +1068,7 @@ fn forecast_one(
 }
 
 /// The summary figures of a list of forecasts.
-pub fn summarise(forecasts: &[Forecast]) -> Summary {
+pub fn summarise(forecasts: &[&Forecast]) -> Summary {
     let count = |outcome: Outcome| forecasts.iter().filter(|f| f.outcome == outcome).count();
     let (inside, early, late, pending) = (
         count(Outcome::Inside),
@@ -1084,6 +1084,7 @@ pub fn summarise(forecasts: &[Forecast]) -> Summary {
     let mut bands: Vec<f64> = scored_forecasts().map(|f| f.band_months).collect();
     let compared: Vec<&Forecast> = forecasts
         .iter()
+        .copied()
         .filter(|f| f.baseline_error_months.is_some() && f.error_months.is_some())
         .collect();
     let mut baseline: Vec<f64> = compared
@@ -1144,9 +1145,10 @@ struct HistoryComparison {
 }
 
 impl HistoryComparison {
-    fn of(forecasts: &[Forecast]) -> HistoryComparison {
+    fn of(forecasts: &[&Forecast]) -> HistoryComparison {
         let both_scored: Vec<(&Forecast, Percentiles, Outcome)> = forecasts
             .iter()
+            .copied()
             .filter(|f| f.outcome != Outcome::Pending)
             .filter_map(|f| Some((f, f.baseline_band?, f.baseline_outcome?)))
             .filter(|(_, _, outcome)| *outcome != Outcome::Pending)
