@@ -17,6 +17,8 @@ use expedite_forecast::scenario::RawDist;
 use serde::{Deserialize, Serialize};
 use statrs::function::erf;
 
+use crate::minimise::nelder_mead;
+
 /// One interval of one sale.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Interval {
@@ -96,74 +98,11 @@ pub fn fit_lognormal(intervals: &[Interval]) -> Option<LogNormalFit> {
         }
         .log_likelihood(intervals)
     };
-    let best = nelder_mead(negative_log_likelihood, [mean, sd.ln()]);
+    let best = nelder_mead(negative_log_likelihood, [mean, sd.ln()])?;
     Some(LogNormalFit {
         mu: best[0],
         sigma: best[1].exp(),
     })
-}
-
-/// Minimises a smooth function of two variables (Nelder–Mead, standard coefficients).
-fn nelder_mead(f: impl Fn([f64; 2]) -> f64, start: [f64; 2]) -> [f64; 2] {
-    let mut simplex = [
-        start,
-        [start[0] + 0.5, start[1]],
-        [start[0], start[1] + 0.5],
-    ];
-    let mut values = simplex.map(&f);
-    for _ in 0..2000 {
-        let mut order = [0, 1, 2];
-        order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-        let [best, middle, worst] = order;
-        if (values[worst] - values[best]).abs() < 1e-12 {
-            break;
-        }
-        let centroid = [
-            (simplex[best][0] + simplex[middle][0]) / 2.0,
-            (simplex[best][1] + simplex[middle][1]) / 2.0,
-        ];
-        let toward = |t: f64| {
-            [
-                centroid[0] + t * (simplex[worst][0] - centroid[0]),
-                centroid[1] + t * (simplex[worst][1] - centroid[1]),
-            ]
-        };
-        let reflected = toward(-1.0);
-        let reflected_value = f(reflected);
-        if reflected_value < values[best] {
-            let expanded = toward(-2.0);
-            let expanded_value = f(expanded);
-            if expanded_value < reflected_value {
-                simplex[worst] = expanded;
-                values[worst] = expanded_value;
-            } else {
-                simplex[worst] = reflected;
-                values[worst] = reflected_value;
-            }
-        } else if reflected_value < values[middle] {
-            simplex[worst] = reflected;
-            values[worst] = reflected_value;
-        } else {
-            let contracted = toward(0.5);
-            let contracted_value = f(contracted);
-            if contracted_value < values[worst] {
-                simplex[worst] = contracted;
-                values[worst] = contracted_value;
-            } else {
-                for index in [middle, worst] {
-                    simplex[index] = [
-                        (simplex[index][0] + simplex[best][0]) / 2.0,
-                        (simplex[index][1] + simplex[best][1]) / 2.0,
-                    ];
-                    values[index] = f(simplex[index]);
-                }
-            }
-        }
-    }
-    let best = (0..3)
-        .min_by(|&a, &b| values[a].total_cmp(&values[b]))
-        .unwrap_or(0);
-    simplex[best]
 }
 
 /// Φ(z).
@@ -236,7 +175,7 @@ pub fn fit_weibull(intervals: &[Interval]) -> Option<WeibullFit> {
         }
         .log_likelihood(intervals)
     };
-    let best = nelder_mead(negative_log_likelihood, start);
+    let best = nelder_mead(negative_log_likelihood, start)?;
     Some(WeibullFit {
         shape: best[0].exp(),
         scale: best[1].exp(),

@@ -22,6 +22,7 @@ pub mod calibrate;
 pub mod demo;
 mod error;
 pub mod fit;
+mod minimise;
 pub mod offset;
 pub mod sipri_sales;
 pub mod stored;

@@ -28,6 +28,8 @@ use std::collections::BTreeMap;
 use expedite_forecast::scenario::RawDist;
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
+use crate::minimise::golden_section;
+
 /// Φ⁻¹(0.9): a normal's 90th percentile is its mean plus this many spreads.
 const Z_P90: f64 = 1.281_551_565_544_600_4;
 
@@ -116,31 +118,6 @@ fn log_likelihood(offset: &Offset, mean: f64, sd: f64) -> f64 {
     likelihood.max(1e-300).ln()
 }
 
-/// The smallest point of `f` on `[low, high]`, which must be unimodal there, to within
-/// `tolerance` (golden-section search).
-fn golden_minimum(f: impl Fn(f64) -> f64, mut low: f64, mut high: f64, tolerance: f64) -> f64 {
-    let ratio = (5f64.sqrt() - 1.0) / 2.0;
-    let mut left = high - ratio * (high - low);
-    let mut right = low + ratio * (high - low);
-    let (mut at_left, mut at_right) = (f(left), f(right));
-    while high - low > tolerance {
-        if at_left <= at_right {
-            high = right;
-            right = left;
-            at_right = at_left;
-            left = high - ratio * (high - low);
-            at_left = f(left);
-        } else {
-            low = left;
-            left = right;
-            at_left = at_right;
-            right = low + ratio * (high - low);
-            at_right = f(right);
-        }
-    }
-    (low + high) / 2.0
-}
-
 /// The most likely mean of `offsets` (whatever their groups) for spread `sd`, and the
 /// log-likelihood it gives; `None` without offsets.
 pub fn best_mean(offsets: &[&Offset], sd: f64) -> Option<(f64, f64)> {
@@ -152,7 +129,7 @@ pub fn best_mean(offsets: &[&Offset], sd: f64) -> Option<(f64, f64)> {
     };
     let low = offsets.iter().map(|offset| offset.days).reduce(f64::min)?;
     let high = offsets.iter().map(|offset| offset.days).reduce(f64::max)?;
-    let mean = golden_minimum(|mean| -of_mean(mean), low - 3650.0, high + 3650.0, 0.1);
+    let mean = golden_section(|mean| -of_mean(mean), low - 3650.0, high + 3650.0, 1e-7)?;
     Some((mean, of_mean(mean)))
 }
 
@@ -189,12 +166,12 @@ pub fn fit_offsets(offsets: &[Offset]) -> Option<OffsetFit> {
     if !distinct {
         return None;
     }
-    let ln_sd = golden_minimum(
+    let ln_sd = golden_section(
         |ln_sd| -best_means(&groups, ln_sd.exp()).1,
         1f64.ln(),
         5000f64.ln(),
-        1e-5,
-    );
+        1e-7,
+    )?;
     let sd = ln_sd.exp();
     let (means, log_likelihood) = best_means(&groups, sd);
     Some(OffsetFit {
