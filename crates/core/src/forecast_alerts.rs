@@ -587,20 +587,21 @@ fn rate_change(before: &[RateStep], after: &[RateStep]) -> String {
     parts.join(", ")
 }
 
-/// The days an alert may have been raised on to be reported: from `since` to `until`, both
-/// included, each bound only if given.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The days an alert may have been raised on to be reported: from `since` (if given) to
+/// `until`, both included. `until` is the day the alerts are judged on: always given, so
+/// that a forecast kept with a later `as_of` never raises an alert "from the future".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Raised {
     /// The first day.
     pub since: Option<Date>,
     /// The last day.
-    pub until: Option<Date>,
+    pub until: Date,
 }
 
 impl Raised {
     /// Whether an alert raised on `day` is reported.
     pub fn holds(self, day: Date) -> bool {
-        self.since.is_none_or(|since| day >= since) && self.until.is_none_or(|until| day <= until)
+        self.since.is_none_or(|since| day >= since) && day <= self.until
     }
 }
 

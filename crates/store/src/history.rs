@@ -167,33 +167,20 @@ pub async fn metrics_for(
 /// The day (UTC) the newest event of a case in `scope` was recorded, if there is one.
 ///
 /// # Errors
-/// [`StoreError::Database`] or [`StoreError::Corrupt`].
+/// [`StoreError::Database`] or [`StoreError::BrokenCase`] ([`Store::events_in`]).
 pub async fn newest_recording(store: &dyn Store, scope: Scope) -> Result<Option<Date>, StoreError> {
-    let cases = cases_in(store, scope).await?;
-    let recorded = recordings_of(store, scope, &cases).await?;
-    Ok(recorded.iter().flatten().map(|r| r.recorded).max())
-}
-
-/// The deadline alerts on the cases in `scope` raised on or before `today` and, if given,
-/// on or after `since`, newest first.
-///
-/// # Errors
-/// [`StoreError::Database`] or [`StoreError::Corrupt`].
-pub async fn alerts_for(
-    store: &dyn Store,
-    scope: Scope,
-    samm: &SammStandards,
-    today: Date,
-    since: Option<Date>,
-    near_days: i64,
-) -> Result<Vec<Alert>, StoreError> {
-    let cases = cases_in(store, scope).await?;
-    Ok(alerts::alerts_since(&cases, samm, today, since, near_days))
+    // The histories alone say it: no need to list (and read again) the cases they belong to.
+    let histories = store.events_in(scope).await?;
+    Ok(histories
+        .values()
+        .flat_map(|events| recordings(events))
+        .map(|recording| recording.recorded)
+        .max())
 }
 
 /// The forecast alerts of one case the caller may see (the case page's), raised up to
 /// `until`, newest first, with the ids of cases outside `scope` hidden as in
-/// [`forecast_alerts_for`]. Reads only this case's kept forecasts (and, for a scope narrower
+/// [`every_alert_for`]. Reads only this case's kept forecasts (and, for a scope narrower
 /// than every case, the ids the scope may see).
 ///
 /// # Errors
@@ -211,10 +198,7 @@ pub async fn forecast_alerts_of_case(
     let snapshots = store.forecast_snapshots(scope, Some(&case.id)).await?;
     if scope == Scope::All {
         // Every case is visible: nothing to hide, and no need to list them.
-        let raised = Raised {
-            since: None,
-            until: Some(until),
-        };
+        let raised = Raised { since: None, until };
         return Ok(forecast_alerts::alerts_raised(
             &snapshots,
             threshold_days,
@@ -231,36 +215,15 @@ pub async fn forecast_alerts_of_case(
     ))
 }
 
-/// The forecast alerts on the cases in `scope`: each kept forecast of a case against the one
-/// before it, a P50 of first or final delivery moving by more than `threshold_days` or a
-/// change of queue position; those raised (the `as_of` of the newer forecast) from `since`
-/// (if given) to `until`, newest first.
+/// The alerts on the cases in `scope`, reading the cases once for both kinds, each kind
+/// newest first and raised from `window.since` (if given) to `window.today`:
+/// - the deadline alerts, judged on `window.today`;
+/// - the forecast alerts: each kept forecast of a case against the one before it, a P50 of
+///   first or final delivery moving by more than `window.threshold_days` or a change of
+///   queue position, raised on the `as_of` of the newer forecast.
 ///
 /// Only cases whose stored rows verify are covered, like [`cases_in`]: a snapshot row edited
 /// to name another purchaser or agency widens nobody's view.
-///
-/// # Errors
-/// [`StoreError::Database`] or [`StoreError::Corrupt`].
-pub async fn forecast_alerts_for(
-    store: &dyn Store,
-    scope: Scope,
-    since: Option<Date>,
-    until: Date,
-    threshold_days: i64,
-) -> Result<Vec<ForecastAlert>, StoreError> {
-    let cases = cases_in(store, scope).await?;
-    let snapshots = store.forecast_snapshots(scope, None).await?;
-    Ok(forecast_alerts_among(
-        &cases,
-        snapshots,
-        since,
-        until,
-        threshold_days,
-    ))
-}
-
-/// The deadline alerts ([`alerts_for`]) and the forecast alerts ([`forecast_alerts_for`]) of
-/// the cases in `scope`, reading the cases once for both.
 ///
 /// # Errors
 /// [`StoreError::Database`] or [`StoreError::Corrupt`].
@@ -315,10 +278,7 @@ fn forecast_alerts_among(
             case.purchaser == snapshot.purchaser && case.agency == snapshot.agency
         })
     });
-    let raised = Raised {
-        since,
-        until: Some(until),
-    };
+    let raised = Raised { since, until };
     let alerts = forecast_alerts::alerts_raised(&snapshots, threshold_days, raised);
     forecast_alerts::hide_cases(alerts, &snapshots, |id| visible.contains_key(id))
 }

@@ -3,17 +3,38 @@
 
 mod support;
 
+use expedite_core::RuleBook;
 use expedite_core::forecast_alerts::{
     DEFAULT_THRESHOLD_DAYS, ForecastAlertKind, ForecastSnapshot, LineInputs, LineQueue, QueuePlace,
     RateStep, SnapshotInputs,
 };
 use expedite_core::{Agency, CaseId, Country, Date, Event, EventKind, Percentiles, Stage};
-use expedite_store::history::forecast_alerts_for;
+use expedite_store::history::{AlertWindow, every_alert_for};
 use expedite_store::{Scope, Store, StoredCase};
 use support::{author, for_each_backend, new_case};
 
 fn day(text: &str) -> Date {
     text.parse().expect("test date")
+}
+
+/// The forecast alerts of the cases in `scope` raised from `since` (if given) to `until`.
+async fn forecast_alerts_for(
+    store: &dyn Store,
+    scope: Scope,
+    since: Option<Date>,
+    until: Date,
+) -> Vec<expedite_core::forecast_alerts::ForecastAlert> {
+    let rules = RuleBook::builtin().expect("rules");
+    let window = AlertWindow {
+        today: until,
+        since,
+        near_days: 14,
+        threshold_days: DEFAULT_THRESHOLD_DAYS,
+    };
+    let (_, forecast_alerts) = every_alert_for(store, scope, rules.samm(), window)
+        .await
+        .expect("alerts");
+    forecast_alerts
 }
 
 fn band(p50: &str) -> Percentiles {
@@ -140,15 +161,8 @@ async fn a_rate_cut_between_kept_forecasts_raises_an_alert_seen_only_in_the_case
             .await
             .expect("append");
         let until = day("2026-11-30");
-        let alerts = forecast_alerts_for(
-            store,
-            Scope::Purchaser(Country::parse("POL").expect("known")),
-            None,
-            until,
-            DEFAULT_THRESHOLD_DAYS,
-        )
-        .await
-        .expect("alerts");
+        let poland = Scope::Purchaser(Country::parse("POL").expect("known"));
+        let alerts = forecast_alerts_for(store, poland, None, until).await;
         assert_eq!(alerts.len(), 1, "{alerts:#?}");
         assert_eq!(alerts[0].kind, ForecastAlertKind::P50Moved);
         assert_eq!(alerts[0].moved, Some(184));
@@ -157,19 +171,10 @@ async fn a_rate_cut_between_kept_forecasts_raises_an_alert_seen_only_in_the_case
             "line lm-camden-pac3's known rate steps changed: from 2024-01-01, 650 → 400 a year"
         );
         let germany = Scope::Purchaser(Country::parse("DEU").expect("known"));
-        let none = forecast_alerts_for(store, germany, None, until, DEFAULT_THRESHOLD_DAYS)
-            .await
-            .expect("alerts");
+        let none = forecast_alerts_for(store, germany, None, until).await;
         assert!(none.is_empty());
-        let since_after = forecast_alerts_for(
-            store,
-            Scope::All,
-            Some(day("2026-11-04")),
-            until,
-            DEFAULT_THRESHOLD_DAYS,
-        )
-        .await
-        .expect("alerts");
+        let since_after =
+            forecast_alerts_for(store, Scope::All, Some(day("2026-11-04")), until).await;
         assert!(since_after.is_empty());
     })
     .await;

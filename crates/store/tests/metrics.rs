@@ -204,29 +204,59 @@ async fn a_purchaser_sees_its_own_figures_and_the_all_country_aggregate_only() {
     .await;
 }
 
+/// The deadline alerts of the cases in `scope` judged on `today`, raised from `since`.
+async fn deadline_alerts(
+    store: &dyn Store,
+    scope: Scope,
+    today: Date,
+    since: Option<Date>,
+) -> Vec<expedite_core::alerts::Alert> {
+    let rules = RuleBook::builtin().expect("rules");
+    let window = history::AlertWindow {
+        today,
+        since,
+        near_days: 14,
+        threshold_days: expedite_core::forecast_alerts::DEFAULT_THRESHOLD_DAYS,
+    };
+    let (deadlines, _) = history::every_alert_for(store, scope, rules.samm(), window)
+        .await
+        .expect("alerts");
+    deadlines
+}
+
 #[tokio::test]
 async fn deadline_alerts_are_scoped_to_the_callers_cases() {
     for_each_backend(|db| async move {
         seed(&db.store).await;
-        let samm = RuleBook::builtin().expect("rules").samm().clone();
         let today = day("2025-04-20");
-        let all = history::alerts_for(&db.store, Scope::All, &samm, today, None, 14)
-            .await
-            .expect("alerts");
+        let all = deadline_alerts(&db.store, Scope::All, today, None).await;
         // Germany's offer of 2025-02-17 expires on 05-13 (85 days): warned from 04-29, not
         // yet. Poland's of 01-20 expires on 04-15 and was not accepted: missed.
         assert!(all.iter().any(|alert| alert.case.as_str() == "PL-B-CAA"
             && alert.kind == expedite_core::alerts::DeadlineKind::OfferExpiration
             && alert.status == expedite_core::alerts::AlertStatus::Missed));
         let germany = Scope::Purchaser(Country::from_iso3("DEU").expect("country"));
-        let own = history::alerts_for(&db.store, germany, &samm, today, None, 14)
-            .await
-            .expect("alerts");
+        let own = deadline_alerts(&db.store, germany, today, None).await;
         assert!(own.iter().all(|alert| alert.purchaser == "DEU"));
-        let since = history::alerts_for(&db.store, Scope::All, &samm, today, Some(today), 14)
-            .await
-            .expect("alerts");
+        let since = deadline_alerts(&db.store, Scope::All, today, Some(today)).await;
         assert!(since.is_empty(), "nothing became true on 04-20: {since:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_newest_recording_is_the_last_day_an_event_of_a_case_in_scope_was_recorded() {
+    for_each_backend(|db| async move {
+        let empty = history::newest_recording(&db.store, Scope::All).await;
+        assert_eq!(empty.expect("read"), None);
+        seed(&db.store).await;
+        // PL-B-CAD's offer, recorded on 2025-03-31, is the newest; Germany's own newest is
+        // its offer, recorded on 2025-02-17.
+        let all = history::newest_recording(&db.store, Scope::All).await;
+        assert_eq!(all.expect("read"), Some(day("2025-03-31")));
+        let germany = Scope::Purchaser(Country::from_iso3("DEU").expect("country"));
+        let own = history::newest_recording(&db.store, germany).await;
+        assert_eq!(own.expect("read"), Some(day("2025-02-17")));
     })
     .await;
 }

@@ -16,7 +16,7 @@
 //! [`ForecastSnapshot`] (P10/P50/P90, its place in each line's queue from
 //! `Scenario::queue_positions`, and the inputs that explain a change); the store adds a
 //! row only when it says something new, and the forecast alerts compare them
-//! (`expedite_store::history::forecast_alerts_for`). [`record`] does the same once, for
+//! (`expedite_store::history::every_alert_for`). [`record`] does the same once, for
 //! `expedite alerts --refresh`.
 
 use std::collections::{BTreeMap, HashMap};

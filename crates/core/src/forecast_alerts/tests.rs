@@ -211,15 +211,16 @@ fn alerts_keep_each_cases_history_apart_put_the_newest_first_and_keep_to_their_w
     other.final_delivery = band(date(2030, 1, 1));
     // Another case's snapshot right after this one's is not compared with it.
     let snapshots = [first.clone(), later.clone(), other];
-    let alerts = alerts_raised(&snapshots, DEFAULT_THRESHOLD_DAYS, Raised::default());
+    let window = |since, until| Raised { since, until };
+    let every_day = window(None, later.as_of);
+    let alerts = alerts_raised(&snapshots, DEFAULT_THRESHOLD_DAYS, every_day);
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].case.as_str(), "CH-B-PAT");
-    let window = |since, until| Raised { since, until };
-    let after = window(Some(date(2026, 11, 3)), None);
+    let after = window(Some(date(2026, 11, 3)), date(2026, 12, 31));
     assert!(alerts_raised(&snapshots, DEFAULT_THRESHOLD_DAYS, after).is_empty());
-    let before = window(None, Some(later.as_of.yesterday().expect("a day before")));
+    let before = window(None, later.as_of.yesterday().expect("a day before"));
     assert!(alerts_raised(&snapshots, DEFAULT_THRESHOLD_DAYS, before).is_empty());
-    let on_the_day = window(Some(later.as_of), Some(later.as_of));
+    let on_the_day = window(Some(later.as_of), later.as_of);
     assert_eq!(
         alerts_raised(&snapshots, DEFAULT_THRESHOLD_DAYS, on_the_day).len(),
         1
