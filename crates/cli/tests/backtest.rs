@@ -334,7 +334,9 @@ fn a_sipri_register_is_tested_as_of_each_deals_order_year_leaving_out_the_known_
     assert!(forecasts.len() > 50, "{} forecasts", forecasts.len());
     for forecast in forecasts {
         assert_eq!(forecast["as_of_kind"], "loa");
-        assert_eq!(forecast["as_of_year_only"], true);
+        assert_eq!(forecast["as_of_precision"], "year");
+        let actual = &forecast["actual_precision"];
+        assert!(actual == "year" || actual.is_null(), "{actual}");
         let as_of = forecast["as_of"].as_str().expect("a date");
         assert!(
             as_of.ends_with("-07-02") && as_of[..4] >= *"2015",

@@ -197,17 +197,13 @@ pub struct Forecast {
     pub as_of_kind: AsOfKind,
     /// The forecast's day.
     pub as_of: Date,
-    /// Whether the milestone's day is only known to the month (the 15th was used).
-    pub as_of_month_only: bool,
-    /// Whether the milestone is only known to the year (a SIPRI register's; 1 July was
-    /// used).
-    pub as_of_year_only: bool,
+    /// How precisely the milestone is known: its day, only its month (the 15th was used) or
+    /// only its year (a SIPRI register's; 1 July was used).
+    pub as_of_precision: Precision,
     /// The real first delivery, when it happened by the observation date.
     pub actual_first_delivery: Option<Date>,
-    /// Whether that delivery is only known to the month (the 15th was used).
-    pub actual_month_only: bool,
-    /// Whether that delivery is only known to the year (1 July was used).
-    pub actual_year_only: bool,
+    /// How precisely that delivery is known, as `as_of_precision`; `None` without one.
+    pub actual_precision: Option<Precision>,
     /// The forecast of first delivery.
     pub first_delivery: Percentiles,
     /// How it came out.
@@ -1008,12 +1004,11 @@ fn forecast_one(
         .first_delivery
         .map(|m| m.date)
         .filter(|date| *date <= observed);
-    let actual_known_to = |precision: Precision| {
-        timeline
-            .milestones
-            .first_delivery
-            .is_some_and(|m| m.precision == precision && m.date <= observed)
-    };
+    let actual_precision = timeline
+        .milestones
+        .first_delivery
+        .filter(|m| m.date <= observed)
+        .map(|m| m.precision);
     let actual_final_delivery = timeline
         .milestones
         .final_delivery
@@ -1043,11 +1038,9 @@ fn forecast_one(
         line: line_id,
         as_of_kind: kind,
         as_of,
-        as_of_month_only: precision == Precision::Month,
-        as_of_year_only: precision == Precision::Year,
+        as_of_precision: precision,
         actual_first_delivery: actual,
-        actual_month_only: actual_known_to(Precision::Month),
-        actual_year_only: actual_known_to(Precision::Year),
+        actual_precision,
         first_delivery: first,
         outcome,
         error_months,

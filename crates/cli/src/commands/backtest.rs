@@ -11,7 +11,7 @@ use expedite_core::Date;
 use expedite_core::rules::RuleBook;
 use expedite_data::capacity::Catalog;
 use expedite_data::sipri;
-use expedite_data::timelines::{self, Timeline};
+use expedite_data::timelines::{self, Precision, Timeline};
 use expedite_portfolio::backtest::{self, AsOfKind, Assumed, Backtest, CalibrationMode, Options};
 use expedite_portfolio::calibrate::{Family, Params};
 use expedite_portfolio::sipri_sales;
@@ -599,10 +599,10 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
             "{} {}{}",
             f.as_of_kind.as_str(),
             f.as_of,
-            match (f.as_of_month_only, f.as_of_year_only) {
-                (true, _) => " (month)",
-                (_, true) => " (year)",
-                _ => "",
+            match f.as_of_precision {
+                Precision::Month => " (month)",
+                Precision::Year => " (year)",
+                Precision::Day => "",
             }
         );
         table.add_row(vec![
