@@ -221,13 +221,15 @@ pub struct Forecast {
     pub interval_score_months: Option<f64>,
     /// The forecast of final delivery.
     pub final_delivery: Percentiles,
-    /// The real final delivery, when a source states it.
+    /// The real final delivery, when it happened by the observation date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actual_final_delivery: Option<Date>,
-    /// How the final-delivery forecast came out, where the real final delivery is known
-    /// (not part of the summary: too few sales have one).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub final_outcome: Option<Outcome>,
+    /// How the final-delivery forecast came out, scored like the first delivery's: a sale
+    /// not completely delivered by the observation date is late if the final P90 is earlier,
+    /// else pending.
+    pub final_outcome: Outcome,
+    /// Final P50 − actual final delivery, months; `null` without one.
+    pub final_error_months: Option<f64>,
     /// The baseline's first delivery (as of LOA only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_first_delivery: Option<Date>,
@@ -305,6 +307,72 @@ pub struct Summary {
     pub baseline_mean_interval_score_months: Option<f64>,
     /// The model's mean interval score on the same forecasts.
     pub mean_interval_score_months_loa: Option<f64>,
+    /// The same forecasts' final deliveries.
+    pub final_delivery: FinalSummary,
+}
+
+/// How the forecasts of final delivery came out.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FinalSummary {
+    /// Forecasts scored (not pending).
+    pub scored: usize,
+    /// Of which inside P10–P90.
+    pub inside: usize,
+    /// Of which early.
+    pub early: usize,
+    /// Of which late.
+    pub late: usize,
+    /// Forecasts not scored.
+    pub pending: usize,
+    /// inside ÷ scored.
+    pub coverage: Option<f64>,
+    /// Median |final P50 − actual|, months, over the scored forecasts with an actual date.
+    pub median_abs_error_months: Option<f64>,
+    /// Median final P90 − P10, months, over the scored forecasts.
+    pub median_band_months: Option<f64>,
+}
+
+impl FinalSummary {
+    fn of(forecasts: &[&Forecast]) -> FinalSummary {
+        let count = |outcome: Outcome| {
+            forecasts
+                .iter()
+                .filter(|f| f.final_outcome == outcome)
+                .count()
+        };
+        let (inside, early, late) = (
+            count(Outcome::Inside),
+            count(Outcome::Early),
+            count(Outcome::Late),
+        );
+        let scored = inside + early + late;
+        let scored_forecasts = || {
+            forecasts
+                .iter()
+                .filter(|f| f.final_outcome != Outcome::Pending)
+        };
+        let mut errors: Vec<f64> = scored_forecasts()
+            .filter_map(|f| f.final_error_months.map(f64::abs))
+            .collect();
+        let mut bands: Vec<f64> = scored_forecasts()
+            .map(|f| months_between(f.final_delivery.p10, f.final_delivery.p90))
+            .collect();
+        FinalSummary {
+            scored,
+            inside,
+            early,
+            late,
+            pending: count(Outcome::Pending),
+            coverage: coverage(inside, scored),
+            median_abs_error_months: round1(median(&mut errors)),
+            median_band_months: round1(median(&mut bands)),
+        }
+    }
+}
+
+/// `value` to one decimal.
+fn round1(value: Option<f64>) -> Option<f64> {
+    value.map(|v| (v * 10.0).round() / 10.0)
 }
 
 /// The whole back-test.
@@ -1049,7 +1117,8 @@ fn forecast_one(
         interval_score_months: interval_score_months(first, actual, observed),
         final_delivery: last,
         actual_final_delivery,
-        final_outcome: actual_final_delivery.map(|actual| score(last, Some(actual), observed)),
+        final_outcome: score(last, actual_final_delivery, observed),
+        final_error_months: actual_final_delivery.map(|actual| months_between(actual, last.p50)),
         baseline_first_delivery,
         baseline_error_months,
         baseline_band,
@@ -1088,7 +1157,6 @@ pub fn summarise(forecasts: &[&Forecast]) -> Summary {
         .iter()
         .filter_map(|f| f.error_months.map(f64::abs))
         .collect();
-    let round1 = |value: Option<f64>| value.map(|v| (v * 10.0).round() / 10.0);
     let history = HistoryComparison::of(forecasts);
     Summary {
         scored,
@@ -1112,6 +1180,7 @@ pub fn summarise(forecasts: &[&Forecast]) -> Summary {
         )),
         baseline_mean_interval_score_months: round1(history.baseline_score),
         mean_interval_score_months_loa: round1(history.model_score),
+        final_delivery: FinalSummary::of(forecasts),
     }
 }
 
@@ -1212,8 +1281,8 @@ mod tests {
         // (2023-04-19); then the delay: P10 30 days later (2023-05-19), P50 150
         // (2023-09-16), P90 270 (2024-01-14).
         let rows = "\
-            IN-2022,Estonia,EST,USA,fms,HIMARS,himars,6,,,,2022-01-01,,2023-08-01,,,\n\
-            LATE-2022,Latvia,LVA,USA,fms,HIMARS,himars,6,,,,2022-01-01,,2024-06-01,,,\n\
+            IN-2022,Estonia,EST,USA,fms,HIMARS,himars,6,,,,2022-01-01,,2023-08-01,2023-09-01,,\n\
+            LATE-2022,Latvia,LVA,USA,fms,HIMARS,himars,6,,,,2022-01-01,,2024-06-01,2025-01-01,,\n\
             WAIT-2025,Lithuania,LTU,USA,fms,HIMARS,himars,6,,,,2025-06-01,,,,,\n\
             NEVER-2022,Romania,ROU,USA,fms,HIMARS,himars,6,,,,2022-01-01,,,,,\n";
         timelines::read(format!("{HEADER}{rows}").as_bytes(), "hand-made").expect("valid")
@@ -1305,6 +1374,30 @@ mod tests {
         );
         assert_eq!(result.summary.pending, 1);
         assert_eq!(result.summary.coverage, Some(0.33));
+    }
+
+    #[test]
+    fn final_deliveries_are_scored_like_first_ones_an_unfinished_sale_past_its_p90_is_late() {
+        // Six launchers take 38 days at 48 a year, less than the delay's spread: the final
+        // band is about the first one (P50 2023-09-16, P90 2024-01-14). IN-2022 finished on
+        // 2023-09-01 (inside, about half a month early), LATE-2022 on 2025-01-01 (late);
+        // NEVER-2022 had not finished by 2026-03-31 (late); WAIT-2025 is pending.
+        let result = run_hand_made(CalibrationMode::Shipped);
+        let by_id = |id: &str| forecast_of(&result, id);
+        let inside = by_id("IN-2022");
+        assert_eq!(inside.final_outcome, Outcome::Inside);
+        let error = inside.final_error_months.expect("finished");
+        assert!((error - 0.5).abs() < 0.3, "{error}");
+        assert_eq!(by_id("LATE-2022").final_outcome, Outcome::Late);
+        assert_eq!(by_id("NEVER-2022").final_outcome, Outcome::Late);
+        assert_eq!(by_id("NEVER-2022").final_error_months, None);
+        assert_eq!(by_id("WAIT-2025").final_outcome, Outcome::Pending);
+        let summary = result.summary.final_delivery;
+        assert_eq!(
+            (summary.scored, summary.inside, summary.early, summary.late),
+            (3, 1, 0, 2)
+        );
+        assert_eq!((summary.pending, summary.coverage), (1, Some(0.33)));
     }
 
     #[test]

@@ -691,5 +691,18 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
         figure(s.median_band_months_loa),
         percent(s.coverage_loa),
         figure(s.mean_interval_score_months_loa),
+    ))?;
+    let f = &s.final_delivery;
+    output::print_text(&format!(
+        "Final delivery: scored {} (pending {}): inside {}, early {}, late {}; coverage {}. \
+         Median |error| {} months; median band {} months.",
+        f.scored,
+        f.pending,
+        f.inside,
+        f.early,
+        f.late,
+        percent(f.coverage),
+        figure(f.median_abs_error_months),
+        figure(f.median_band_months),
     ))
 }
