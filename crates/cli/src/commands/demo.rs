@@ -296,6 +296,7 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
         a.timeline_match
     ));
     text.push_str("- each case is one notification on one line; its unit value is the notified value ÷ units (the whole ceiling put on the mapped item)\n");
+    text.push_str("- delivery pace: a case's units are handed over as its line completes them, not lot by lot over years as real buyers receive them, so final delivery is early: read its P50 and P90 as \"no earlier than\" (docs/backtest.md, \"Final delivery\")\n");
     let mut lines = output::table(&[
         "line",
         "base rate (units/yr from date; catalog)",

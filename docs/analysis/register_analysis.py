@@ -1,4 +1,6 @@
-"""Does anything a buyer knows at signing explain the first-delivery offset's spread?
+"""Two one-off checks on a SIPRI register's US deals on catalog lines.
+
+1. Does anything a buyer knows at signing explain the first-delivery offset's spread?
 
 The offset's spread (the shared sd of `expedite calibrate`'s delay fit) sets the least width
 of a calibrated forecast band. This one-off check asks whether a covariate known on the day
@@ -6,11 +8,14 @@ of the order would narrow it: it fits each covariate's slope on the register dea
 before 2015 (the deals the shipped parameters saw) and measures the spread of the offsets
 of the deals ordered from 2015 on (unseen) with and without it.
 
+2. How long do real buyers take to receive a whole order? The span from the first to the
+last delivery year of each completed deal (everything ordered delivered), by line.
+
 Usage (the register is the user's SIPRI export; nothing of it is kept):
 
     expedite calibrate crates/data/data/cases/timelines.csv --observed 2026-03-31 \
         --register REGISTER.csv --out /tmp/all.toml --format json > /tmp/all.json
-    python3 docs/analysis/delay_covariates.py /tmp/all.json REGISTER.csv
+    python3 docs/analysis/register_analysis.py /tmp/all.json REGISTER.csv
 
 Standard library only. Offsets are year-dated (± 365 days), so every spread printed here
 includes that blur; the fit's sd does not.
@@ -51,6 +56,10 @@ def add_register_facts(deals, register_csv):
         deal["year_uncertain"] = record[3].strip() == "?"
         number = record[4].strip().strip("?").strip()
         deal["units"] = float(number) if number else math.nan
+        delivered = record[8].strip().strip("?").strip()
+        deal["complete"] = bool(delivered) and float(delivered) >= deal["units"]
+        years = [int(y.strip().strip("?")) for y in record[10].split(";") if y.strip()]
+        deal["delivery_span_years"] = max(years) - min(years) if years else None
 
 
 def add_covariates(deals):
@@ -103,9 +112,26 @@ def buyer_effects(train, shrink=4):
     return {buyer: sum(v) / (len(v) + shrink) for buyer, v in by_buyer.items()}
 
 
+def report_spans(deals):
+    by_line = defaultdict(list)
+    for deal in deals:
+        if deal["complete"] and deal["delivery_span_years"] is not None:
+            by_line[deal["line"]].append(deal["delivery_span_years"])
+    print()
+    print("Completed deals: last delivery year - first delivery year (every order year)")
+    print(f"{'line':10} {'deals':>5} {'median':>6} {'max':>4}")
+    for line, spans in sorted(by_line.items()):
+        print(f"{line:10} {len(spans):5} {statistics.median(spans):6.1f} {max(spans):4}")
+
+
 def main(calibration_json, register_csv):
     deals = register_deals(calibration_json)
     add_register_facts(deals, register_csv)
+    report_covariates(deals)
+    report_spans(deals)
+
+
+def report_covariates(deals):
     add_covariates(deals)
     train = [d for d in deals if d["year"] < SPLIT_YEAR]
     test = [d for d in deals if d["year"] >= SPLIT_YEAR]
