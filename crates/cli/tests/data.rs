@@ -312,7 +312,7 @@ fn demo_marks_facts_and_assumptions_and_shows_band_parts_in_json() {
             case["id"]
         );
         let parts = &case["base_forecast"]["band_parts"]["final_delivery"];
-        for part in ["paperwork", "rate", "slip", "delay", "transport"] {
+        for part in ["paperwork", "rate", "slip", "delay", "pace", "transport"] {
             assert!(parts[part].is_i64(), "{}: {part} in {parts}", case["id"]);
         }
     }

@@ -202,7 +202,15 @@ fn band_parts_are_in_the_json_only_when_asked_for() {
     };
     assert!(run(&[])["runs"][0]["cases"][0].get("band_parts").is_none());
     let parts = &run(&["--band-parts"])["runs"][0]["cases"][2]["band_parts"];
-    for key in ["paperwork", "queue", "rate", "slip", "delay", "transport"] {
+    for key in [
+        "paperwork",
+        "queue",
+        "rate",
+        "slip",
+        "delay",
+        "pace",
+        "transport",
+    ] {
         assert!(
             parts["final_delivery"][key].is_i64(),
             "missing {key}: {parts}"

@@ -32,6 +32,8 @@ pub struct Sources {
     pub slip: bool,
     /// Each case's first-delivery delay.
     pub delay: bool,
+    /// Each case's delivery span (its pace of delivery).
+    pub pace: bool,
 }
 
 impl Sources {
@@ -42,6 +44,7 @@ impl Sources {
         rate: true,
         slip: true,
         delay: true,
+        pace: true,
     };
     /// Every source at its median.
     pub const NONE: Sources = Sources {
@@ -50,6 +53,7 @@ impl Sources {
         rate: false,
         slip: false,
         delay: false,
+        pace: false,
     };
 }
 
@@ -86,6 +90,7 @@ impl Paperwork {
 const RATE_WORDS: u128 = 1 << 64;
 const SLIP_WORDS: u128 = 2 << 64;
 const DELAY_WORDS: u128 = 3 << 64;
+const PACE_WORDS: u128 = 4 << 64;
 /// Words reserved for one item's draw (a PERT draw may reject and draw again).
 const ITEM_WORDS_SHIFT: u32 = 16;
 
@@ -155,6 +160,10 @@ struct CaseModel {
     /// The first-delivery delay, when one applies (new configuration, nothing delivered).
     delay: Option<DurationDist>,
     delay_median: f64,
+    /// The least days from first to final delivery, when a span applies (the case is not
+    /// delivered).
+    span: Option<DurationDist>,
+    span_median: f64,
     /// Offset of this case's lines in the flat per-case-line arrays.
     first_line: usize,
     /// Per case line: the production line, the units still to build, and the day of its
@@ -219,6 +228,7 @@ pub struct Scratch {
     multiplier: Vec<f64>,
     slip: Vec<f64>,
     delay: Vec<f64>,
+    span: Vec<f64>,
 }
 
 /// What one trial produced, reduced to what the report needs.
@@ -363,6 +373,7 @@ impl Model {
         (sources.rate && self.lines.iter().any(|line| line.rate_multiplier.is_some()))
             || (sources.slip && self.lines.iter().any(|line| line.ramp_slip.is_some()))
             || (sources.delay && self.cases.iter().any(|case| case.delay.is_some()))
+            || (sources.pace && self.cases.iter().any(|case| case.span.is_some()))
             || (sources.transport && self.cases.iter().any(|case| case.transport.is_some()))
             || self.cases.iter().enumerate().any(|(index, case)| {
                 sources.paperwork.drawn_for(index) && !case.paperwork.is_empty()
@@ -510,10 +521,16 @@ impl Model {
             });
         }
         scratch.delay.clear();
+        scratch.span.clear();
         for (index, case) in self.cases.iter().enumerate() {
             scratch.delay.push(match &case.delay {
                 Some(dist) if sources.delay => draw_at(DELAY_WORDS, index, dist),
                 Some(_) => case.delay_median,
+                None => 0.0,
+            });
+            scratch.span.push(match &case.span {
+                Some(dist) if sources.pace => draw_at(PACE_WORDS, index, dist),
+                Some(_) => case.span_median,
                 None => 0.0,
             });
         }
@@ -679,7 +696,9 @@ impl Model {
     /// case's final delivery is the latest line. Its first delivery is a fact when one is
     /// recorded, else the earliest unit completion plus one more transport draw plus the
     /// first-delivery delay, and then units completed during the delay are handed over at
-    /// its end. A date the facts say has not happened yet is never before the start.
+    /// its end. With a delivery span, the final delivery is no earlier than the first (real
+    /// or forecast) plus the span drawn. A date the facts say has not happened yet is never
+    /// before the start.
     fn deliver(&self, scratch: &Scratch) -> (Vec<[i32; 3]>, [f64; COMPONENTS.len()], Vec<u8>) {
         let mut case_days = Vec::with_capacity(self.cases.len());
         let mut clamped = vec![0_u8; self.cases.len()];
@@ -725,7 +744,19 @@ impl Model {
             }
             if let Some(known) = case.known_first_delivery {
                 first_day = day_of(known);
-            } else {
+            }
+            if case.span.is_some() && first_day != i32::MAX {
+                // From the real first delivery, or the forecast one, which has not happened
+                // before the start.
+                let from = if case.known_first_delivery.is_some() {
+                    first_day
+                } else {
+                    first_day.max(0)
+                };
+                let paced = f64::from(from) + scratch.span[index];
+                final_day = final_day.max(day_of(paced));
+            }
+            if case.known_first_delivery.is_none() {
                 if case.delay.is_some() {
                     final_day = final_day.max(first_day);
                 }
@@ -1248,6 +1279,16 @@ fn compile_case(
     } else {
         None
     };
+    // The delivery span: the first of the case's lines that sets one, else the channel's;
+    // for every case with units still to deliver.
+    let span = if delivered.is_none() {
+        case.lines
+            .iter()
+            .find_map(|line| scenario.lines[line.line].delivery_span.clone())
+            .or_else(|| times.and_then(|times| times.delivery_span.clone()))
+    } else {
+        None
+    };
     let transport = times.and_then(|times| times.transport.clone());
     let model = CaseModel {
         tier: tier_of(case, policy),
@@ -1262,6 +1303,8 @@ fn compile_case(
             .unwrap_or(1.0),
         delay_median: delay.as_ref().map_or(0.0, DurationDist::median),
         delay,
+        span_median: span.as_ref().map_or(0.0, DurationDist::median),
+        span,
         first_line,
         lines: case
             .lines

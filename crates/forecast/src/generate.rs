@@ -203,6 +203,7 @@ fn line(index: usize, rng: &mut ChaCha8Rng) -> RawLine {
                 }
             }
         }),
+        delivery_span: None,
     }
 }
 

@@ -212,7 +212,7 @@ type WidthField = fn(&mut SourceWidths) -> &mut i32;
 /// The sources a band-parts pass makes random for every case at once, one at a time, with
 /// the field of [`SourceWidths`] each fills. Paperwork is measured case by case
 /// ([`paperwork_parts`]).
-const PART_SOURCES: [(Sources, WidthField); 4] = [
+const PART_SOURCES: [(Sources, WidthField); 5] = [
     (
         Sources {
             rate: true,
@@ -233,6 +233,13 @@ const PART_SOURCES: [(Sources, WidthField); 4] = [
             ..Sources::NONE
         },
         |widths| &mut widths.delay,
+    ),
+    (
+        Sources {
+            pace: true,
+            ..Sources::NONE
+        },
+        |widths| &mut widths.pace,
     ),
     (
         Sources {

@@ -108,6 +108,8 @@ pub struct SourceWidths {
     pub slip: i32,
     /// The first-delivery delay.
     pub delay: i32,
+    /// The delivery span (how fast the buyer receives the order once it starts).
+    pub pace: i32,
     /// Transport.
     pub transport: i32,
 }

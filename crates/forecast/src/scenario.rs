@@ -51,6 +51,9 @@ pub struct ChannelTimes {
     /// Days added to a new configuration's first delivery (integration, first article,
     /// testing), drawn per case per trial.
     pub first_delivery_delay: Option<DurationDist>,
+    /// Days from a case's first delivery to its last, at the least: buyers receive an
+    /// order lot by lot, not as fast as the line completes it. Drawn per case per trial.
+    pub delivery_span: Option<DurationDist>,
 }
 
 /// A production line.
@@ -90,6 +93,8 @@ pub struct Line {
     pub ramp_slip: Option<DurationDist>,
     /// The first-delivery delay of cases on this line, instead of their channel's.
     pub first_delivery_delay: Option<DurationDist>,
+    /// The delivery span of cases on this line, instead of their channel's.
+    pub delivery_span: Option<DurationDist>,
 }
 
 impl Line {
@@ -485,6 +490,9 @@ pub struct RawLine {
     /// First-delivery delay of cases on this line (instead of their channel's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_delivery_delay: Option<RawDist>,
+    /// Delivery span of cases on this line (instead of their channel's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_span: Option<RawDist>,
 }
 
 /// A line's backlog as written: a plain number of units (as of the scenario start) or a
@@ -1010,6 +1018,10 @@ fn validate_channels(
                 times.transport = Some(dist);
                 continue;
             }
+            if key == "delivery_span" {
+                times.delivery_span = Some(dist);
+                continue;
+            }
             let stage = paperwork_stage(&path, key)?;
             if stage == Stage::CongressionalReview && channel == Channel::Fms {
                 return Err(invalid(
@@ -1121,6 +1133,11 @@ fn validate_lines(raw: &[RawLine]) -> Result<Vec<Line>, ScenarioError> {
                     .first_delivery_delay
                     .as_ref()
                     .map(|raw| offset_of(&format!("{path}.first_delivery_delay"), raw))
+                    .transpose()?,
+                delivery_span: line
+                    .delivery_span
+                    .as_ref()
+                    .map(|raw| dist_of(&format!("{path}.delivery_span"), raw))
                     .transpose()?,
             })
         })

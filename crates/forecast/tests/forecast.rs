@@ -1039,6 +1039,55 @@ fn a_negative_first_delivery_offset_brings_the_first_delivery_forward_but_never_
 }
 
 #[test]
+fn a_delivery_span_holds_the_final_delivery_back_from_the_first_but_never_hurries_it() {
+    // Units at t = 1..3 (first delivery 2025-01-02, the last 2025-01-04). A span of 30 days
+    // from the channel puts the final delivery on 2025-02-01; a line's own span of 1 day is
+    // shorter than the line's own pace and changes nothing; a negative span is refused.
+    let with = |channel: &str, line: &str| {
+        scenario(&format!(
+            "[channels.fms]
+{channel}
+[[lines]]
+id = \"l\"
+{ONE_A_DAY}
+{line}
+{}",
+            line_case("PL-B-AAA", "on_contract", 1, 3)
+        ))
+    };
+    let channel_span = "delivery_span = { dist = \"fixed\", days = 30 }";
+    let paced = case(&forecast(&with(channel_span, "")), "PL-B-AAA").clone();
+    exactly(paced.first_delivery, "2025-01-02");
+    exactly(paced.final_delivery, "2025-02-01");
+    let line_span = "delivery_span = { dist = \"fixed\", days = 1 }";
+    let own = case(&forecast(&with(channel_span, line_span)), "PL-B-AAA").clone();
+    exactly(own.final_delivery, "2025-01-04");
+    let message = error_of(&format!(
+        "[channels.fms]\ndelivery_span = {{ dist = \"fixed\", days = -5 }}\n{GOOD_LINE}{}",
+        line_case("PL-B-AAA", "on_contract", 1, 1)
+    ));
+    assert!(
+        message.starts_with("channels.fms.delivery_span"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_delivery_span_counts_from_a_real_first_delivery_in_the_past() {
+    // First delivered on 2024-12-01 (a fact), two of three units so far; the last comes off
+    // the line on 2025-01-02. A 60-day span from the real first delivery ends on 2025-01-30.
+    let s = scenario(&format!(
+        "[channels.fms]\ndelivery_span = {{ dist = \"fixed\", days = 60 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}\n\
+         milestones = {{ deliveries = [ {{ date = \"2024-12-01\", units = 2 }} ] }}\n",
+        line_case("PL-B-AAA", "delivering", 1, 3)
+    ));
+    let paced = case(&forecast(&s), "PL-B-AAA").clone();
+    exactly(paced.first_delivery, "2024-12-01");
+    exactly(paced.final_delivery, "2025-01-30");
+}
+
+#[test]
 fn a_normal_offset_is_only_for_the_first_delivery_delay() {
     let message = error_of(&format!(
         "[channels.fms]\nimplemented = {{ dist = \"normal\", median = 30, p90 = 60 }}\n{GOOD_LINE}{}",

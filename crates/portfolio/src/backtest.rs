@@ -230,6 +230,8 @@ pub struct Forecast {
     pub final_outcome: Outcome,
     /// Final P50 − actual final delivery, months; `null` without one.
     pub final_error_months: Option<f64>,
+    /// The final band's interval score, months; `null` when pending.
+    pub final_interval_score_months: Option<f64>,
     /// The baseline's first delivery (as of LOA only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_first_delivery: Option<Date>,
@@ -330,6 +332,8 @@ pub struct FinalSummary {
     pub median_abs_error_months: Option<f64>,
     /// Median final P90 − P10, months, over the scored forecasts.
     pub median_band_months: Option<f64>,
+    /// Mean interval score of the scored final-delivery bands, months (lower is better).
+    pub mean_interval_score_months: Option<f64>,
 }
 
 impl FinalSummary {
@@ -366,6 +370,9 @@ impl FinalSummary {
             coverage: coverage(inside, scored),
             median_abs_error_months: round1(median(&mut errors)),
             median_band_months: round1(median(&mut bands)),
+            mean_interval_score_months: round1(mean(
+                scored_forecasts().filter_map(|f| f.final_interval_score_months),
+            )),
         }
     }
 }
@@ -690,6 +697,7 @@ fn scenario(
                     .cloned(),
                 Draws::Median => None,
             },
+            delivery_span: params.line_delivery_span(&setting.line.id).cloned(),
         }],
         cases: vec![RawCase {
             id: timeline.id.clone(),
@@ -1119,6 +1127,7 @@ fn forecast_one(
         actual_final_delivery,
         final_outcome: score(last, actual_final_delivery, observed),
         final_error_months: actual_final_delivery.map(|actual| months_between(actual, last.p50)),
+        final_interval_score_months: interval_score_months(last, actual_final_delivery, observed),
         baseline_first_delivery,
         baseline_error_months,
         baseline_band,

@@ -31,6 +31,10 @@
 //! rest of each channel, and one spread shared by all. The caller supplies that model run
 //! ([`Explain`]), so this module stays pure statistics.
 //!
+//! The **delivery span**, the least time from a sale's first delivery to its last, is
+//! fitted as a log-normal by line and by channel on the timelines and the register's deals
+//! ([`crate::span`]).
+//!
 //! The **rate multiplier** and the **ramp slip** are not identified by the timelines (one
 //! US sale on a catalog line has a final delivery, and the file holds no dated rate
 //! changes): they stay stated assumptions, with their sources, in the file's
@@ -50,6 +54,7 @@ use serde::{Deserialize, Serialize};
 pub const MIN_OBSERVED: usize = 5;
 
 use crate::offset::{self, Known, Offset, OffsetFit, best_mean, dated, fit_offsets};
+use crate::span;
 
 pub use crate::fit::{
     Choice, Family, Fitted, Interval, LogNormalFit, WeibullFit, fit_family, fit_lognormal,
@@ -218,6 +223,9 @@ pub struct LineParams {
     /// The first-delivery delay of cases on this line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_delivery_delay: Option<RawDist>,
+    /// The delivery span of cases on this line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_span: Option<RawDist>,
 }
 
 /// The parameters file (`crates/data/data/calibration/params.toml`): distributions in the
@@ -232,8 +240,8 @@ pub struct Params {
     /// The distribution family the fits were written in (`expedite calibrate --family`).
     #[serde(default)]
     pub family: Family,
-    /// Channel → stage (`loa_development`, `offered`, `implemented`) or
-    /// `first_delivery_delay` → distribution.
+    /// Channel → stage (`loa_development`, `offered`, `implemented`),
+    /// `first_delivery_delay` or `delivery_span` → distribution.
     pub channels: BTreeMap<String, BTreeMap<String, RawDist>>,
     /// Rate multiplier and ramp slip of every line (assumptions).
     pub line_defaults: LineDefaults,
@@ -290,15 +298,23 @@ impl Params {
         Ok(format!(
             "# expedite calibration parameters: stage durations fitted to real timelines\n\
              # (maximum likelihood with right-censoring, in the family named below),\n\
-             # first-delivery delays fitted as signed normal offsets to the timelines and any\n\
-             # register's year-dated sales, and the parameters the timelines do not identify,\n\
-             # kept as stated assumptions.\n\
+             # first-delivery delays fitted as signed normal offsets and delivery spans as\n\
+             # log-normals to the timelines and any register's year-dated sales, and the\n\
+             # parameters the timelines do not identify, kept as stated assumptions.\n\
              # See docs/backtest.md for the method.\n\
              #\n\
              # Produced by: {command}\n\
              # Do not edit by hand: change the timelines or the method, and run the command again.\n\n\
              {body}"
         ))
+    }
+
+    /// The delivery span of cases on `line`, where the line has a fit of its own (else the
+    /// channel's `delivery_span` applies, as a channel stage).
+    pub fn line_delivery_span(&self, line: &str) -> Option<&RawDist> {
+        self.lines
+            .get(line)
+            .and_then(|params| params.delivery_span.as_ref())
     }
 
     /// The first-delivery delay for a case of this channel on this line: the line's own fit,
@@ -332,7 +348,7 @@ pub struct Inputs<'a> {
     /// The family every stage duration's fit writes (the delay is always a signed normal).
     pub family: Family,
     /// Sales dated by years (a SIPRI register's, [`crate::sipri_sales`]) that feed the
-    /// first-delivery delay only: they have no stage dates.
+    /// first-delivery delay and the delivery span only: they have no stage dates.
     pub register: &'a [Timeline],
 }
 
@@ -394,7 +410,7 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
     let residuals = delay_residuals(timelines, inputs.register, observed, inputs.explain);
     let DelayFits {
         reports: delay_fits,
-        lines,
+        mut lines,
     } = fit_delays(&residuals, implemented_median);
     for (channel, fit) in delay_fits {
         if let (Some(channel), Some(dist)) = (channel, &fit.dist) {
@@ -404,6 +420,22 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
                 .insert("first_delivery_delay".to_owned(), dist.clone());
         }
         fits.push(fit);
+    }
+    // The delivery span, from the timelines and the register's deals alike.
+    let mut all_sales: Vec<Timeline> = timelines.to_vec();
+    all_sales.extend(inputs.register.iter().cloned());
+    let spans = span::fit_by_line_and_channel(&span::spans(&all_sales, observed));
+    for (channel, fit) in spans.reports {
+        if let (Some(channel), Some(dist)) = (channel, &fit.dist) {
+            channels
+                .entry(channel.as_str().to_owned())
+                .or_default()
+                .insert("delivery_span".to_owned(), dist.clone());
+        }
+        fits.push(fit);
+    }
+    for (line, dist) in spans.lines {
+        lines.entry(line).or_default().delivery_span = Some(dist);
     }
     let (line_defaults, assumptions) = line_assumptions(timelines, observed);
     Params {
@@ -733,6 +765,7 @@ fn fit_delays(residuals: &[Residual], implemented_median: bool) -> DelayFits {
         if let Some(dist) = &report.dist {
             let own = LineParams {
                 first_delivery_delay: Some(dist.clone()),
+                delivery_span: None,
             };
             fits.lines.insert(line.to_owned(), own);
         }

@@ -736,6 +736,10 @@ fn raw_line(template: &Template, catalog: &Catalog, line: &DemoLine) -> RawLine 
             .lines
             .get(&line.id)
             .and_then(|assumption| assumption.first_delivery_delay.clone()),
+        delivery_span: template
+            .lines
+            .get(&line.id)
+            .and_then(|assumption| assumption.delivery_span.clone()),
     }
 }
 

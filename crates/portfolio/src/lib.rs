@@ -25,6 +25,7 @@ pub mod fit;
 mod minimise;
 pub mod offset;
 pub mod sipri_sales;
+pub mod span;
 pub mod stored;
 pub mod template;
 

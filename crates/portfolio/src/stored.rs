@@ -167,6 +167,7 @@ pub fn scenario_for(
                     .params
                     .first_delivery_delay(expedite_core::Channel::Fms, &line.id)
                     .cloned(),
+                delivery_span: inputs.params.line_delivery_span(&line.id).cloned(),
                 ..RawLine::default()
             }
         })

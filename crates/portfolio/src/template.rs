@@ -99,6 +99,9 @@ pub struct LineAssumption {
     /// The first-delivery delay on this line, instead of the channel's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_delivery_delay: Option<RawDist>,
+    /// The delivery span on this line, instead of the channel's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_span: Option<RawDist>,
 }
 
 /// Where a distribution the demo draws comes from.
@@ -213,8 +216,10 @@ impl Template {
         for (channel, stages) in &mut template.channels {
             let keys: Vec<String> = stages.keys().cloned().collect();
             let mut wanted = keys.clone();
-            if !keys.iter().any(|key| key == "first_delivery_delay") {
-                wanted.push("first_delivery_delay".to_owned());
+            for fitted_only in ["first_delivery_delay", "delivery_span"] {
+                if !keys.iter().any(|key| key == fitted_only) {
+                    wanted.push(fitted_only.to_owned());
+                }
             }
             for key in wanted {
                 let mut slot = stages.get(&key).cloned();
@@ -228,6 +233,9 @@ impl Template {
             let mut slot = line.first_delivery_delay.clone();
             place(format!("lines.{id}.first_delivery_delay"), &mut slot);
             line.first_delivery_delay = slot;
+            let mut slot = line.delivery_span.clone();
+            place(format!("lines.{id}.delivery_span"), &mut slot);
+            line.delivery_span = slot;
         }
         pin_spread_held_by_the_delay(&mut template, params, &mut origins);
         // The calibration file states the production uncertainty with its sources; the
@@ -276,6 +284,12 @@ impl Template {
                 .iter()
                 .filter(|(_, line)| line.first_delivery_delay.is_some())
                 .map(|(id, _)| assumed(format!("lines.{id}.first_delivery_delay"))),
+        );
+        origins.extend(
+            self.lines
+                .iter()
+                .filter(|(_, line)| line.delivery_span.is_some())
+                .map(|(id, _)| assumed(format!("lines.{id}.delivery_span"))),
         );
         origins.push(assumed("uncertainty.rate_multiplier".to_owned()));
         origins.push(assumed("uncertainty.ramp_slip".to_owned()));
@@ -376,6 +390,9 @@ impl Template {
             self.check_days(&format!("lines.{id}.lead_time_days"), line.lead_time_days)?;
             if let Some(delay) = &line.first_delivery_delay {
                 self.check_offset(&format!("lines.{id}.first_delivery_delay"), delay)?;
+            }
+            if let Some(span) = &line.delivery_span {
+                self.check_dist(&format!("lines.{id}.delivery_span"), span)?;
             }
         }
         self.check_dist("uncertainty.ramp_slip", &self.uncertainty.ramp_slip)?;

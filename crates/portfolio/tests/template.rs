@@ -108,6 +108,25 @@ fn a_signed_offset_is_refused_for_a_duration_but_taken_for_the_first_delivery_de
 }
 
 #[test]
+fn a_lines_delivery_span_is_a_duration_checked_like_the_others() {
+    let (field, message) = refused(&changed(
+        "[lines.himars]\n",
+        "[lines.himars]\ndelivery_span = { dist = \"normal\", median = -30, p90 = 60 }\n",
+    ));
+    assert_eq!(field, "lines.himars.delivery_span", "{message}");
+    let (field, _) = refused(&changed(
+        "[lines.himars]\n",
+        "[lines.himars]\ndelivery_span = { dist = \"lognormal\", median = 3000000, p90 = 9000000 }\n",
+    ));
+    assert_eq!(field, "lines.himars.delivery_span");
+    let span = changed(
+        "[lines.himars]\n",
+        "[lines.himars]\ndelivery_span = { dist = \"lognormal\", median = 300, p90 = 900 }\n",
+    );
+    Template::from_toml_str(&span, FILE).expect("a span is a duration");
+}
+
+#[test]
 fn a_duration_of_centuries_is_refused_rather_than_printed_as_9999_12_31() {
     let (field, message) = refused(&changed(
         "transport = { dist = \"pert\", min = 14, mode = 35, max = 120 }",

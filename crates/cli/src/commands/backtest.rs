@@ -695,7 +695,7 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
     let f = &s.final_delivery;
     output::print_text(&format!(
         "Final delivery: scored {} (pending {}): inside {}, early {}, late {}; coverage {}. \
-         Median |error| {} months; median band {} months.",
+         Median |error| {} months; median band {} months; mean interval score {} months.",
         f.scored,
         f.pending,
         f.inside,
@@ -704,5 +704,6 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
         percent(f.coverage),
         figure(f.median_abs_error_months),
         figure(f.median_band_months),
+        figure(f.mean_interval_score_months),
     ))
 }

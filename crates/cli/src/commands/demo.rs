@@ -271,19 +271,28 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
             ));
         }
     }
-    for origin in a
-        .parameters
-        .iter()
-        .filter(|origin| origin.parameter.starts_with("lines."))
-    {
-        let line = origin
-            .parameter
-            .trim_start_matches("lines.")
-            .trim_end_matches(".first_delivery_delay");
-        text.push_str(&format!(
-            "- {line} first-delivery delay (every buyer): {}\n",
-            describe_origin(&a.parameters, &origin.parameter)
-        ));
+    for (suffix, what) in [
+        (
+            ".first_delivery_delay",
+            "first-delivery delay (every buyer)",
+        ),
+        (
+            ".delivery_span",
+            "delivery span (first to final delivery, at the least)",
+        ),
+    ] {
+        for origin in a.parameters.iter().filter(|origin| {
+            origin.parameter.starts_with("lines.") && origin.parameter.ends_with(suffix)
+        }) {
+            let line = origin
+                .parameter
+                .trim_start_matches("lines.")
+                .trim_end_matches(suffix);
+            text.push_str(&format!(
+                "- {line} {what}: {}\n",
+                describe_origin(&a.parameters, &origin.parameter)
+            ));
+        }
     }
     text.push_str("- congressional review: per case from the AECA 36(b) rules\n");
     text.push_str(&format!(
@@ -296,7 +305,7 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
         a.timeline_match
     ));
     text.push_str("- each case is one notification on one line; its unit value is the notified value ÷ units (the whole ceiling put on the mapped item)\n");
-    text.push_str("- delivery pace: a case's units are handed over as its line completes them, not lot by lot over years as real buyers receive them, so final delivery is early: read its P50 and P90 as \"no earlier than\" (docs/backtest.md, \"Final delivery\")\n");
+    text.push_str("- delivery span: a case's final delivery is no earlier than its first plus a span drawn per case per trial (fms delivery_span, or its line's): buyers receive an order lot by lot, not as fast as the line completes it\n");
     let mut lines = output::table(&[
         "line",
         "base rate (units/yr from date; catalog)",

@@ -1,0 +1,386 @@
+//! Fitting the **delivery span**: the days from a sale's first delivery to its last. The
+//! production model hands a case its units as fast as the line completes them; real buyers
+//! receive an order lot by lot, over years (the back-test's final-delivery scores showed it:
+//! docs/backtest.md, "Final delivery"). The forecast takes the span as a floor: a case's
+//! final delivery is no earlier than its first plus a span drawn from the fit.
+//!
+//! A log-normal of days, by maximum likelihood, from three kinds of sale:
+//! - dated to the day or the month, both deliveries made: the span's density;
+//! - not completely delivered by the observation date: the probability of a span at least
+//!   that long (right-censored);
+//! - dated by years (a SIPRI register): the probability that two deliveries that far
+//!   apart fall in years that far apart. With the first anywhere in its year, a span of `s`
+//!   days lands `k` years apart with probability `max(0, 1 − |s − 365 k| / 365)`, a
+//!   triangle; integrated against the log-normal it has a closed form (the log-normal's
+//!   partial expectations), so that the fit needs no numerical integration.
+//!
+//! A line with [`MIN_OBSERVED`] sales whose span is known (exactly or to the year) gets a
+//! fit of its own; a channel gets one from all its sales, for the lines without. Pure statistics on the timelines: no I/O, no clock.
+
+use std::collections::BTreeMap;
+
+use expedite_core::{Channel, Date};
+use expedite_data::timelines::{Precision, Timeline};
+use expedite_forecast::scenario::RawDist;
+use statrs::distribution::{ContinuousCDF, LogNormal};
+
+use crate::calibrate::{Fit, MIN_OBSERVED};
+use crate::fit::LogNormalFit;
+use crate::minimise::nelder_mead;
+
+/// How far either side a span read from two year-dated deliveries can be.
+const YEAR_DAYS: f64 = 365.0;
+
+/// What is known of one sale's span.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Seen {
+    /// Both deliveries dated to the day or the month: `days` exactly.
+    Exact,
+    /// Not completely delivered by the observation date: at least `days`.
+    AtLeast,
+    /// Year-dated: the delivery years are `days` apart (a whole number of years, in days).
+    YearsApart,
+}
+
+/// One sale's span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    /// The sale.
+    pub id: String,
+    /// Its channel.
+    pub channel: Channel,
+    /// Its catalog line.
+    pub line: String,
+    /// The span, its lower bound, or (year-dated) the lower end of its interval.
+    pub days: f64,
+    /// What `days` means.
+    pub seen: Seen,
+}
+
+impl Span {
+    /// Whether the span is known (exactly or to the year), not merely bounded below.
+    fn is_known(&self) -> bool {
+        self.seen != Seen::AtLeast
+    }
+}
+
+/// The spans of the sales on catalog lines first delivered by `observed`.
+pub fn spans(timelines: &[Timeline], observed: Date) -> Vec<Span> {
+    timelines
+        .iter()
+        .filter_map(|timeline| span_of(timeline, observed))
+        .collect()
+}
+
+fn span_of(timeline: &Timeline, observed: Date) -> Option<Span> {
+    let line = timeline.line.clone()?;
+    let first = timeline
+        .milestones
+        .first_delivery
+        .filter(|first| first.date <= observed)?;
+    let last = timeline
+        .milestones
+        .final_delivery
+        .filter(|last| last.date <= observed);
+    let by_years = first.precision == Precision::Year;
+    let days_from_first = |to: Date| f64::from((to - first.date).get_days());
+    let (days, seen) = match last {
+        Some(last) if by_years || last.precision == Precision::Year => {
+            let years_apart = (days_from_first(last.date) / YEAR_DAYS).round();
+            (years_apart.max(0.0) * YEAR_DAYS, Seen::YearsApart)
+        }
+        Some(last) => (days_from_first(last.date).max(1.0), Seen::Exact),
+        // A year-dated first delivery may have been as late as the end of its year.
+        None if by_years => (
+            (days_from_first(observed) - YEAR_DAYS / 2.0).max(0.0),
+            Seen::AtLeast,
+        ),
+        None => (days_from_first(observed).max(0.0), Seen::AtLeast),
+    };
+    Some(Span {
+        id: timeline.id.clone(),
+        channel: timeline.channel,
+        line,
+        days,
+        seen,
+    })
+}
+
+/// `ln L` of `spans` under a log-normal.
+fn log_likelihood(fit: &LogNormalFit, spans: &[&Span]) -> f64 {
+    let Ok(dist) = LogNormal::new(fit.mu, fit.sigma) else {
+        return f64::NEG_INFINITY;
+    };
+    spans
+        .iter()
+        .map(|span| {
+            let likelihood = match span.seen {
+                Seen::Exact => {
+                    let z = (span.days.ln() - fit.mu) / fit.sigma;
+                    (-0.5 * z * z).exp() / (span.days * fit.sigma * std::f64::consts::TAU.sqrt())
+                }
+                Seen::AtLeast => 1.0 - dist.cdf(span.days),
+                Seen::YearsApart => years_apart(fit, &dist, span.days),
+            };
+            likelihood.max(1e-300).ln()
+        })
+        .sum()
+}
+
+/// The probability that a log-normal span puts two deliveries, the first anywhere in its
+/// year, `apart` days of years apart: the span's density against the triangle of half-width
+/// one year around `apart`, `∫ f(s) max(0, 1 − |s − apart| / w) ds`, written with the
+/// distribution function `F` and the partial expectation `E(x) = ∫₀ˣ s f(s) ds`.
+fn years_apart(fit: &LogNormalFit, dist: &LogNormal, apart: f64) -> f64 {
+    let w = YEAR_DAYS;
+    let cdf = |x: f64| if x > 0.0 { dist.cdf(x) } else { 0.0 };
+    let partial = |x: f64| {
+        if x > 0.0 {
+            let z = (x.ln() - fit.mu - fit.sigma * fit.sigma) / fit.sigma;
+            (fit.mu + fit.sigma * fit.sigma / 2.0).exp() * standard_normal_cdf(z)
+        } else {
+            0.0
+        }
+    };
+    let (low, high) = (apart - w, apart + w);
+    let rising = partial(apart) - partial(low) - low * (cdf(apart) - cdf(low));
+    let falling = high * (cdf(high) - cdf(apart)) - (partial(high) - partial(apart));
+    (rising + falling) / w
+}
+
+/// Φ(z).
+fn standard_normal_cdf(z: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// The most likely log-normal of `spans`; `None` with fewer than two known spans.
+pub fn fit_spans(spans: &[&Span]) -> Option<LogNormalFit> {
+    // Start from the logs of the known spans (an interval's middle).
+    let logs: Vec<f64> = spans
+        .iter()
+        .filter_map(|span| match span.seen {
+            Seen::Exact => Some(span.days.ln()),
+            Seen::YearsApart => Some(span.days.max(YEAR_DAYS / 2.0).ln()),
+            Seen::AtLeast => None,
+        })
+        .collect();
+    if logs.len() < 2 {
+        return None;
+    }
+    let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+    let sd = (logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / logs.len() as f64)
+        .sqrt()
+        .max(0.1);
+    let negative_log_likelihood = |point: [f64; 2]| {
+        -log_likelihood(
+            &LogNormalFit {
+                mu: point[0],
+                sigma: point[1].exp(),
+            },
+            spans,
+        )
+    };
+    let [mu, ln_sigma] = nelder_mead(negative_log_likelihood, [mean, sd.ln()])?;
+    Some(LogNormalFit {
+        mu,
+        sigma: ln_sigma.exp(),
+    })
+}
+
+/// The fitted spans: a report per line with enough known spans and per channel, and the
+/// lines' own distributions.
+pub struct SpanFits {
+    /// Each report, with its channel for a channel's.
+    pub reports: Vec<(Option<Channel>, Fit)>,
+    /// Line id → its own span.
+    pub lines: BTreeMap<String, RawDist>,
+}
+
+/// See the module documentation.
+pub fn fit_by_line_and_channel(spans: &[Span]) -> SpanFits {
+    let mut by_line: BTreeMap<&str, Vec<&Span>> = BTreeMap::new();
+    for span in spans {
+        by_line.entry(&span.line).or_default().push(span);
+    }
+    let known = |spans: &[&Span]| spans.iter().filter(|span| span.is_known()).count();
+    let mut fits = SpanFits {
+        reports: Vec::new(),
+        lines: BTreeMap::new(),
+    };
+    let mut own_lines = Vec::new();
+    for (line, line_spans) in &by_line {
+        if known(line_spans) < MIN_OBSERVED {
+            continue;
+        }
+        own_lines.push(*line);
+        let report = report(
+            format!("lines.{line}.delivery_span"),
+            format!("sales on line {line}"),
+            line_spans,
+        );
+        if let Some(dist) = &report.dist {
+            fits.lines.insert((*line).to_owned(), dist.clone());
+        }
+        fits.reports.push((None, report));
+    }
+    let mut channels: Vec<Channel> = spans.iter().map(|span| span.channel).collect();
+    channels.sort_unstable_by_key(|channel| channel.as_str());
+    channels.dedup();
+    for channel in channels {
+        // Every sale of the channel, whatever its line: the lines without five known spans
+        // are few and unlike each other (a few HIMARS launchers arrive on one day, forty
+        // F-35s over a decade), too few to fit apart.
+        let all: Vec<&Span> = spans
+            .iter()
+            .filter(|span| span.channel == channel)
+            .collect();
+        let scope = format!("{} sales on every catalog line", channel.as_str());
+        let parameter = format!("channels.{}.delivery_span", channel.as_str());
+        fits.reports
+            .push((Some(channel), report(parameter, scope, &all)));
+    }
+    fits
+}
+
+fn report(parameter: String, scope: String, spans: &[&Span]) -> Fit {
+    let observed = spans.iter().filter(|span| span.is_known()).count();
+    let year_dated = spans
+        .iter()
+        .filter(|span| span.seen == Seen::YearsApart)
+        .count();
+    let fit = (observed >= MIN_OBSERVED)
+        .then(|| fit_spans(spans))
+        .flatten();
+    let method = match &fit {
+        Some(fit) => format!(
+            "log-normal (mu = {:.3}, sigma = {:.3}), maximum likelihood: dated spans by their \
+             density, sales not completely delivered right-censored, year-dated ones by the \
+             probability of their years apart (± 365 d as a triangle); log-likelihood {:.1}",
+            fit.mu,
+            fit.sigma,
+            log_likelihood(fit, spans)
+        ),
+        None => format!("not fitted: {observed} known span(s), a fit needs {MIN_OBSERVED}"),
+    };
+    Fit {
+        parameter,
+        interval: format!(
+            "first delivery → final delivery (the least days; the production model's own \
+             span is kept where longer), {scope}"
+        ),
+        n: spans.len(),
+        observed,
+        censored: spans.len() - observed,
+        dist: fit.as_ref().map(LogNormalFit::to_raw),
+        p10_days: fit.as_ref().map(|fit| fit.quantile(0.1).round()),
+        p50_days: fit.as_ref().map(|fit| fit.quantile(0.5).round()),
+        p90_days: fit.as_ref().map(|fit| fit.quantile(0.9).round()),
+        method,
+        cases: spans
+            .iter()
+            .map(|span| match span.seen {
+                Seen::Exact => format!("{} ({:.0} d)", span.id, span.days),
+                Seen::AtLeast => format!("{} (>{:.0} d)", span.id, span.days),
+                Seen::YearsApart => format!("{} ({:.0} ± 365 d)", span.id, span.days),
+            })
+            .collect(),
+        year_dated: Some(year_dated).filter(|&deals| deals > 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, LogNormal as LogNormalSampler, Uniform};
+
+    fn span(days: f64, seen: Seen) -> Span {
+        Span {
+            id: "S".to_owned(),
+            channel: Channel::Fms,
+            line: "amraam".to_owned(),
+            days,
+            seen,
+        }
+    }
+
+    /// Spans drawn from a log-normal of median `median` days and log-spread `sigma`; with
+    /// `years`, each read as the difference of two dates known only to their year; those
+    /// past `window` are "at least `window`".
+    fn drawn(median: f64, sigma: f64, years: bool, window: f64, seed: u64) -> Vec<Span> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let sampler = LogNormalSampler::new(median.ln(), sigma).expect("valid");
+        let in_year = Uniform::new(0.0, YEAR_DAYS).expect("valid");
+        (0..400)
+            .map(|_| {
+                let days: f64 = sampler.sample(&mut rng);
+                if days > window {
+                    return span(window, Seen::AtLeast);
+                }
+                if !years {
+                    return span(days, Seen::Exact);
+                }
+                let first: f64 = in_year.sample(&mut rng);
+                let years_apart = ((first + days) / YEAR_DAYS).floor() * YEAR_DAYS;
+                span(years_apart, Seen::YearsApart)
+            })
+            .collect()
+    }
+
+    fn recovered(spans: &[Span]) -> LogNormalFit {
+        let refs: Vec<&Span> = spans.iter().collect();
+        fit_spans(&refs).expect("a fit")
+    }
+
+    #[test]
+    fn a_span_lands_some_whole_number_of_years_apart_with_probability_one() {
+        for (median, sigma) in [(30.0, 0.5), (400.0, 0.8), (1500.0, 1.5)] {
+            let fit = LogNormalFit {
+                mu: f64::ln(median),
+                sigma,
+            };
+            let dist = LogNormal::new(fit.mu, fit.sigma).expect("valid");
+            let total: f64 = (0..20_000)
+                .map(|years| years_apart(&fit, &dist, f64::from(years) * YEAR_DAYS))
+                .sum();
+            assert!((total - 1.0).abs() < 1e-6, "{median}, {sigma}: {total}");
+        }
+    }
+
+    #[test]
+    fn the_fit_recovers_the_spans_drawn_under_censoring() {
+        let fit = recovered(&drawn(400.0, 0.8, false, 1200.0, 1));
+        assert!((fit.median() - 400.0).abs() < 40.0, "{fit:?}");
+        assert!((fit.sigma - 0.8).abs() < 0.1, "{fit:?}");
+    }
+
+    #[test]
+    fn the_fit_recovers_the_spans_when_only_the_years_are_known() {
+        let fit = recovered(&drawn(400.0, 0.8, true, 3000.0, 2));
+        assert!((fit.median() - 400.0).abs() < 60.0, "{fit:?}");
+        assert!((fit.sigma - 0.8).abs() < 0.15, "{fit:?}");
+    }
+
+    #[test]
+    fn a_line_with_five_known_spans_gets_its_own_fit_and_the_channel_takes_the_rest() {
+        let mut spans: Vec<Span> = [300.0, 420.0, 500.0, 700.0, 900.0]
+            .into_iter()
+            .map(|days| span(days, Seen::Exact))
+            .collect();
+        for days in [30.0, 60.0, 90.0] {
+            spans.push(Span {
+                line: "javelin".to_owned(),
+                ..span(days, Seen::Exact)
+            });
+        }
+        let fits = fit_by_line_and_channel(&spans);
+        assert!(fits.lines.contains_key("amraam"));
+        assert!(!fits.lines.contains_key("javelin"));
+        let (channel, report) = &fits.reports[1];
+        assert_eq!(*channel, Some(Channel::Fms));
+        // Three Javelin spans are too few alone: they take the channel's, fitted on every sale.
+        assert_eq!(report.n, 8);
+        assert!(report.dist.is_some());
+    }
+}
