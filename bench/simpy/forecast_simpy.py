@@ -9,7 +9,8 @@ earlier queueing then; else the earliest of its orders' and cases' order dates; 
 for a plain integer backlog), taking units from a priority store keyed by (tier, order
 time, orders before cases, case id, line index, unit index) with the backlog first; the
 rate plan is scaled by the line's realised rate multiplier and its ramp-ups slip, both
-drawn once per trial per line; a new configuration waits a first-delivery delay. Lead time and transport as before. It exists to be timed
+drawn once per trial per line; a new configuration waits a first-delivery delay, and a
+delivery span holds the final delivery back from the first. Lead time and transport as before. It exists to be timed
 against the Rust engine (bench/forecast.sh), so it stays plain: Python's `random` for
 draws; a conditioned PERT draw uses rejection (Python's standard library has no beta
 inverse CDF) where the Rust engine inverts the distribution function.
@@ -192,7 +193,8 @@ class Model:
         self.line_dists = [
             (Dist(line["rate_multiplier"]) if "rate_multiplier" in line else None,
              Dist(line["ramp_slip"]) if "ramp_slip" in line else None,
-             Dist(line["first_delivery_delay"]) if "first_delivery_delay" in line else None)
+             Dist(line["first_delivery_delay"]) if "first_delivery_delay" in line else None,
+             Dist(line["delivery_span"]) if "delivery_span" in line else None)
             for line in scenario["lines"]
         ]
 
@@ -278,7 +280,7 @@ class Model:
         results = [dict(contract=None, lines={}) for _ in cases]
         draws = [
             (m.sample(rng) if m else 1.0, s.sample(rng) if s else 0.0)
-            for m, s, _ in self.line_dists
+            for m, s, _, _ in self.line_dists
         ]
         for index, line in enumerate(self.s["lines"]):
             env.process(self.book_process(env, index, stores[index]))
@@ -329,6 +331,10 @@ class Model:
                           if self.line_dists[self.line_index[l["line"]]][2]), None) or channel.get(
                 "first_delivery_delay")
         result["delay"] = delay.sample(rng) if delay else 0.0
+        span = next((self.line_dists[self.line_index[l["line"]]][3] for l in case["lines"]
+                     if self.line_dists[self.line_index[l["line"]]][3]), None) or channel.get(
+            "delivery_span")
+        result["span"] = span.sample(rng) if span else None
         result["first_known"] = first
         if contract > env.now:
             yield env.timeout(contract - env.now)
@@ -374,9 +380,16 @@ def final_delivery(result):
         return 0.0
     built = [result["lines"].get(k) for k in range(len(result["transport"]))]
     final = max((b[2] + t for b, t in zip(built, result["transport"]) if b), default=0.0)
-    if result["first_known"] is None and result["delay"]:
-        first = min((b[0] for b in built if b), default=0.0)
-        final = max(final, first + result["first_transport"] + result["delay"])
+    if result["first_known"] is None:
+        first = min((b[0] for b in built if b), default=0.0) + result["first_transport"] + result["delay"]
+        if result["delay"]:
+            final = max(final, first)
+        first = max(first, 0.0)
+    else:
+        first = result["first_known"]
+    if result["span"] is not None:
+        # A delivery span: the final delivery no earlier than the first plus the span.
+        final = max(final, first + result["span"])
     return max(final, 0.0)
 
 
