@@ -207,12 +207,10 @@ pub fn fit_by_line_and_channel(spans: &[Span]) -> SpanFits {
         reports: Vec::new(),
         lines: BTreeMap::new(),
     };
-    let mut own_lines = Vec::new();
     for (line, line_spans) in &by_line {
         if known(line_spans) < MIN_OBSERVED {
             continue;
         }
-        own_lines.push(*line);
         let report = report(
             format!("lines.{line}.delivery_span"),
             format!("sales on line {line}"),
