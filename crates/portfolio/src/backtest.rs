@@ -270,22 +270,9 @@ pub struct Skipped {
 /// The figures the targets are measured on.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Forecasts scored (not pending).
-    pub scored: usize,
-    /// Of which inside P10–P90.
-    pub inside: usize,
-    /// Of which early.
-    pub early: usize,
-    /// Of which late.
-    pub late: usize,
-    /// Forecasts not scored.
-    pub pending: usize,
-    /// inside ÷ scored.
-    pub coverage: Option<f64>,
-    /// Median |P50 − actual|, months, over the scored forecasts with an actual date.
-    pub median_abs_error_months: Option<f64>,
-    /// Median P90 − P10, months, over the scored forecasts.
-    pub median_band_months: Option<f64>,
+    /// How the first-delivery forecasts came out (flattened: the keys).
+    #[serde(flatten)]
+    pub first: Scores,
     /// Median |baseline − actual|, months, over the as-of-LOA forecasts with an actual date.
     pub baseline_median_abs_error_months: Option<f64>,
     /// Median |P50 − actual| over the same forecasts as the baseline.
@@ -302,20 +289,17 @@ pub struct Summary {
     pub coverage_loa: Option<f64>,
     /// How many forecasts the four figures above compare.
     pub baseline_scored: usize,
-    /// Mean interval score of the scored forecasts, months (lower is better; see
-    /// [`interval_score_months`]).
-    pub mean_interval_score_months: Option<f64>,
     /// Mean interval score of history's band on the as-of-LOA forecasts both score.
     pub baseline_mean_interval_score_months: Option<f64>,
     /// The model's mean interval score on the same forecasts.
     pub mean_interval_score_months_loa: Option<f64>,
-    /// The same forecasts' final deliveries.
-    pub final_delivery: FinalSummary,
+    /// How the same forecasts' final deliveries came out.
+    pub final_delivery: Scores,
 }
 
-/// How the forecasts of final delivery came out.
+/// How the forecasts of one date (first or final delivery) came out.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct FinalSummary {
+pub struct Scores {
     /// Forecasts scored (not pending).
     pub scored: usize,
     /// Of which inside P10–P90.
@@ -328,52 +312,68 @@ pub struct FinalSummary {
     pub pending: usize,
     /// inside ÷ scored.
     pub coverage: Option<f64>,
-    /// Median |final P50 − actual|, months, over the scored forecasts with an actual date.
+    /// Median |P50 − actual|, months, over the scored forecasts with an actual date.
     pub median_abs_error_months: Option<f64>,
-    /// Median final P90 − P10, months, over the scored forecasts.
+    /// Median P90 − P10, months, over the scored forecasts.
     pub median_band_months: Option<f64>,
-    /// Mean interval score of the scored final-delivery bands, months (lower is better).
+    /// Mean interval score of the scored forecasts, months (lower is better; see
+    /// [`interval_score_months`]).
     pub mean_interval_score_months: Option<f64>,
 }
 
-impl FinalSummary {
-    fn of(forecasts: &[&Forecast]) -> FinalSummary {
-        let count = |outcome: Outcome| {
-            forecasts
-                .iter()
-                .filter(|f| f.final_outcome == outcome)
-                .count()
-        };
+/// What [`Scores`] reads of one forecast of one date.
+struct Scored {
+    outcome: Outcome,
+    error_months: Option<f64>,
+    band_months: f64,
+    interval_score_months: Option<f64>,
+}
+
+impl Scores {
+    fn of(forecasts: &[&Forecast], date: impl Fn(&Forecast) -> Scored) -> Scores {
+        let scored: Vec<Scored> = forecasts.iter().map(|f| date(f)).collect();
+        let count = |outcome: Outcome| scored.iter().filter(|s| s.outcome == outcome).count();
         let (inside, early, late) = (
             count(Outcome::Inside),
             count(Outcome::Early),
             count(Outcome::Late),
         );
-        let scored = inside + early + late;
-        let scored_forecasts = || {
-            forecasts
-                .iter()
-                .filter(|f| f.final_outcome != Outcome::Pending)
-        };
-        let mut errors: Vec<f64> = scored_forecasts()
-            .filter_map(|f| f.final_error_months.map(f64::abs))
+        let not_pending = || scored.iter().filter(|s| s.outcome != Outcome::Pending);
+        let mut errors: Vec<f64> = not_pending()
+            .filter_map(|s| s.error_months.map(f64::abs))
             .collect();
-        let mut bands: Vec<f64> = scored_forecasts()
-            .map(|f| months_between(f.final_delivery.p10, f.final_delivery.p90))
-            .collect();
-        FinalSummary {
-            scored,
+        let mut bands: Vec<f64> = not_pending().map(|s| s.band_months).collect();
+        Scores {
+            scored: inside + early + late,
             inside,
             early,
             late,
             pending: count(Outcome::Pending),
-            coverage: coverage(inside, scored),
+            coverage: coverage(inside, inside + early + late),
             median_abs_error_months: round1(median(&mut errors)),
             median_band_months: round1(median(&mut bands)),
             mean_interval_score_months: round1(mean(
-                scored_forecasts().filter_map(|f| f.final_interval_score_months),
+                not_pending().filter_map(|s| s.interval_score_months),
             )),
         }
+    }
+
+    fn of_first_delivery(forecasts: &[&Forecast]) -> Scores {
+        Scores::of(forecasts, |f| Scored {
+            outcome: f.outcome,
+            error_months: f.error_months,
+            band_months: f.band_months,
+            interval_score_months: f.interval_score_months,
+        })
+    }
+
+    fn of_final_delivery(forecasts: &[&Forecast]) -> Scores {
+        Scores::of(forecasts, |f| Scored {
+            outcome: f.final_outcome,
+            error_months: f.final_error_months,
+            band_months: months_between(f.final_delivery.p10, f.final_delivery.p90),
+            interval_score_months: f.final_interval_score_months,
+        })
     }
 }
 
@@ -1140,19 +1140,6 @@ fn forecast_one(
 
 /// The summary figures of a list of forecasts.
 pub fn summarise(forecasts: &[&Forecast]) -> Summary {
-    let count = |outcome: Outcome| forecasts.iter().filter(|f| f.outcome == outcome).count();
-    let (inside, early, late, pending) = (
-        count(Outcome::Inside),
-        count(Outcome::Early),
-        count(Outcome::Late),
-        count(Outcome::Pending),
-    );
-    let scored = inside + early + late;
-    let scored_forecasts = || forecasts.iter().filter(|f| f.outcome != Outcome::Pending);
-    let mut errors: Vec<f64> = scored_forecasts()
-        .filter_map(|f| f.error_months.map(f64::abs))
-        .collect();
-    let mut bands: Vec<f64> = scored_forecasts().map(|f| f.band_months).collect();
     let compared: Vec<&Forecast> = forecasts
         .iter()
         .copied()
@@ -1168,14 +1155,7 @@ pub fn summarise(forecasts: &[&Forecast]) -> Summary {
         .collect();
     let history = HistoryComparison::of(forecasts);
     Summary {
-        scored,
-        inside,
-        early,
-        late,
-        pending,
-        coverage: coverage(inside, scored),
-        median_abs_error_months: round1(median(&mut errors)),
-        median_band_months: round1(median(&mut bands)),
+        first: Scores::of_first_delivery(forecasts),
         baseline_median_abs_error_months: round1(median(&mut baseline)),
         median_abs_error_months_loa: round1(median(&mut ours_on_baseline)),
         baseline_n: compared.len(),
@@ -1184,12 +1164,9 @@ pub fn summarise(forecasts: &[&Forecast]) -> Summary {
         median_band_months_loa: round1(history.model_band),
         coverage_loa: coverage(history.model_inside, history.scored),
         baseline_scored: history.scored,
-        mean_interval_score_months: round1(mean(
-            scored_forecasts().filter_map(|f| f.interval_score_months),
-        )),
         baseline_mean_interval_score_months: round1(history.baseline_score),
         mean_interval_score_months_loa: round1(history.model_score),
-        final_delivery: FinalSummary::of(forecasts),
+        final_delivery: Scores::of_final_delivery(forecasts),
     }
 }
 
@@ -1375,14 +1352,14 @@ mod tests {
         assert!(never.error_at_least_months.expect("a bound") < -25.0);
         assert_eq!(
             (
-                result.summary.scored,
-                result.summary.inside,
-                result.summary.late
+                result.summary.first.scored,
+                result.summary.first.inside,
+                result.summary.first.late
             ),
             (3, 1, 2)
         );
-        assert_eq!(result.summary.pending, 1);
-        assert_eq!(result.summary.coverage, Some(0.33));
+        assert_eq!(result.summary.first.pending, 1);
+        assert_eq!(result.summary.first.coverage, Some(0.33));
     }
 
     #[test]
