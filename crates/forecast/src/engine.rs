@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::dist::{Conditioned, DurationDist};
-use crate::scenario::{Case, Line, Policy, Scenario, is_paperwork};
+use crate::scenario::{Case, ChannelTimes, Line, Policy, Scenario, is_paperwork};
 
 /// Which sources of uncertainty a trial draws; the others sit at their medians (band
 /// parts: the width a source causes alone).
@@ -1269,26 +1269,29 @@ fn compile_case(
         ]
     });
     let known_first_delivery = case.first_delivery().map(day);
-    // The first-delivery delay: the first of the case's lines that sets one, else the
-    // channel's; only for a new configuration with nothing delivered yet.
-    let delay = if case.new_configuration && known_first_delivery.is_none() && delivered.is_none() {
-        case.lines
-            .iter()
-            .find_map(|line| scenario.lines[line.line].first_delivery_delay.clone())
-            .or_else(|| times.and_then(|times| times.first_delivery_delay.clone()))
-    } else {
-        None
-    };
-    // The delivery span: the first of the case's lines that sets one, else the channel's;
-    // for every case with units still to deliver.
-    let span = if delivered.is_none() {
-        case.lines
-            .iter()
-            .find_map(|line| scenario.lines[line.line].delivery_span.clone())
-            .or_else(|| times.and_then(|times| times.delivery_span.clone()))
-    } else {
-        None
-    };
+    // Each: the first of the case's lines that sets one, else the channel's.
+    let of_lines_or_channel =
+        |of_line: fn(&Line) -> &Option<DurationDist>,
+         of_channel: fn(&ChannelTimes) -> &Option<DurationDist>| {
+            case.lines
+                .iter()
+                .find_map(|line| of_line(&scenario.lines[line.line]).clone())
+                .or_else(|| times.and_then(|times| of_channel(times).clone()))
+        };
+    // The first-delivery delay only for a new configuration with nothing delivered yet.
+    let delay = (case.new_configuration && known_first_delivery.is_none() && delivered.is_none())
+        .then(|| {
+            of_lines_or_channel(
+                |line| &line.first_delivery_delay,
+                |times| &times.first_delivery_delay,
+            )
+        })
+        .flatten();
+    // The delivery span for every case with units still to deliver.
+    let span = delivered
+        .is_none()
+        .then(|| of_lines_or_channel(|line| &line.delivery_span, |times| &times.delivery_span))
+        .flatten();
     let transport = times.and_then(|times| times.transport.clone());
     let model = CaseModel {
         tier: tier_of(case, policy),
