@@ -47,8 +47,8 @@ pub struct CalibrateArgs {
 #[derive(Debug, Args)]
 struct RegisterArgs {
     /// A SIPRI trade register (CSV as SIPRI exports it) whose US deals on catalog lines
-    /// also feed the first-delivery delay: year-dated, each within a year either side. Its
-    /// deals the timelines hold are left out.
+    /// also feed the first-delivery delay and the delivery span: year-dated, each within a
+    /// year either side. Its deals the timelines hold are left out.
     #[arg(long, value_name = "REGISTER.csv")]
     register: Option<PathBuf>,
     /// With `--register`: only its deals ordered before this year (so that later deals
