@@ -744,19 +744,7 @@ impl Model {
             }
             if let Some(known) = case.known_first_delivery {
                 first_day = day_of(known);
-            }
-            if case.span.is_some() && first_day != i32::MAX {
-                // From the real first delivery, or the forecast one, which has not happened
-                // before the start.
-                let from = if case.known_first_delivery.is_some() {
-                    first_day
-                } else {
-                    first_day.max(0)
-                };
-                let paced = f64::from(from) + scratch.span[index];
-                final_day = final_day.max(day_of(paced));
-            }
-            if case.known_first_delivery.is_none() {
+            } else {
                 if case.delay.is_some() {
                     final_day = final_day.max(first_day);
                 }
@@ -764,6 +752,12 @@ impl Model {
                     first_day = 0;
                     clamped[index] |= CLAMPED_FIRST;
                 }
+            }
+            // From the first delivery as it now stands: real, or forecast and not before the
+            // start.
+            if case.span.is_some() && first_day != i32::MAX {
+                let paced = f64::from(first_day) + scratch.span[index];
+                final_day = final_day.max(day_of(paced));
             }
             if final_day < 0 {
                 final_day = 0;
