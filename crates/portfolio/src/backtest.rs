@@ -338,18 +338,19 @@ impl Scores {
             count(Outcome::Early),
             count(Outcome::Late),
         );
+        let scored_count = inside + early + late;
         let not_pending = || scored.iter().filter(|s| s.outcome != Outcome::Pending);
         let mut errors: Vec<f64> = not_pending()
             .filter_map(|s| s.error_months.map(f64::abs))
             .collect();
         let mut bands: Vec<f64> = not_pending().map(|s| s.band_months).collect();
         Scores {
-            scored: inside + early + late,
+            scored: scored_count,
             inside,
             early,
             late,
             pending: count(Outcome::Pending),
-            coverage: coverage(inside, inside + early + late),
+            coverage: coverage(inside, scored_count),
             median_abs_error_months: round1(median(&mut errors)),
             median_band_months: round1(median(&mut bands)),
             mean_interval_score_months: round1(mean(
@@ -1075,16 +1076,12 @@ fn forecast_one(
         id: timeline.id.clone(),
         message: "the forecast engine did not run".to_owned(),
     })?;
-    let actual = timeline
+    let delivered = timeline
         .milestones
         .first_delivery
-        .map(|m| m.date)
-        .filter(|date| *date <= observed);
-    let actual_precision = timeline
-        .milestones
-        .first_delivery
-        .filter(|m| m.date <= observed)
-        .map(|m| m.precision);
+        .filter(|m| m.date <= observed);
+    let actual = delivered.map(|m| m.date);
+    let actual_precision = delivered.map(|m| m.precision);
     let actual_final_delivery = timeline
         .milestones
         .final_delivery

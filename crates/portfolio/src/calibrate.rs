@@ -422,9 +422,9 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
         fits.push(fit);
     }
     // The delivery span, from the timelines and the register's deals alike.
-    let mut all_sales: Vec<Timeline> = timelines.to_vec();
-    all_sales.extend(inputs.register.iter().cloned());
-    let spans = span::fit_by_line_and_channel(&span::spans(&all_sales, observed));
+    let mut sales = span::spans(timelines, observed);
+    sales.extend(span::spans(inputs.register, observed));
+    let spans = span::fit_by_line_and_channel(&sales);
     for (channel, fit) in spans.reports {
         if let (Some(channel), Some(dist)) = (channel, &fit.dist) {
             channels
@@ -681,9 +681,9 @@ fn delay_residual(timeline: &Timeline, observed: Date, explain: &Explain<'_>) ->
     })
 }
 
-/// How far either side of the true offset one read from two year-dated milestones can be:
-/// each date is anywhere in its year.
-const YEAR_DAYS: f64 = 365.0;
+/// How far either side of the true interval one read from two year-dated milestones can
+/// be: each date is anywhere in its year (the delay's offsets, the delivery spans).
+pub(crate) const YEAR_DAYS: f64 = 365.0;
 
 /// The fitted delays: one fit report per line with enough sales of its own and one per
 /// channel (the offset of the channel's other lines), and the lines' own.

@@ -22,14 +22,11 @@ use std::collections::BTreeMap;
 use expedite_core::{Channel, Date};
 use expedite_data::timelines::{Precision, Timeline};
 use expedite_forecast::scenario::RawDist;
-use statrs::distribution::{ContinuousCDF, LogNormal};
+use statrs::distribution::{Continuous, ContinuousCDF, LogNormal};
 
-use crate::calibrate::{Fit, MIN_OBSERVED};
+use crate::calibrate::{Fit, MIN_OBSERVED, YEAR_DAYS};
 use crate::fit::LogNormalFit;
 use crate::minimise::nelder_mead;
-
-/// How far either side a span read from two year-dated deliveries can be.
-const YEAR_DAYS: f64 = 365.0;
 
 /// What is known of one sale's span.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,10 +112,7 @@ fn log_likelihood(fit: &LogNormalFit, spans: &[&Span]) -> f64 {
         .iter()
         .map(|span| {
             let likelihood = match span.seen {
-                Seen::Exact => {
-                    let z = (span.days.ln() - fit.mu) / fit.sigma;
-                    (-0.5 * z * z).exp() / (span.days * fit.sigma * std::f64::consts::TAU.sqrt())
-                }
+                Seen::Exact => dist.pdf(span.days),
                 Seen::AtLeast => 1.0 - dist.cdf(span.days),
                 Seen::YearsApart => years_apart(fit, &dist, span.days),
             };
@@ -130,27 +124,22 @@ fn log_likelihood(fit: &LogNormalFit, spans: &[&Span]) -> f64 {
 /// The probability that a log-normal span puts two deliveries, the first anywhere in its
 /// year, `apart` days of years apart: the span's density against the triangle of half-width
 /// one year around `apart`, `∫ f(s) max(0, 1 − |s − apart| / w) ds`, written with the
-/// distribution function `F` and the partial expectation `E(x) = ∫₀ˣ s f(s) ds`.
+/// distribution function `F` and the partial expectation `E(x) = ∫₀ˣ s f(s) ds`, which for
+/// a log-normal is its mean times the distribution function of the log-normal with `mu`
+/// raised by `sigma²`.
 fn years_apart(fit: &LogNormalFit, dist: &LogNormal, apart: f64) -> f64 {
     let w = YEAR_DAYS;
-    let cdf = |x: f64| if x > 0.0 { dist.cdf(x) } else { 0.0 };
-    let partial = |x: f64| {
-        if x > 0.0 {
-            let z = (x.ln() - fit.mu - fit.sigma * fit.sigma) / fit.sigma;
-            (fit.mu + fit.sigma * fit.sigma / 2.0).exp() * standard_normal_cdf(z)
-        } else {
-            0.0
-        }
+    let sigma_squared = fit.sigma * fit.sigma;
+    let Ok(tilted) = LogNormal::new(fit.mu + sigma_squared, fit.sigma) else {
+        return 0.0;
     };
+    let mean = (fit.mu + sigma_squared / 2.0).exp();
+    let cdf = |x: f64| if x > 0.0 { dist.cdf(x) } else { 0.0 };
+    let partial = |x: f64| if x > 0.0 { mean * tilted.cdf(x) } else { 0.0 };
     let (low, high) = (apart - w, apart + w);
     let rising = partial(apart) - partial(low) - low * (cdf(apart) - cdf(low));
     let falling = high * (cdf(high) - cdf(apart)) - (partial(high) - partial(apart));
     (rising + falling) / w
-}
-
-/// Φ(z).
-fn standard_normal_cdf(z: f64) -> f64 {
-    0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
 }
 
 /// The most likely log-normal of `spans`; `None` with fewer than two known spans.
