@@ -164,6 +164,8 @@ struct CaseModel {
     /// delivered).
     span: Option<DurationDist>,
     span_median: f64,
+    /// The span's factor for the size of this case's order (1 without a scale).
+    span_scale: f64,
     /// Offset of this case's lines in the flat per-case-line arrays.
     first_line: usize,
     /// Per case line: the production line, the units still to build, and the day of its
@@ -529,8 +531,8 @@ impl Model {
                 None => 0.0,
             });
             scratch.span.push(match &case.span {
-                Some(dist) if sources.pace => draw_at(PACE_WORDS, index, dist),
-                Some(_) => case.span_median,
+                Some(dist) if sources.pace => draw_at(PACE_WORDS, index, dist) * case.span_scale,
+                Some(_) => case.span_median * case.span_scale,
                 None => 0.0,
             });
         }
@@ -1286,6 +1288,15 @@ fn compile_case(
         .is_none()
         .then(|| of_lines_or_channel(|line| &line.delivery_span, |times| &times.delivery_span))
         .flatten();
+    // Scaled for the order on the first of its lines that states how.
+    let span_scale = case
+        .lines
+        .iter()
+        .find_map(|line| {
+            let scale = scenario.lines[line.line].delivery_span_scale?;
+            Some(scale.factor(f64::from(line.quantity)))
+        })
+        .unwrap_or(1.0);
     let transport = times.and_then(|times| times.transport.clone());
     let model = CaseModel {
         tier: tier_of(case, policy),
@@ -1302,6 +1313,7 @@ fn compile_case(
         delay,
         span_median: span.as_ref().map_or(0.0, DurationDist::median),
         span,
+        span_scale,
         first_line,
         lines: case
             .lines

@@ -208,6 +208,8 @@ fn line(index: usize, rng: &mut ChaCha8Rng) -> RawLine {
             median: 300.0,
             p90: 1200.0,
         }),
+        // Unscaled: the SimPy model draws the span alone.
+        delivery_span_scale: None,
     }
 }
 

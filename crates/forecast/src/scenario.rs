@@ -95,6 +95,46 @@ pub struct Line {
     pub first_delivery_delay: Option<DurationDist>,
     /// The delivery span of cases on this line, instead of their channel's.
     pub delivery_span: Option<DurationDist>,
+    /// How the span (the line's or the channel's) grows with the size of an order.
+    pub delivery_span_scale: Option<SpanScale>,
+}
+
+/// How a delivery span grows with the order: the span drawn is that of an order of
+/// `units` units; an order of `q` units takes `(q / units)^exponent` times as long (a larger order
+/// arrives in more lots).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpanScale {
+    /// The order size the span is stated for.
+    pub units: f64,
+    /// The span's elasticity in the order's size: 0 ignores it, 1 is proportional.
+    pub exponent: f64,
+}
+
+impl SpanScale {
+    /// What is wrong with the scale, if anything: its field and the problem. The order size
+    /// must be a positive number and the exponent lie in 0–2 (a larger order is never
+    /// delivered in less time, nor more than quadratically more).
+    pub fn problem(&self) -> Option<(&'static str, String)> {
+        if !(self.units.is_finite() && self.units > 0.0) {
+            return Some((
+                "units",
+                format!("{} must be a finite number of units above 0", self.units),
+            ));
+        }
+        if !(0.0..=2.0).contains(&self.exponent) {
+            return Some((
+                "exponent",
+                format!("{} must be a number from 0 to 2", self.exponent),
+            ));
+        }
+        None
+    }
+
+    /// The factor on a span for an order of `units`.
+    pub fn factor(&self, units: f64) -> f64 {
+        (units / self.units).powf(self.exponent)
+    }
 }
 
 impl Line {
@@ -493,6 +533,9 @@ pub struct RawLine {
     /// Delivery span of cases on this line (instead of their channel's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_span: Option<RawDist>,
+    /// `{ units, exponent }`: how the span of cases on this line grows with their order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_span_scale: Option<SpanScale>,
 }
 
 /// A line's backlog as written: a plain number of units (as of the scenario start) or a
@@ -1139,9 +1182,21 @@ fn validate_lines(raw: &[RawLine]) -> Result<Vec<Line>, ScenarioError> {
                     .as_ref()
                     .map(|raw| dist_of(&format!("{path}.delivery_span"), raw))
                     .transpose()?,
+                delivery_span_scale: line
+                    .delivery_span_scale
+                    .map(|scale| span_scale_of(&format!("{path}.delivery_span_scale"), scale))
+                    .transpose()?,
             })
         })
         .collect()
+}
+
+/// A span scale as the scenario accepts it, or the field at fault and why.
+fn span_scale_of(path: &str, scale: SpanScale) -> Result<SpanScale, ScenarioError> {
+    match scale.problem() {
+        Some((field, message)) => Err(invalid(format!("{path}.{field}"), message)),
+        None => Ok(scale),
+    }
 }
 
 /// A multiplier's distribution: the duration shapes, every value above zero.

@@ -1073,6 +1073,64 @@ id = \"l\"
 }
 
 #[test]
+fn a_span_stated_for_ten_units_takes_twice_as_long_for_forty_at_exponent_one_half() {
+    // The line's 100-day span is stated for an order of 10 units; with exponent 0.5 an order
+    // of 40 takes (40 / 10)^0.5 = 2 times as long. First delivery 2025-01-02 either way (one
+    // unit a day); the span ends 100 days later for 10 units, 200 days later for 40, both
+    // after the line's own last unit.
+    let with_quantity = |quantity: u32| {
+        scenario(&format!(
+            "[channels.fms]\ndelivery_span = {{ dist = \"fixed\", days = 1000 }}\n\
+             [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n\
+             delivery_span = {{ dist = \"fixed\", days = 100 }}\n\
+             delivery_span_scale = {{ units = 10, exponent = 0.5 }}\n{}",
+            line_case("PL-B-AAA", "on_contract", 1, quantity)
+        ))
+    };
+    let ten = case(&forecast(&with_quantity(10)), "PL-B-AAA").clone();
+    exactly(ten.first_delivery, "2025-01-02");
+    exactly(ten.final_delivery, "2025-04-12");
+    let forty = case(&forecast(&with_quantity(40)), "PL-B-AAA").clone();
+    exactly(forty.first_delivery, "2025-01-02");
+    exactly(forty.final_delivery, "2025-07-21");
+    // The channel's span is scaled by the line's scale too.
+    let from_channel = scenario(&format!(
+        "[channels.fms]\ndelivery_span = {{ dist = \"fixed\", days = 10 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n\
+         delivery_span_scale = {{ units = 10, exponent = 1 }}\n{}",
+        line_case("PL-B-AAA", "on_contract", 1, 5)
+    ));
+    exactly(
+        case(&forecast(&from_channel), "PL-B-AAA").final_delivery,
+        "2025-01-07",
+    );
+}
+
+#[test]
+fn a_span_scale_needs_a_positive_order_size_and_an_exponent_from_zero_to_two() {
+    for (scale, field) in [
+        (
+            "{ units = 0, exponent = 0.5 }",
+            "lines[0].delivery_span_scale.units",
+        ),
+        (
+            "{ units = 10, exponent = -0.5 }",
+            "lines[0].delivery_span_scale.exponent",
+        ),
+        (
+            "{ units = 10, exponent = 3 }",
+            "lines[0].delivery_span_scale.exponent",
+        ),
+    ] {
+        let message = error_of(&format!(
+            "{GOOD_LINE}delivery_span_scale = {scale}\n{}",
+            line_case("PL-B-AAA", "on_contract", 1, 1)
+        ));
+        assert!(message.starts_with(field), "{scale}: {message}");
+    }
+}
+
+#[test]
 fn a_delivery_span_counts_from_a_real_first_delivery_in_the_past() {
     // First delivered on 2024-12-01 (a fact), two of three units so far; the last comes off
     // the line on 2025-01-02. A 60-day span from the real first delivery ends on 2025-01-30.
