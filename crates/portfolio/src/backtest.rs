@@ -699,6 +699,7 @@ fn scenario(
                 Draws::Median => None,
             },
             delivery_span: params.line_delivery_span(&setting.line.id).cloned(),
+            delivery_span_scale: params.line_delivery_span_scale(&setting.line.id),
         }],
         cases: vec![RawCase {
             id: timeline.id.clone(),

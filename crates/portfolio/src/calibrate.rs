@@ -46,7 +46,7 @@ use expedite_core::case::{CaseLine as CoreCaseLine, CaseValues, Category};
 use expedite_core::rules::{NotificationCheck, RuleBook};
 use expedite_core::{Channel, Date, Usd};
 use expedite_data::timelines::{Milestone, MilestoneKind, Precision, Timeline};
-use expedite_forecast::scenario::{RawDist, RawMultiplier};
+use expedite_forecast::scenario::{RawDist, RawMultiplier, SpanScale};
 use serde::{Deserialize, Serialize};
 
 /// The fewest observed (uncensored) intervals a fit needs. Below five, the spread of a
@@ -226,6 +226,9 @@ pub struct LineParams {
     /// The delivery span of cases on this line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_span: Option<RawDist>,
+    /// How the span of cases on this line (its own or the channel's) grows with the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_span_scale: Option<SpanScale>,
 }
 
 /// The parameters file (`crates/data/data/calibration/params.toml`): distributions in the
@@ -315,6 +318,14 @@ impl Params {
         self.lines
             .get(line)
             .and_then(|params| params.delivery_span.as_ref())
+    }
+
+    /// How the delivery span of cases on `line` grows with their order, where the fit saw
+    /// orders on it.
+    pub fn line_delivery_span_scale(&self, line: &str) -> Option<SpanScale> {
+        self.lines
+            .get(line)
+            .and_then(|params| params.delivery_span_scale)
     }
 
     /// The first-delivery delay for a case of this channel on this line: the line's own fit,
@@ -436,6 +447,9 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
     }
     for (line, dist) in spans.lines {
         lines.entry(line).or_default().delivery_span = Some(dist);
+    }
+    for (line, scale) in spans.scales {
+        lines.entry(line).or_default().delivery_span_scale = Some(scale);
     }
     let (line_defaults, assumptions) = line_assumptions(timelines, observed);
     Params {
@@ -765,7 +779,7 @@ fn fit_delays(residuals: &[Residual], implemented_median: bool) -> DelayFits {
         if let Some(dist) = &report.dist {
             let own = LineParams {
                 first_delivery_delay: Some(dist.clone()),
-                delivery_span: None,
+                ..LineParams::default()
             };
             fits.lines.insert(line.to_owned(), own);
         }

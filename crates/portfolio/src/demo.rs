@@ -740,6 +740,10 @@ fn raw_line(template: &Template, catalog: &Catalog, line: &DemoLine) -> RawLine 
             .lines
             .get(&line.id)
             .and_then(|assumption| assumption.delivery_span.clone()),
+        delivery_span_scale: template
+            .lines
+            .get(&line.id)
+            .and_then(|assumption| assumption.delivery_span_scale),
     }
 }
 

@@ -21,12 +21,12 @@ use std::collections::BTreeMap;
 
 use expedite_core::{Channel, Date};
 use expedite_data::timelines::{Precision, Timeline};
-use expedite_forecast::scenario::RawDist;
+use expedite_forecast::scenario::{RawDist, SpanScale};
 use statrs::distribution::{Continuous, ContinuousCDF, LogNormal};
 
 use crate::calibrate::{Fit, MIN_OBSERVED, YEAR_DAYS};
 use crate::fit::LogNormalFit;
-use crate::minimise::nelder_mead;
+use crate::minimise::{golden_section, nelder_mead};
 
 /// What is known of one sale's span.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,6 +52,8 @@ pub struct Span {
     pub days: f64,
     /// What `days` means.
     pub seen: Seen,
+    /// The units ordered (0 where unknown).
+    pub units: u32,
 }
 
 impl Span {
@@ -100,21 +102,65 @@ fn span_of(timeline: &Timeline, observed: Date) -> Option<Span> {
         line,
         days,
         seen,
+        units: timeline.quantity,
     })
 }
 
-/// `ln L` of `spans` under a log-normal.
-fn log_likelihood(fit: &LogNormalFit, spans: &[&Span]) -> f64 {
-    let Ok(dist) = LogNormal::new(fit.mu, fit.sigma) else {
-        return f64::NEG_INFINITY;
-    };
+/// How an order's size moves its span: each line's reference order (the geometric mean of
+/// the orders with a span on it) and one exponent for every line.
+#[derive(Debug, Clone, Default)]
+pub struct Sizing {
+    /// Line id → its reference order, in whole units.
+    pub reference: BTreeMap<String, f64>,
+    /// The span's elasticity in the order's size.
+    pub exponent: f64,
+}
+
+impl Sizing {
+    /// The shift of a span's log for its order's size: 0 without a size or a reference.
+    fn log_shift(&self, span: &Span) -> f64 {
+        match self.reference.get(&span.line) {
+            Some(reference) if span.units > 0 => {
+                self.exponent * (f64::from(span.units) / reference).ln()
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+/// Each line's reference order: the geometric mean of its sales' orders, to a whole unit.
+pub fn reference_orders(spans: &[Span]) -> BTreeMap<String, f64> {
+    let mut logs: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for span in spans.iter().filter(|span| span.units > 0) {
+        logs.entry(&span.line)
+            .or_default()
+            .push(f64::from(span.units).ln());
+    }
+    logs.into_iter()
+        .map(|(line, logs)| {
+            let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+            (line.to_owned(), mean.exp().round().max(1.0))
+        })
+        .collect()
+}
+
+/// `ln L` of `spans` under a log-normal (for a reference order), each span's log shifted
+/// for its order's size.
+fn log_likelihood(fit: &LogNormalFit, spans: &[&Span], sizing: &Sizing) -> f64 {
     spans
         .iter()
         .map(|span| {
+            let shifted = LogNormalFit {
+                mu: fit.mu + sizing.log_shift(span),
+                sigma: fit.sigma,
+            };
+            let Ok(dist) = LogNormal::new(shifted.mu, shifted.sigma) else {
+                return f64::NEG_INFINITY;
+            };
             let likelihood = match span.seen {
                 Seen::Exact => dist.pdf(span.days),
                 Seen::AtLeast => 1.0 - dist.cdf(span.days),
-                Seen::YearsApart => years_apart(fit, &dist, span.days),
+                Seen::YearsApart => years_apart(&shifted, &dist, span.days),
             };
             likelihood.max(1e-300).ln()
         })
@@ -142,14 +188,15 @@ fn years_apart(fit: &LogNormalFit, dist: &LogNormal, apart: f64) -> f64 {
     (rising + falling) / w
 }
 
-/// The most likely log-normal of `spans`; `None` with fewer than two known spans.
-pub fn fit_spans(spans: &[&Span]) -> Option<LogNormalFit> {
+/// The most likely log-normal of `spans` (for a reference order under `sizing`); `None`
+/// with fewer than two known spans.
+pub fn fit_spans(spans: &[&Span], sizing: &Sizing) -> Option<LogNormalFit> {
     // Start from the logs of the known spans (an interval's middle).
     let logs: Vec<f64> = spans
         .iter()
         .filter_map(|span| match span.seen {
-            Seen::Exact => Some(span.days.ln()),
-            Seen::YearsApart => Some(span.days.max(YEAR_DAYS / 2.0).ln()),
+            Seen::Exact => Some(span.days.ln() - sizing.log_shift(span)),
+            Seen::YearsApart => Some(span.days.max(YEAR_DAYS / 2.0).ln() - sizing.log_shift(span)),
             Seen::AtLeast => None,
         })
         .collect();
@@ -167,6 +214,7 @@ pub fn fit_spans(spans: &[&Span]) -> Option<LogNormalFit> {
                 sigma: point[1].exp(),
             },
             spans,
+            sizing,
         )
     };
     let [mu, ln_sigma] = nelder_mead(negative_log_likelihood, [mean, sd.ln()])?;
@@ -177,33 +225,134 @@ pub fn fit_spans(spans: &[&Span]) -> Option<LogNormalFit> {
 }
 
 /// The fitted spans: a report per line with enough known spans and per channel, and the
-/// lines' own distributions.
+/// lines' own distributions and order scales.
 pub struct SpanFits {
     /// Each report, with its channel for a channel's.
     pub reports: Vec<(Option<Channel>, Fit)>,
     /// Line id → its own span.
     pub lines: BTreeMap<String, RawDist>,
+    /// Line id → how the span of its cases (its own or its channel's) grows with the order.
+    pub scales: BTreeMap<String, SpanScale>,
 }
 
-/// See the module documentation.
-pub fn fit_by_line_and_channel(spans: &[Span]) -> SpanFits {
+/// The spans grouped by line, and the lines with enough known spans for a fit of their own.
+fn own_fit_lines(spans: &[Span]) -> BTreeMap<&str, Vec<&Span>> {
     let mut by_line: BTreeMap<&str, Vec<&Span>> = BTreeMap::new();
     for span in spans {
         by_line.entry(&span.line).or_default().push(span);
     }
-    let known = |spans: &[&Span]| spans.iter().filter(|span| span.is_known()).count();
+    by_line.retain(|_, line_spans| {
+        line_spans.iter().filter(|span| span.is_known()).count() >= MIN_OBSERVED
+    });
+    by_line
+}
+
+/// The lines' joint fit: each line's own log-median, one spread and one order exponent for
+/// them all.
+#[derive(Debug, Clone)]
+struct LinesFit {
+    sizing: Sizing,
+    sigma: f64,
+    mu: BTreeMap<String, f64>,
+}
+
+/// The most likely log-median of one line's spans for a given spread and sizing.
+fn line_mu(spans: &[&Span], sigma: f64, sizing: &Sizing) -> Option<f64> {
+    let negative = |mu: f64| -log_likelihood(&LogNormalFit { mu, sigma }, spans, sizing);
+    // Log-days from 1 day to 60 years.
+    golden_section(negative, 0.0, 10.0, 1e-6)
+}
+
+/// `ln L` of every line's spans at its most likely median, for a spread and a sizing.
+fn lines_log_likelihood(groups: &BTreeMap<&str, Vec<&Span>>, sigma: f64, sizing: &Sizing) -> f64 {
+    groups
+        .values()
+        .map(|spans| match line_mu(spans, sigma, sizing) {
+            Some(mu) => log_likelihood(&LogNormalFit { mu, sigma }, spans, sizing),
+            None => f64::NEG_INFINITY,
+        })
+        .sum()
+}
+
+/// The lines with a fit of their own, fitted together by maximum likelihood: a median each,
+/// one spread and one exponent (how much longer a larger order takes than a smaller one on
+/// the same line, kept in 0–2). One spread, as for the first-delivery delay: a handful of
+/// year-dated spans per line cannot hold one of their own (seven Apache deals 0, 1 or 2
+/// years apart fit a spread of almost nothing).
+fn fit_lines(
+    groups: &BTreeMap<&str, Vec<&Span>>,
+    reference: &BTreeMap<String, f64>,
+) -> Option<LinesFit> {
+    let sizing = |exponent: f64| Sizing {
+        reference: reference.clone(),
+        exponent,
+    };
+    let negative = |point: [f64; 2]| {
+        if !(0.0..=2.0).contains(&point[0]) {
+            return f64::INFINITY;
+        }
+        -lines_log_likelihood(groups, point[1].exp(), &sizing(point[0]))
+    };
+    if groups.is_empty() {
+        return None;
+    }
+    let [exponent, ln_sigma] = nelder_mead(negative, [0.5, 0.7_f64.ln()])?;
+    // Two decimals: the file states it, and no more is known.
+    let sizing = sizing((exponent * 100.0).round() / 100.0);
+    let sigma = ln_sigma.exp();
+    let mu = groups
+        .iter()
+        .filter_map(|(line, spans)| Some(((*line).to_owned(), line_mu(spans, sigma, &sizing)?)))
+        .collect();
+    Some(LinesFit { sizing, sigma, mu })
+}
+
+/// See the module documentation.
+pub fn fit_by_line_and_channel(spans: &[Span]) -> SpanFits {
+    let groups = own_fit_lines(spans);
+    let reference = reference_orders(spans);
+    let lines_fit = fit_lines(&groups, &reference);
+    let sizing = lines_fit.as_ref().map_or_else(
+        || Sizing {
+            reference,
+            exponent: 0.0,
+        },
+        |fit| fit.sizing.clone(),
+    );
     let mut fits = SpanFits {
         reports: Vec::new(),
         lines: BTreeMap::new(),
+        scales: sizing
+            .reference
+            .iter()
+            .map(|(line, &units)| {
+                let scale = SpanScale {
+                    units,
+                    exponent: sizing.exponent,
+                };
+                (line.clone(), scale)
+            })
+            .collect(),
     };
-    for (line, line_spans) in &by_line {
-        if known(line_spans) < MIN_OBSERVED {
-            continue;
-        }
+    for (line, line_spans) in &groups {
+        let fit = lines_fit.as_ref().and_then(|joint| {
+            let mu = *joint.mu.get(*line)?;
+            Some(LogNormalFit {
+                mu,
+                sigma: joint.sigma,
+            })
+        });
         let report = report(
             format!("lines.{line}.delivery_span"),
             format!("sales on line {line}"),
             line_spans,
+            &sizing,
+            fit.map(|fit| {
+                (
+                    fit,
+                    "its own median, the spread shared by the lines with a fit of their own",
+                )
+            }),
         );
         if let Some(dist) = &report.dist {
             fits.lines.insert((*line).to_owned(), dist.clone());
@@ -223,32 +372,107 @@ pub fn fit_by_line_and_channel(spans: &[Span]) -> SpanFits {
             .collect();
         let scope = format!("{} sales on every catalog line", channel.as_str());
         let parameter = format!("channels.{}.delivery_span", channel.as_str());
+        let fit = (known(&all) >= MIN_OBSERVED)
+            .then(|| fit_spans(&all, &sizing))
+            .flatten()
+            .map(|fit| (fit, "its own median and spread"));
         fits.reports
-            .push((Some(channel), report(parameter, scope, &all)));
+            .push((Some(channel), report(parameter, scope, &all, &sizing, fit)));
+    }
+    if let Some(lines_fit) = &lines_fit {
+        fits.reports.push((None, scale_report(&groups, lines_fit)));
     }
     fits
 }
 
-fn report(parameter: String, scope: String, spans: &[&Span]) -> Fit {
-    let observed = spans.iter().filter(|span| span.is_known()).count();
+fn known(spans: &[&Span]) -> usize {
+    spans.iter().filter(|span| span.is_known()).count()
+}
+
+/// The report of the order scale: the exponent, how much it adds to the lines' likelihood,
+/// and each line's reference order.
+fn scale_report(groups: &BTreeMap<&str, Vec<&Span>>, lines_fit: &LinesFit) -> Fit {
+    let sizing = &lines_fit.sizing;
+    let ignoring_size = Sizing {
+        exponent: 0.0,
+        ..sizing.clone()
+    };
+    let best_spread_ignoring_size = golden_section(
+        |ln_sigma| -lines_log_likelihood(groups, ln_sigma.exp(), &ignoring_size),
+        -3.0,
+        2.0,
+        1e-6,
+    )
+    .map_or(f64::NAN, f64::exp);
+    let grouped: Vec<&Span> = groups.values().flatten().copied().collect();
+    let observed = known(&grouped);
+    Fit {
+        parameter: "lines.*.delivery_span_scale".to_owned(),
+        interval: "the delivery span's growth with the order's size (a line's span, or its \
+                   channel's, is stated for the line's reference order)"
+            .to_owned(),
+        n: grouped.len(),
+        observed,
+        censored: grouped.len() - observed,
+        dist: None,
+        p10_days: None,
+        p50_days: None,
+        p90_days: None,
+        method: format!(
+            "span × (units ÷ reference)^{:.2}: the exponent and the spread (sigma = {:.3}) \
+             maximise the likelihood of the {} sales of the {} lines with a fit of their own, \
+             each line its own median (log-likelihood {:.1}, against {:.1} with the order's \
+             size ignored, sigma = {:.3}); a line's reference is the geometric mean of its \
+             sales' orders",
+            sizing.exponent,
+            lines_fit.sigma,
+            grouped.len(),
+            groups.len(),
+            lines_log_likelihood(groups, lines_fit.sigma, sizing),
+            lines_log_likelihood(groups, best_spread_ignoring_size, &ignoring_size),
+            best_spread_ignoring_size,
+        ),
+        cases: sizing
+            .reference
+            .iter()
+            .map(|(line, units)| format!("{line}: reference order {units:.0} units"))
+            .collect(),
+        year_dated: Some(
+            grouped
+                .iter()
+                .filter(|span| span.seen == Seen::YearsApart)
+                .count(),
+        )
+        .filter(|&deals| deals > 0),
+    }
+}
+
+fn report(
+    parameter: String,
+    scope: String,
+    spans: &[&Span],
+    sizing: &Sizing,
+    fit: Option<(LogNormalFit, &str)>,
+) -> Fit {
+    let observed = known(spans);
     let year_dated = spans
         .iter()
         .filter(|span| span.seen == Seen::YearsApart)
         .count();
-    let fit = (observed >= MIN_OBSERVED)
-        .then(|| fit_spans(spans))
-        .flatten();
     let method = match &fit {
-        Some(fit) => format!(
-            "log-normal (mu = {:.3}, sigma = {:.3}), maximum likelihood: dated spans by their \
-             density, sales not completely delivered right-censored, year-dated ones by the \
-             probability of their years apart (± 365 d as a triangle); log-likelihood {:.1}",
+        Some((fit, how)) => format!(
+            "log-normal for an order of its line's reference size (mu = {:.3}, sigma = {:.3}: \
+             {how}; each sale's log shifted by the order scale), maximum likelihood: dated \
+             spans by their density, sales not completely delivered right-censored, year-dated \
+             ones by the probability of their years apart (± 365 d as a triangle); \
+             log-likelihood {:.1}",
             fit.mu,
             fit.sigma,
-            log_likelihood(fit, spans)
+            log_likelihood(fit, spans, sizing)
         ),
         None => format!("not fitted: {observed} known span(s), a fit needs {MIN_OBSERVED}"),
     };
+    let fit = fit.map(|(fit, _)| fit);
     Fit {
         parameter,
         interval: format!(
@@ -289,6 +513,7 @@ mod tests {
             line: "amraam".to_owned(),
             days,
             seen,
+            units: 0,
         }
     }
 
@@ -317,7 +542,7 @@ mod tests {
 
     fn recovered(spans: &[Span]) -> LogNormalFit {
         let refs: Vec<&Span> = spans.iter().collect();
-        fit_spans(&refs).expect("a fit")
+        fit_spans(&refs, &Sizing::default()).expect("a fit")
     }
 
     #[test]
@@ -347,6 +572,43 @@ mod tests {
         let fit = recovered(&drawn(400.0, 0.8, true, 3000.0, 2));
         assert!((fit.median() - 400.0).abs() < 60.0, "{fit:?}");
         assert!((fit.sigma - 0.8).abs() < 0.15, "{fit:?}");
+    }
+
+    #[test]
+    fn the_fit_recovers_how_a_span_grows_with_the_order() {
+        // Two lines, orders of 5 to 500 units, spans of median 200 days × (units ÷ 50)^0.6
+        // on one and 600 × (units ÷ 50)^0.6 on the other, log-spread 0.5, dated to the day.
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let noise = LogNormalSampler::new(0.0, 0.5).expect("valid");
+        let spans: Vec<Span> = (0..300_u32)
+            .map(|index| {
+                let units = 5 * (1 + index % 100);
+                let (line, median) = if index % 2 == 0 {
+                    ("amraam", 200.0)
+                } else {
+                    ("gmlrs", 600.0)
+                };
+                let days = median * (f64::from(units) / 50.0).powf(0.6) * noise.sample(&mut rng);
+                Span {
+                    line: line.to_owned(),
+                    units,
+                    ..span(days, Seen::Exact)
+                }
+            })
+            .collect();
+        let fits = fit_by_line_and_channel(&spans);
+        let scale = fits.scales["amraam"];
+        assert!((scale.exponent - 0.6).abs() < 0.06, "{scale:?}");
+        // Each line's span is stated for its reference order (the geometric mean of 5..500
+        // in fives, about 184 units): 200 × (184 ÷ 50)^0.6 ≈ 436 days on the first line.
+        let RawDist::Lognormal { median, .. } = fits.lines["amraam"] else {
+            panic!("a log-normal: {:?}", fits.lines["amraam"]);
+        };
+        let expected = 200.0 * (scale.units / 50.0).powf(0.6);
+        assert!(
+            (median - expected).abs() < 0.1 * expected,
+            "{median} vs {expected}"
+        );
     }
 
     #[test]

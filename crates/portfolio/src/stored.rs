@@ -168,6 +168,7 @@ pub fn scenario_for(
                     .first_delivery_delay(expedite_core::Channel::Fms, &line.id)
                     .cloned(),
                 delivery_span: inputs.params.line_delivery_span(&line.id).cloned(),
+                delivery_span_scale: inputs.params.line_delivery_span_scale(&line.id),
                 ..RawLine::default()
             }
         })

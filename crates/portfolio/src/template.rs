@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use expedite_core::{Country, Date, Stage};
 use expedite_data::capacity::Catalog;
 use expedite_forecast::DurationDist;
-use expedite_forecast::scenario::{RawDist, RawMultiplier};
+use expedite_forecast::scenario::{RawDist, RawMultiplier, SpanScale};
 use serde::{Deserialize, Serialize};
 
 use crate::PortfolioError;
@@ -102,6 +102,9 @@ pub struct LineAssumption {
     /// The delivery span on this line, instead of the channel's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_span: Option<RawDist>,
+    /// How the span of cases on this line grows with their order (`{ units, exponent }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_span_scale: Option<SpanScale>,
 }
 
 /// Where a distribution the demo draws comes from.
@@ -237,6 +240,9 @@ impl Template {
             place(format!("lines.{id}.delivery_span"), &mut slot);
             line.delivery_span = slot;
         }
+        for (id, line) in &mut template.lines {
+            place_span_scale(id, line, params, &mut origins);
+        }
         pin_spread_held_by_the_delay(&mut template, params, &mut origins);
         // The calibration file states the production uncertainty with its sources; the
         // back-test scored it, so the demo takes the same values rather than the template's.
@@ -290,6 +296,12 @@ impl Template {
                 .iter()
                 .filter(|(_, line)| line.delivery_span.is_some())
                 .map(|(id, _)| assumed(format!("lines.{id}.delivery_span"))),
+        );
+        origins.extend(
+            self.lines
+                .iter()
+                .filter(|(_, line)| line.delivery_span_scale.is_some())
+                .map(|(id, _)| assumed(format!("lines.{id}.delivery_span_scale"))),
         );
         origins.push(assumed("uncertainty.rate_multiplier".to_owned()));
         origins.push(assumed("uncertainty.ramp_slip".to_owned()));
@@ -393,6 +405,11 @@ impl Template {
             }
             if let Some(span) = &line.delivery_span {
                 self.check_dist(&format!("lines.{id}.delivery_span"), span)?;
+            }
+            if let Some((field, problem)) =
+                line.delivery_span_scale.and_then(|scale| scale.problem())
+            {
+                return Err(self.error(&format!("lines.{id}.delivery_span_scale.{field}"), problem));
             }
         }
         self.check_dist("uncertainty.ramp_slip", &self.uncertainty.ramp_slip)?;
@@ -611,6 +628,41 @@ fn template_error(file: &str, field: &str, problem: String) -> PortfolioError {
 /// at their medians (docs/backtest.md), so it already holds their spread. Where a channel
 /// has a fitted delay, those two are held at their medians, as the back-test holds them, so
 /// that their spread is not counted twice.
+/// The calibration's order scale of the span on line `id`, where it has one (it replaces the
+/// template's), with its origin.
+fn place_span_scale(
+    id: &str,
+    line: &mut LineAssumption,
+    params: &crate::calibrate::Params,
+    origins: &mut Vec<ParameterOrigin>,
+) {
+    let parameter = format!("lines.{id}.delivery_span_scale");
+    let fit = params
+        .fits
+        .iter()
+        .find(|fit| fit.parameter == "lines.*.delivery_span_scale");
+    match (params.line_delivery_span_scale(id), fit) {
+        (Some(scale), Some(fit)) => {
+            line.delivery_span_scale = Some(scale);
+            origins.push(ParameterOrigin {
+                parameter,
+                origin: "fitted",
+                n: Some(fit.n),
+                year_dated: fit.year_dated,
+                method: format!("reference order {:.0} units; {}", scale.units, fit.method),
+            });
+        }
+        _ if line.delivery_span_scale.is_some() => origins.push(ParameterOrigin {
+            parameter,
+            origin: "assumed",
+            n: None,
+            year_dated: None,
+            method: "the template's value".to_owned(),
+        }),
+        _ => {}
+    }
+}
+
 fn pin_spread_held_by_the_delay(
     template: &mut Template,
     params: &crate::calibrate::Params,

@@ -127,6 +127,31 @@ fn a_lines_delivery_span_is_a_duration_checked_like_the_others() {
 }
 
 #[test]
+fn a_lines_delivery_span_scale_needs_a_positive_order_and_an_exponent_from_zero_to_two() {
+    for (scale, field) in [
+        (
+            "{ units = -5, exponent = 0.5 }",
+            "lines.himars.delivery_span_scale.units",
+        ),
+        (
+            "{ units = 15, exponent = 2.5 }",
+            "lines.himars.delivery_span_scale.exponent",
+        ),
+    ] {
+        let (refused_field, message) = refused(&changed(
+            "[lines.himars]\n",
+            &format!("[lines.himars]\ndelivery_span_scale = {scale}\n"),
+        ));
+        assert_eq!(refused_field, field, "{message}");
+    }
+    let scaled = changed(
+        "[lines.himars]\n",
+        "[lines.himars]\ndelivery_span_scale = { units = 15, exponent = 0.65 }\n",
+    );
+    Template::from_toml_str(&scaled, FILE).expect("a scale of a positive order, exponent 0.65");
+}
+
+#[test]
 fn a_duration_of_centuries_is_refused_rather_than_printed_as_9999_12_31() {
     let (field, message) = refused(&changed(
         "transport = { dist = \"pert\", min = 14, mode = 35, max = 120 }",

@@ -15,7 +15,7 @@ use expedite_data::capacity::Catalog;
 use expedite_data::dsca;
 use expedite_data::timelines::Timeline;
 use expedite_forecast::RunOptions;
-use expedite_forecast::scenario::RawDist;
+use expedite_forecast::scenario::{RawDist, SpanScale};
 use expedite_portfolio::calibrate::Params;
 use expedite_portfolio::demo::{CaseResult, DemoLine, LeftOut, RateIncrease};
 use expedite_portfolio::template::{
@@ -79,6 +79,8 @@ struct Assumptions {
     channels: BTreeMap<String, BTreeMap<String, RawDist>>,
     uncertainty: Uncertainty,
     parameters: Vec<ParameterOrigin>,
+    /// Line id → how its cases' delivery span grows with their order.
+    delivery_span_scales: BTreeMap<String, SpanScale>,
     timeline_match: String,
     base_tier: u32,
     lines: Vec<DemoLine>,
@@ -146,6 +148,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         stage_by_days_since_notification: template.stage_by_days_since_notification.clone(),
         channels: template.channels.clone(),
         uncertainty: template.uncertainty.clone(),
+        delivery_span_scales: template
+            .lines
+            .iter()
+            .filter_map(|(id, line)| Some((id.clone(), line.delivery_span_scale?)))
+            .collect(),
         parameters,
         timeline_match: format!(
             "a notification takes the milestones of the real timeline (crates/data/data/cases/\
@@ -293,6 +300,14 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
                 describe_origin(&a.parameters, &origin.parameter)
             ));
         }
+    }
+    for (line, scale) in &a.delivery_span_scales {
+        text.push_str(&format!(
+            "- {line} delivery span grows with the order: × (units ÷ {:.0})^{:.2} ({})\n",
+            scale.units,
+            scale.exponent,
+            describe_origin(&a.parameters, &format!("lines.{line}.delivery_span_scale"))
+        ));
     }
     text.push_str("- congressional review: per case from the AECA 36(b) rules\n");
     text.push_str(&format!(
