@@ -65,8 +65,9 @@ enum Command {
     /// Delivery forecast: when each case is on contract and delivered, P10/P50/P90, under
     /// the production capacity of its lines, and what each policy in the scenario changes.
     Forecast(commands::forecast::ForecastArgs),
-    /// Fit stage durations, first-delivery delays and delivery spans to real case timelines,
-    /// and write the parameters file the forecasts use.
+    /// Fit stage durations, first-delivery delays and delivery spans (and how a span grows
+    /// with the order) to real case timelines, and write the parameters file the forecasts
+    /// use.
     Calibrate(commands::backtest::CalibrateArgs),
     /// Forecast real sales as of the day after their notification and their LOA, using only
     /// what was known then, and score the forecasts against what happened.

@@ -42,13 +42,13 @@ pub struct CalibrateArgs {
     register: RegisterArgs,
 }
 
-/// A SIPRI register whose deals feed the first-delivery delay (`calibrate`, and
+/// A SIPRI register whose deals feed the first-delivery delay and the delivery span (`calibrate`, and
 /// `backtest`'s leave-one-out refits).
 #[derive(Debug, Args)]
 struct RegisterArgs {
     /// A SIPRI trade register (CSV as SIPRI exports it) whose US deals on catalog lines
-    /// also feed the first-delivery delay and the delivery span: year-dated, each within a
-    /// year either side. Its deals the timelines hold are left out.
+    /// also feed the first-delivery delay and the delivery span with its order scale:
+    /// year-dated, each within a year either side. Its deals the timelines hold are left out.
     #[arg(long, value_name = "REGISTER.csv")]
     register: Option<PathBuf>,
     /// With `--register`: only its deals ordered before this year (so that later deals
