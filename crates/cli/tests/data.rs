@@ -317,9 +317,34 @@ fn demo_marks_facts_and_assumptions_and_shows_band_parts_in_json() {
         }
     }
     let lines = demo["assumptions"]["lines"].as_array().expect("lines");
+    // Under the calibration the F-35's stated backlog is shown, not queued: the fitted delay
+    // already holds the usual wait behind other buyers.
     let f35 = lines.iter().find(|l| l["id"] == "f35").expect("F-35");
-    assert_eq!(f35["backlog"]["units"], 416);
-    assert_eq!(f35["backlog"]["provenance"], "fact");
+    assert_eq!(f35["backlog"]["units"], 0);
+    let basis = f35["backlog"]["basis"].as_str().expect("a basis");
+    assert!(
+        basis.starts_with("none queued; stated: 416 on 2026-01-01"),
+        "{basis}"
+    );
+}
+
+#[test]
+fn without_the_calibration_the_demo_queues_the_stated_f35_backlog_and_the_assumed_ones() {
+    let demo = json(expedite().args([
+        "demo",
+        "--trials",
+        "20",
+        "--format",
+        "json",
+        "--calibration",
+        "none",
+    ]));
+    let lines = demo["assumptions"]["lines"].as_array().expect("lines");
+    let line = |id: &str| lines.iter().find(|l| l["id"] == id).expect("a line");
+    assert_eq!(line("f35")["backlog"]["units"], 416);
+    assert_eq!(line("f35")["backlog"]["provenance"], "fact");
+    // HIMARS: the template's 1.5 years of 60 a year.
+    assert_eq!(line("himars")["backlog"]["units"], 90);
 }
 
 #[test]

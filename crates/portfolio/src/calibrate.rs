@@ -320,6 +320,17 @@ impl Params {
             .and_then(|params| params.delivery_span.as_ref())
     }
 
+    /// Whether a first-delivery delay was fitted. It was measured against lines with no
+    /// order book (none is public for the years of the sales it was fitted on), so it holds
+    /// the usual wait behind other buyers' orders: a forecast using it queues no backlog of
+    /// other buyers, assumed or stated (only the deviation of a stated book from the usual
+    /// one would be news, and the usual one is not known).
+    pub fn delay_holds_the_usual_queue(&self) -> bool {
+        self.channels
+            .values()
+            .any(|stages| stages.contains_key("first_delivery_delay"))
+    }
+
     /// How the delivery span of cases on `line` grows with their order, where the fit saw
     /// orders on it.
     pub fn line_delivery_span_scale(&self, line: &str) -> Option<SpanScale> {

@@ -490,7 +490,8 @@ fn portfolio_lines(
                     lead_time_only: true,
                 });
             }
-            let backlog = match line.backlog_on(start) {
+            let stated = line.backlog_on(start);
+            let backlog = match stated.filter(|_| !template.backlogs_held_by_the_delay) {
                 Some(stated) => LineBacklog {
                     units: stated.units,
                     as_of: stated.as_of,
@@ -499,17 +500,32 @@ fn portfolio_lines(
                     basis: format!("{} [{}]", stated.as_published, stated.sources.join("][")),
                 },
                 None => {
-                    let as_of = template.backlog_as_of.min(start);
+                    // With no backlog the book opens when the line first builds, so a case
+                    // is served from its own order date whatever the forecast start.
+                    let opens = match base_rate.first() {
+                        Some(first) if assumption.backlog_years == 0.0 => first.0,
+                        _ => template.backlog_as_of,
+                    };
+                    let as_of = opens.min(start);
                     LineBacklog {
                         units: (rate_at(&base_rate, as_of) * assumption.backlog_years).round()
                             as u32,
                         as_of,
                         includes_cases: false,
                         provenance: Provenance::Assumed,
-                        basis: format!(
-                            "{} years of the base rate on {as_of}",
-                            assumption.backlog_years
-                        ),
+                        basis: match stated {
+                            _ if assumption.backlog_years > 0.0 => format!(
+                                "{} years of the base rate on {as_of}",
+                                assumption.backlog_years
+                            ),
+                            Some(stated) => format!(
+                                "none queued; stated: {} on {} [{}]",
+                                stated.units,
+                                stated.as_of,
+                                stated.sources.join("][")
+                            ),
+                            None => "none".to_owned(),
+                        },
                     }
                 }
             };

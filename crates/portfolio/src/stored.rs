@@ -56,15 +56,25 @@ impl ForecastInputs {
         let error = |what: &str, detail: String| InputsError(format!("{what}: {detail}"));
         let template =
             Template::builtin().map_err(|e| error("scenario template", e.to_string()))?;
+        let params = Params::shipped().map_err(|e| error("calibration", e.to_string()))?;
+        // The fitted delay already holds the usual wait behind other buyers' orders.
+        let queue_in_delay = params.delay_holds_the_usual_queue();
         Ok(ForecastInputs {
             catalog: Catalog::builtin().map_err(|e| error("catalog", e.to_string()))?,
-            params: Params::shipped().map_err(|e| error("calibration", e.to_string()))?,
             assumed: Assumed::of(&template),
             backlog_years: template
                 .lines
                 .iter()
-                .map(|(id, line)| (id.clone(), line.backlog_years))
+                .map(|(id, line)| {
+                    let years = if queue_in_delay {
+                        0.0
+                    } else {
+                        line.backlog_years
+                    };
+                    (id.clone(), years)
+                })
                 .collect(),
+            params,
             trials: template.trials,
             seed: template.seed,
         })

@@ -36,6 +36,11 @@ pub const LONGEST_BACKLOG_YEARS: f64 = 50.0;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Template {
+    /// Set by [`Template::calibrated`] under a fitted first-delivery delay: no backlog of
+    /// other buyers is queued, not even a catalog's stated one, since the delay holds the
+    /// usual wait behind them.
+    #[serde(skip)]
+    pub backlogs_held_by_the_delay: bool,
     /// The scenario's name.
     pub name: String,
     /// The forecast's "today" unless the caller gives another.
@@ -244,6 +249,7 @@ impl Template {
             place_span_scale(id, line, params, &mut origins);
         }
         pin_spread_held_by_the_delay(&mut template, params, &mut origins);
+        drop_backlogs_held_by_the_delay(&mut template, params, &mut origins);
         // The calibration file states the production uncertainty with its sources; the
         // back-test scored it, so the demo takes the same values rather than the template's.
         template.uncertainty.rate_multiplier = params.line_defaults.rate_multiplier.clone();
@@ -660,6 +666,38 @@ fn place_span_scale(
             method: "the template's value".to_owned(),
         }),
         _ => {}
+    }
+}
+
+/// No backlog of other buyers under a fitted delay, the template's assumed one or a catalog's
+/// stated one: it would count the usual wait behind them twice
+/// ([`crate::calibrate::Params::delay_holds_the_usual_queue`]).
+fn drop_backlogs_held_by_the_delay(
+    template: &mut Template,
+    params: &crate::calibrate::Params,
+    origins: &mut Vec<ParameterOrigin>,
+) {
+    if !params.delay_holds_the_usual_queue() {
+        return;
+    }
+    template.backlogs_held_by_the_delay = true;
+    for (id, line) in &mut template.lines {
+        if line.backlog_years == 0.0 {
+            continue;
+        }
+        origins.push(ParameterOrigin {
+            parameter: format!("lines.{id}.backlog_years"),
+            origin: "held by the delay",
+            n: None,
+            year_dated: None,
+            method: format!(
+                "the template's {} years set to none: the fitted first-delivery delay, measured \
+                 against lines with no order book, already holds the usual wait behind other \
+                 buyers' orders",
+                line.backlog_years
+            ),
+        });
+        line.backlog_years = 0.0;
     }
 }
 

@@ -213,6 +213,25 @@ fn an_unknown_country_or_field_is_refused_with_its_path() {
 }
 
 #[test]
+fn under_a_fitted_delay_no_backlog_of_other_buyers_is_assumed_it_would_count_their_wait_twice() {
+    // The delay was fitted against lines with no order book, so it holds the usual wait
+    // behind other buyers; the template's assumed backlog (HIMARS: 1.5 years) is dropped
+    // with the calibration and kept without it.
+    let template = Template::builtin().expect("template");
+    assert!(template.lines["himars"].backlog_years > 0.0);
+    let params = expedite_portfolio::calibrate::Params::shipped().expect("shipped parameters");
+    assert!(params.delay_holds_the_usual_queue());
+    let (calibrated, origins) = template.calibrated(&params);
+    assert_eq!(calibrated.lines["himars"].backlog_years, 0.0);
+    let held = origins
+        .iter()
+        .find(|origin| origin.parameter == "lines.himars.backlog_years")
+        .expect("the dropped backlog has an origin");
+    assert_eq!(held.origin, "held by the delay");
+    assert!(held.method.contains("1.5 years"), "{}", held.method);
+}
+
+#[test]
 fn shipped_calibration_replaces_the_fitted_distributions_and_says_so() {
     let template = Template::builtin().expect("template");
     let params = expedite_portfolio::calibrate::Params::shipped().expect("shipped parameters");

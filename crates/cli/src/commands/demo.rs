@@ -309,6 +309,24 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
             describe_origin(&a.parameters, &format!("lines.{line}.delivery_span_scale"))
         ));
     }
+    let held: Vec<&str> = a
+        .lines
+        .iter()
+        .filter(|line| !line.lead_time_only && line.backlog.provenance == Provenance::Assumed)
+        .map(|line| line.id.as_str())
+        .filter(|id| {
+            a.parameters.iter().any(|origin| {
+                origin.origin == "held by the delay"
+                    && origin.parameter == format!("lines.{id}.backlog_years")
+            })
+        })
+        .collect();
+    if !held.is_empty() {
+        text.push_str(&format!(
+            "- other buyers' backlog: none queued on {}: the fitted first-delivery delay, measured against lines with no order book, already holds the usual wait behind them (the template's backlog_years and a catalog's stated backlog are not queued; the table shows the stated one)\n",
+            held.join(", ")
+        ));
+    }
     text.push_str("- congressional review: per case from the AECA 36(b) rules\n");
     text.push_str(&format!(
         "- every line: realised rate = plan × {}; each announced ramp-up late by {} days (drawn per line per trial)\n",
