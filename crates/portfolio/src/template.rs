@@ -250,6 +250,7 @@ impl Template {
         }
         pin_spread_held_by_the_delay(&mut template, params, &mut origins);
         drop_backlogs_held_by_the_delay(&mut template, params, &mut origins);
+        date_stages_by_the_fitted_medians(&mut template, params, &mut origins);
         // The calibration file states the production uncertainty with its sources; the
         // back-test scored it, so the demo takes the same values rather than the template's.
         template.uncertainty.rate_multiplier = params.line_defaults.rate_multiplier.clone();
@@ -666,6 +667,49 @@ fn place_span_scale(
             method: "the template's value".to_owned(),
         }),
         _ => {}
+    }
+}
+
+/// The days after notification at which a case is assumed implemented (LOA signed) and on
+/// contract: the stage before plus the fitted median of the stage between, instead of the
+/// template's round numbers. The delay was fitted on the calibrated model's contract dates;
+/// a case put on contract later by the rule would wait twice (Lithuania's HIMARS, LOA signed
+/// 37 days after notification, were assumed on contract two years after it).
+fn date_stages_by_the_fitted_medians(
+    template: &mut Template,
+    params: &crate::calibrate::Params,
+    origins: &mut Vec<ParameterOrigin>,
+) {
+    let Some(fitted) = params.channels.get("fms") else {
+        return;
+    };
+    let mut previous: Option<(String, i64)> = None;
+    for rule in &mut template.stage_by_days_since_notification {
+        let lasting = match rule.stage.as_str() {
+            "implemented" => "offered",
+            "on_contract" => "implemented",
+            _ => {
+                previous = Some((rule.stage.clone(), rule.from_days));
+                continue;
+            }
+        };
+        let median = fitted.get(lasting).and_then(crate::backtest::median_days);
+        if let (Some((before, from_days)), Some(median)) = (&previous, median) {
+            let days = from_days + median.round() as i64;
+            origins.push(ParameterOrigin {
+                parameter: format!("stage_by_days_since_notification.{}", rule.stage),
+                origin: "median",
+                n: None,
+                year_dated: None,
+                method: format!(
+                    "the template's day {} replaced by day {days}: {before} from day {from_days} \
+                     plus the fitted median of {lasting} ({median:.0} days)",
+                    rule.from_days
+                ),
+            });
+            rule.from_days = days;
+        }
+        previous = Some((rule.stage.clone(), rule.from_days));
     }
 }
 

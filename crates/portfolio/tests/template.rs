@@ -232,6 +232,45 @@ fn under_a_fitted_delay_no_backlog_of_other_buyers_is_assumed_it_would_count_the
 }
 
 #[test]
+fn under_the_calibration_a_case_is_assumed_on_contract_the_fitted_medians_after_notification() {
+    // Offered from day 45 (the review); implemented the fitted median of `offered` later; on
+    // contract the fitted median of `implemented` (LOA -> contract) after that, instead of the
+    // template's days 365 and 730.
+    let template = Template::builtin().expect("template");
+    let params = expedite_portfolio::calibrate::Params::shipped().expect("shipped parameters");
+    let median = |stage: &str| {
+        expedite_forecast::scenario::RawDist::build(&params.channels["fms"][stage])
+            .expect("a fitted stage")
+            .median()
+            .round() as i64
+    };
+    let (calibrated, origins) = template.calibrated(&params);
+    let from = |stage: &str| {
+        calibrated
+            .stage_by_days_since_notification
+            .iter()
+            .find(|rule| rule.stage == stage)
+            .map(|rule| rule.from_days)
+            .expect("a rule")
+    };
+    assert_eq!(from("offered"), 45);
+    assert_eq!(from("implemented"), 45 + median("offered"));
+    assert_eq!(
+        from("on_contract"),
+        from("implemented") + median("implemented")
+    );
+    let origin = origins
+        .iter()
+        .find(|origin| origin.parameter == "stage_by_days_since_notification.on_contract")
+        .expect("the replaced rule has an origin");
+    assert!(
+        origin.method.contains("the template's day 730"),
+        "{}",
+        origin.method
+    );
+}
+
+#[test]
 fn shipped_calibration_replaces_the_fitted_distributions_and_says_so() {
     let template = Template::builtin().expect("template");
     let params = expedite_portfolio::calibrate::Params::shipped().expect("shipped parameters");

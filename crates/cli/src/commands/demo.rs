@@ -264,9 +264,19 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
         .iter()
         .map(|rule| format!("{} from day {}", rule.stage, rule.from_days))
         .collect();
+    let fitted_days = a.parameters.iter().any(|origin| {
+        origin
+            .parameter
+            .starts_with("stage_by_days_since_notification.")
+    });
     text.push_str(&format!(
-        "- stage as of the date, by days since notification: {}\n",
-        rules.join(", ")
+        "- stage as of the date, by days since notification: {}{}\n",
+        rules.join(", "),
+        if fitted_days {
+            " (implemented and on_contract: the stage before plus the fitted median of the stage between)"
+        } else {
+            ""
+        }
     ));
     for (channel, stages) in &a.channels {
         for (stage, dist) in stages {
