@@ -475,6 +475,10 @@ fn describe_origin(origins: &[ParameterOrigin], parameter: &str) -> String {
             ),
             None => format!("fitted from the real timelines, n = {n}"),
         },
+        Some(ParameterOrigin {
+            origin: "median", ..
+        }) => "held at its median: the fitted first-delivery delay already holds its spread"
+            .to_owned(),
         _ => "assumed".to_owned(),
     }
 }
