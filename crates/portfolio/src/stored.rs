@@ -379,4 +379,19 @@ mod tests {
             .expect("on contract");
         assert_eq!(place.order_date, "2025-03-01".parse().expect("date"));
     }
+
+    #[test]
+    fn a_stored_case_queues_behind_no_backlog_of_other_buyers_the_fitted_delay_holds_their_wait() {
+        let inputs = ForecastInputs::shipped().expect("shipped inputs");
+        assert!(inputs.params.delay_holds_the_usual_queue());
+        let as_of = "2026-11-30".parse().expect("date");
+        let (scenario, _) = scenario_for(&[himars_case(None)], &inputs, as_of).expect("a scenario");
+        let himars = scenario
+            .lines
+            .iter()
+            .find(|line| line.id == "himars")
+            .expect("the HIMARS line");
+        // The template assumes 1.5 years of HIMARS orders ahead; under the delay, none.
+        assert_eq!(himars.backlog, 0);
+    }
 }
