@@ -81,11 +81,22 @@ struct Assumptions {
     parameters: Vec<ParameterOrigin>,
     /// Line id → how its cases' delivery span grows with their order.
     delivery_span_scales: BTreeMap<String, SpanScale>,
+    /// Line id → its own first-delivery delay and delivery span, where it has them.
+    line_distributions: BTreeMap<String, LineDistributions>,
     timeline_match: String,
     base_tier: u32,
     lines: Vec<DemoLine>,
     expedite: ExpediteRule,
     rate_increases: Vec<RateIncrease>,
+}
+
+/// A line's own distributions (else the channel's apply).
+#[derive(Debug, Clone, Serialize)]
+struct LineDistributions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_delivery_delay: Option<RawDist>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_span: Option<RawDist>,
 }
 
 #[derive(Debug, Serialize)]
@@ -148,6 +159,18 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         stage_by_days_since_notification: template.stage_by_days_since_notification.clone(),
         channels: template.channels.clone(),
         uncertainty: template.uncertainty.clone(),
+        line_distributions: template
+            .lines
+            .iter()
+            .filter(|(_, line)| line.first_delivery_delay.is_some() || line.delivery_span.is_some())
+            .map(|(id, line)| {
+                let own = LineDistributions {
+                    first_delivery_delay: line.first_delivery_delay.clone(),
+                    delivery_span: line.delivery_span.clone(),
+                };
+                (id.clone(), own)
+            })
+            .collect(),
         delivery_span_scales: template
             .lines
             .iter()
@@ -305,8 +328,13 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
                 .parameter
                 .trim_start_matches("lines.")
                 .trim_end_matches(suffix);
+            let dist = a.line_distributions.get(line).and_then(|own| match suffix {
+                ".first_delivery_delay" => own.first_delivery_delay.as_ref(),
+                _ => own.delivery_span.as_ref(),
+            });
+            let value = dist.map_or_else(String::new, |dist| format!("{dist} days "));
             text.push_str(&format!(
-                "- {line} {what}: {}\n",
+                "- {line} {what}: {value}({})\n",
                 describe_origin(&a.parameters, &origin.parameter)
             ));
         }
