@@ -722,6 +722,7 @@ fn raw_line(template: &Template, catalog: &Catalog, line: &DemoLine) -> RawLine 
         .line(&line.id)
         .map(base_schedule)
         .unwrap_or_default();
+    let assumption = template.lines.get(&line.id);
     RawLine {
         id: line.id.clone(),
         name: line.system.clone(),
@@ -748,18 +749,9 @@ fn raw_line(template: &Template, catalog: &Catalog, line: &DemoLine) -> RawLine 
             .collect(),
         rate_multiplier: Some(template.uncertainty.rate_multiplier.clone()),
         ramp_slip: Some(template.uncertainty.ramp_slip.clone()),
-        first_delivery_delay: template
-            .lines
-            .get(&line.id)
-            .and_then(|assumption| assumption.first_delivery_delay.clone()),
-        delivery_span: template
-            .lines
-            .get(&line.id)
-            .and_then(|assumption| assumption.delivery_span.clone()),
-        delivery_span_scale: template
-            .lines
-            .get(&line.id)
-            .and_then(|assumption| assumption.delivery_span_scale),
+        first_delivery_delay: assumption.and_then(|own| own.first_delivery_delay.clone()),
+        delivery_span: assumption.and_then(|own| own.delivery_span.clone()),
+        delivery_span_scale: assumption.and_then(|own| own.delivery_span_scale),
     }
 }
 

@@ -108,15 +108,15 @@ fn span_of(timeline: &Timeline, observed: Date) -> Option<Span> {
 
 /// How an order's size moves its span: each line's reference order (the geometric mean of
 /// the orders with a span on it) and one exponent for every line.
-#[derive(Debug, Clone, Default)]
-pub struct Sizing {
+#[derive(Debug, Clone, Copy)]
+pub struct Sizing<'a> {
     /// Line id → its reference order, in whole units.
-    pub reference: BTreeMap<String, f64>,
+    pub reference: &'a BTreeMap<String, f64>,
     /// The span's elasticity in the order's size.
     pub exponent: f64,
 }
 
-impl Sizing {
+impl Sizing<'_> {
     /// The shift of a span's log for its order's size: 0 without a size or a reference.
     fn log_shift(&self, span: &Span) -> f64 {
         match self.reference.get(&span.line) {
@@ -251,7 +251,7 @@ fn own_fit_lines(spans: &[Span]) -> BTreeMap<&str, Vec<&Span>> {
 /// them all.
 #[derive(Debug, Clone)]
 struct LinesFit {
-    sizing: Sizing,
+    exponent: f64,
     sigma: f64,
     mu: BTreeMap<String, f64>,
 }
@@ -284,7 +284,7 @@ fn fit_lines(
     reference: &BTreeMap<String, f64>,
 ) -> Option<LinesFit> {
     let sizing = |exponent: f64| Sizing {
-        reference: reference.clone(),
+        reference,
         exponent,
     };
     let negative = |point: [f64; 2]| {
@@ -298,13 +298,22 @@ fn fit_lines(
     }
     let [exponent, ln_sigma] = nelder_mead(negative, [0.5, 0.7_f64.ln()])?;
     // Two decimals: the file states it, and no more is known.
-    let sizing = sizing((exponent * 100.0).round() / 100.0);
+    let exponent = (exponent * 100.0).round() / 100.0;
     let sigma = ln_sigma.exp();
     let mu = groups
         .iter()
-        .filter_map(|(line, spans)| Some(((*line).to_owned(), line_mu(spans, sigma, &sizing)?)))
+        .filter_map(|(line, spans)| {
+            Some((
+                (*line).to_owned(),
+                line_mu(spans, sigma, &sizing(exponent))?,
+            ))
+        })
         .collect();
-    Some(LinesFit { sizing, sigma, mu })
+    Some(LinesFit {
+        exponent,
+        sigma,
+        mu,
+    })
 }
 
 /// See the module documentation.
@@ -312,13 +321,10 @@ pub fn fit_by_line_and_channel(spans: &[Span]) -> SpanFits {
     let groups = own_fit_lines(spans);
     let reference = reference_orders(spans);
     let lines_fit = fit_lines(&groups, &reference);
-    let sizing = lines_fit.as_ref().map_or_else(
-        || Sizing {
-            reference,
-            exponent: 0.0,
-        },
-        |fit| fit.sizing.clone(),
-    );
+    let sizing = Sizing {
+        reference: &reference,
+        exponent: lines_fit.as_ref().map_or(0.0, |fit| fit.exponent),
+    };
     let mut fits = SpanFits {
         reports: Vec::new(),
         lines: BTreeMap::new(),
@@ -380,7 +386,8 @@ pub fn fit_by_line_and_channel(spans: &[Span]) -> SpanFits {
             .push((Some(channel), report(parameter, scope, &all, &sizing, fit)));
     }
     if let Some(lines_fit) = &lines_fit {
-        fits.reports.push((None, scale_report(&groups, lines_fit)));
+        fits.reports
+            .push((None, scale_report(&groups, lines_fit, sizing)));
     }
     fits
 }
@@ -391,11 +398,14 @@ fn known(spans: &[&Span]) -> usize {
 
 /// The report of the order scale: the exponent, how much it adds to the lines' likelihood,
 /// and each line's reference order.
-fn scale_report(groups: &BTreeMap<&str, Vec<&Span>>, lines_fit: &LinesFit) -> Fit {
-    let sizing = &lines_fit.sizing;
+fn scale_report(
+    groups: &BTreeMap<&str, Vec<&Span>>,
+    lines_fit: &LinesFit,
+    sizing: Sizing<'_>,
+) -> Fit {
     let ignoring_size = Sizing {
         exponent: 0.0,
-        ..sizing.clone()
+        ..sizing
     };
     let best_spread_ignoring_size = golden_section(
         |ln_sigma| -lines_log_likelihood(groups, ln_sigma.exp(), &ignoring_size),
@@ -428,7 +438,7 @@ fn scale_report(groups: &BTreeMap<&str, Vec<&Span>>, lines_fit: &LinesFit) -> Fi
             lines_fit.sigma,
             grouped.len(),
             groups.len(),
-            lines_log_likelihood(groups, lines_fit.sigma, sizing),
+            lines_log_likelihood(groups, lines_fit.sigma, &sizing),
             lines_log_likelihood(groups, best_spread_ignoring_size, &ignoring_size),
             best_spread_ignoring_size,
         ),
@@ -542,7 +552,11 @@ mod tests {
 
     fn recovered(spans: &[Span]) -> LogNormalFit {
         let refs: Vec<&Span> = spans.iter().collect();
-        fit_spans(&refs, &Sizing::default()).expect("a fit")
+        let unsized_orders = Sizing {
+            reference: &BTreeMap::new(),
+            exponent: 0.0,
+        };
+        fit_spans(&refs, &unsized_orders).expect("a fit")
     }
 
     #[test]

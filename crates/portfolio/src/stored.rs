@@ -57,22 +57,16 @@ impl ForecastInputs {
         let template =
             Template::builtin().map_err(|e| error("scenario template", e.to_string()))?;
         let params = Params::shipped().map_err(|e| error("calibration", e.to_string()))?;
-        // The fitted delay already holds the usual wait behind other buyers' orders.
-        let queue_in_delay = params.delay_holds_the_usual_queue();
+        // The backlogs as the demo takes them under the calibration (none where the fitted
+        // delay already holds the usual wait behind other buyers).
+        let (calibrated, _) = template.calibrated(&params);
         Ok(ForecastInputs {
             catalog: Catalog::builtin().map_err(|e| error("catalog", e.to_string()))?,
             assumed: Assumed::of(&template),
-            backlog_years: template
+            backlog_years: calibrated
                 .lines
                 .iter()
-                .map(|(id, line)| {
-                    let years = if queue_in_delay {
-                        0.0
-                    } else {
-                        line.backlog_years
-                    };
-                    (id.clone(), years)
-                })
+                .map(|(id, line)| (id.clone(), line.backlog_years))
                 .collect(),
             params,
             trials: template.trials,

@@ -631,10 +631,6 @@ fn template_error(file: &str, field: &str, problem: String) -> PortfolioError {
     }
 }
 
-/// The fitted first-delivery delay is a residual measured with LOA → contract and transport
-/// at their medians (docs/backtest.md), so it already holds their spread. Where a channel
-/// has a fitted delay, those two are held at their medians, as the back-test holds them, so
-/// that their spread is not counted twice.
 /// The calibration's order scale of the span on line `id`, where it has one (it replaces the
 /// template's), with its origin.
 fn place_span_scale(
@@ -745,6 +741,10 @@ fn drop_backlogs_held_by_the_delay(
     }
 }
 
+/// The fitted first-delivery delay is a residual measured with LOA → contract and transport
+/// at their medians (docs/backtest.md), so it already holds their spread. Where a channel
+/// has a fitted delay, those two are held at their medians, as the back-test holds them, so
+/// that their spread is not counted twice.
 fn pin_spread_held_by_the_delay(
     template: &mut Template,
     params: &crate::calibrate::Params,

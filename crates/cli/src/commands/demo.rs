@@ -311,32 +311,27 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
             ));
         }
     }
-    for (suffix, what) in [
+    type OwnDist = fn(&LineDistributions) -> Option<&RawDist>;
+    let kinds: [(&str, &str, OwnDist); 2] = [
         (
-            ".first_delivery_delay",
+            "first_delivery_delay",
             "first-delivery delay (every buyer)",
+            |own| own.first_delivery_delay.as_ref(),
         ),
         (
-            ".delivery_span",
+            "delivery_span",
             "delivery span (first to final delivery, at the least)",
+            |own| own.delivery_span.as_ref(),
         ),
-    ] {
-        for origin in a.parameters.iter().filter(|origin| {
-            origin.parameter.starts_with("lines.") && origin.parameter.ends_with(suffix)
-        }) {
-            let line = origin
-                .parameter
-                .trim_start_matches("lines.")
-                .trim_end_matches(suffix);
-            let dist = a.line_distributions.get(line).and_then(|own| match suffix {
-                ".first_delivery_delay" => own.first_delivery_delay.as_ref(),
-                _ => own.delivery_span.as_ref(),
-            });
-            let value = dist.map_or_else(String::new, |dist| format!("{dist} days "));
-            text.push_str(&format!(
-                "- {line} {what}: {value}({})\n",
-                describe_origin(&a.parameters, &origin.parameter)
-            ));
+    ];
+    for (key, what, of_line) in kinds {
+        for (line, own) in &a.line_distributions {
+            if let Some(dist) = of_line(own) {
+                text.push_str(&format!(
+                    "- {line} {what}: {dist} days ({})\n",
+                    describe_origin(&a.parameters, &format!("lines.{line}.{key}"))
+                ));
+            }
         }
     }
     for (line, scale) in &a.delivery_span_scales {
