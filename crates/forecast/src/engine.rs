@@ -157,9 +157,13 @@ struct CaseModel {
     transport: Option<DurationDist>,
     transport_median: f64,
     transport_scale: f64,
-    /// The first-delivery delay, when one applies (new configuration, nothing delivered).
+    /// The first-delivery delay, when one applies (new configuration, nothing delivered,
+    /// no promise).
     delay: Option<DurationDist>,
     delay_median: f64,
+    /// The first delivery promised at signing and its slip, when both are known and
+    /// nothing is delivered: the first delivery is the promise plus the slip drawn.
+    promise: Option<Promise>,
     /// The least days from first to final delivery, when a span applies (the case is not
     /// delivered).
     span: Option<DurationDist>,
@@ -171,6 +175,39 @@ struct CaseModel {
     /// Per case line: the production line, the units still to build, and the day of its
     /// last delivery so far (days since the start).
     lines: Vec<(usize, u32, Option<f64>)>,
+}
+
+/// The trial's stream at `item`'s position for the source starting at `words`.
+fn positioned(rng: &mut ChaCha8Rng, words: u128, item: usize) -> &mut ChaCha8Rng {
+    rng.set_word_pos(words + ((item as u128) << ITEM_WORDS_SHIFT));
+    rng
+}
+
+/// A promised first delivery (days since the start) and how far promises slip, conditioned
+/// on the first delivery not having happened before the start.
+#[derive(Debug, Clone)]
+struct Promise {
+    day: f64,
+    slip: DurationDist,
+    given: Conditioned,
+}
+
+impl Promise {
+    fn new(day: f64, slip: DurationDist) -> Promise {
+        // A promise already past with nothing delivered has slipped at least that long.
+        let given = slip.conditioned_on(-day);
+        Promise { day, slip, given }
+    }
+
+    /// The first delivery for a slip draw of `remaining` (as [`Conditioned::sample`] gives
+    /// it: past a promise already missed, the days left after the start).
+    fn first_delivery(&self, remaining: f64) -> f64 {
+        self.day.max(0.0) + remaining
+    }
+
+    fn median_first_delivery(&self) -> f64 {
+        self.first_delivery(self.given.median(&self.slip))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +267,8 @@ pub struct Scratch {
     multiplier: Vec<f64>,
     slip: Vec<f64>,
     delay: Vec<f64>,
+    /// Per case: the promised first delivery drawn (days since the start), NaN without one.
+    promised: Vec<f64>,
     span: Vec<f64>,
 }
 
@@ -497,41 +536,51 @@ impl Model {
     }
 
     /// Draws each line's rate multiplier and ramp slip and each case's first-delivery
-    /// delay, each at its own fixed position of the trial's stream.
+    /// delay or promise slip, and its span, each at its own fixed position of the trial's
+    /// stream.
     fn draw_line_and_delay_sources(
         &self,
         rng: &mut ChaCha8Rng,
         scratch: &mut Scratch,
         sources: Sources,
     ) {
-        let mut draw_at = |words: u128, item: usize, dist: &DurationDist| {
-            rng.set_word_pos(words + ((item as u128) << ITEM_WORDS_SHIFT));
-            dist.sample(rng)
-        };
         scratch.multiplier.clear();
         scratch.slip.clear();
         for (index, line) in self.lines.iter().enumerate() {
             scratch.multiplier.push(match &line.rate_multiplier {
-                Some(dist) if sources.rate => draw_at(RATE_WORDS, index, dist),
+                Some(dist) if sources.rate => dist.sample(positioned(rng, RATE_WORDS, index)),
                 Some(_) => line.rate_multiplier_median,
                 None => 1.0,
             });
             scratch.slip.push(match &line.ramp_slip {
-                Some(dist) if sources.slip => draw_at(SLIP_WORDS, index, dist),
+                Some(dist) if sources.slip => dist.sample(positioned(rng, SLIP_WORDS, index)),
                 Some(_) => line.ramp_slip_median,
                 None => 0.0,
             });
         }
         scratch.delay.clear();
+        scratch.promised.clear();
         scratch.span.clear();
         for (index, case) in self.cases.iter().enumerate() {
             scratch.delay.push(match &case.delay {
-                Some(dist) if sources.delay => draw_at(DELAY_WORDS, index, dist),
+                Some(dist) if sources.delay => dist.sample(positioned(rng, DELAY_WORDS, index)),
                 Some(_) => case.delay_median,
                 None => 0.0,
             });
+            // A case has a promise or a delay, not both: the slip takes the delay's place.
+            scratch.promised.push(match &case.promise {
+                Some(promise) if sources.delay => promise.first_delivery(
+                    promise
+                        .given
+                        .sample(&promise.slip, positioned(rng, DELAY_WORDS, index)),
+                ),
+                Some(promise) => promise.median_first_delivery(),
+                None => f64::NAN,
+            });
             scratch.span.push(match &case.span {
-                Some(dist) if sources.pace => draw_at(PACE_WORDS, index, dist) * case.span_scale,
+                Some(dist) if sources.pace => {
+                    dist.sample(positioned(rng, PACE_WORDS, index)) * case.span_scale
+                }
                 Some(_) => case.span_median * case.span_scale,
                 None => 0.0,
             });
@@ -696,9 +745,10 @@ impl Model {
     /// Delivery (issue 3; issue 8 §2–3): a case line is delivered at its last unit's
     /// completion plus its transport (and not before its last recorded delivery); the
     /// case's final delivery is the latest line. Its first delivery is a fact when one is
-    /// recorded, else the earliest unit completion plus one more transport draw plus the
-    /// first-delivery delay, and then units completed during the delay are handed over at
-    /// its end. With a delivery span, the final delivery is no earlier than the first (real
+    /// recorded, else the promised first delivery plus its slip where the case states a
+    /// promise, else the earliest unit completion plus one more transport draw plus the
+    /// first-delivery delay; units completed before that day are handed over on it. With a
+    /// delivery span, the final delivery is no earlier than the first (real
     /// or forecast) plus the span drawn. A date the facts say has not happened yet is never
     /// before the start.
     fn deliver(&self, scratch: &Scratch) -> (Vec<[i32; 3]>, [f64; COMPONENTS.len()], Vec<u8>) {
@@ -744,10 +794,14 @@ impl Model {
                     );
                 }
             }
+            let promised = scratch.promised[index];
             if let Some(known) = case.known_first_delivery {
                 first_day = day_of(known);
             } else {
-                if case.delay.is_some() {
+                if !promised.is_nan() {
+                    first_day = day_of(promised);
+                }
+                if case.delay.is_some() || !promised.is_nan() {
                     final_day = final_day.max(first_day);
                 }
                 if first_day < 0 {
@@ -1274,8 +1328,16 @@ fn compile_case(
                 .find_map(|line| of_line(&scenario.lines[line.line]).clone())
                 .or_else(|| times.and_then(|times| of_channel(times).clone()))
         };
+    let nothing_delivered = known_first_delivery.is_none() && delivered.is_none();
+    // A promise with a slip to draw it by takes the place of the production model's first
+    // delivery and its delay (the slip was measured against the promise alone).
+    let promise = case
+        .promised_first_delivery
+        .filter(|_| nothing_delivered)
+        .zip(times.and_then(|times| times.promise_slip.clone()))
+        .map(|(promised, slip)| Promise::new(day(promised), slip));
     // The first-delivery delay only for a new configuration with nothing delivered yet.
-    let delay = (case.new_configuration && known_first_delivery.is_none() && delivered.is_none())
+    let delay = (case.new_configuration && nothing_delivered && promise.is_none())
         .then(|| {
             of_lines_or_channel(
                 |line| &line.first_delivery_delay,
@@ -1311,6 +1373,7 @@ fn compile_case(
             .unwrap_or(1.0),
         delay_median: delay.as_ref().map_or(0.0, DurationDist::median),
         delay,
+        promise,
         span_median: span.as_ref().map_or(0.0, DurationDist::median),
         span,
         span_scale,

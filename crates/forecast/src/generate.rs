@@ -283,6 +283,7 @@ fn case(index: usize, lines: &[RawLine], rng: &mut ChaCha8Rng) -> RawCase {
         tier: Some(i64::from(rng.random_range(1_u32..=3))),
         new_configuration: Some(rng.random_bool(0.5)),
         milestones,
+        promised_first_delivery: None,
         lines: case_lines,
     }
 }

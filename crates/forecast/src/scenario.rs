@@ -54,6 +54,10 @@ pub struct ChannelTimes {
     /// Days from a case's first delivery to its last, at the least: buyers receive an
     /// order lot by lot, not as fast as the line completes it. Drawn per case per trial.
     pub delivery_span: Option<DurationDist>,
+    /// Days from the first delivery promised at signing to the real one (a signed offset),
+    /// for a case that states its promise: drawn per case per trial instead of the
+    /// production model's first delivery and its delay.
+    pub promise_slip: Option<DurationDist>,
 }
 
 /// A production line.
@@ -198,6 +202,8 @@ pub struct Case {
     pub new_configuration: bool,
     /// The dated facts given in the file, if any.
     pub milestones: Option<Milestones>,
+    /// The first delivery promised at signing (the LOA's delivery estimate), when known.
+    pub promised_first_delivery: Option<Date>,
 }
 
 impl Case {
@@ -484,6 +490,7 @@ pub enum RawDist {
         p90: f64,
     },
     /// `{ dist = "normal", median, p90 }`: a signed offset, only for `first_delivery_delay`
+    /// and `promise_slip`
     /// (its median may be negative).
     Normal {
         /// Median (the mean).
@@ -710,6 +717,10 @@ pub struct RawCase {
     /// Dated facts: stages passed and deliveries so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub milestones: Option<RawMilestones>,
+    /// The first delivery promised at signing; with a channel's `promise_slip`, the
+    /// forecast's first delivery is this day plus the slip drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promised_first_delivery: Option<RawDate>,
     /// Lines.
     pub lines: Vec<RawCaseLine>,
 }
@@ -885,7 +896,8 @@ impl RawDist {
     }
 
     /// The distribution as a duration: as [`RawDist::build`], but a signed offset
-    /// (`normal`), which only the first-delivery delay takes, is refused.
+    /// (`normal`), which only the first-delivery delay and the promise slip take, is
+    /// refused.
     ///
     /// # Errors
     /// [`DistError`] as [`RawDist::build`], and [`DistError::SignedDuration`].
@@ -960,7 +972,7 @@ fn dist_of(path: &str, raw: &RawDist) -> Result<DurationDist, ScenarioError> {
         .map_err(|error: DistError| invalid(path, error.to_string()))
 }
 
-/// A first-delivery delay: any duration, or a signed `normal` offset.
+/// A first-delivery delay or a promise slip: any duration, or a signed `normal` offset.
 fn offset_of(path: &str, raw: &RawDist) -> Result<DurationDist, ScenarioError> {
     raw.build()
         .map_err(|error: DistError| invalid(path, error.to_string()))
@@ -1054,6 +1066,10 @@ fn validate_channels(
             let path = format!("channels.{name}.{key}");
             if key == "first_delivery_delay" {
                 times.first_delivery_delay = Some(offset_of(&path, raw_dist)?);
+                continue;
+            }
+            if key == "promise_slip" {
+                times.promise_slip = Some(offset_of(&path, raw_dist)?);
                 continue;
             }
             let dist = dist_of(&path, raw_dist)?;
@@ -1461,6 +1477,11 @@ fn validate_case(
         order_date,
         new_configuration: raw.new_configuration.unwrap_or(true),
         milestones,
+        promised_first_delivery: raw
+            .promised_first_delivery
+            .as_ref()
+            .map(|text| parse_date(&format!("{path}.promised_first_delivery"), &text.0))
+            .transpose()?,
     };
     case.congressional_review_days = review_days(path, &case, start, rules)?;
     Ok(case)

@@ -1146,6 +1146,65 @@ fn a_delivery_span_counts_from_a_real_first_delivery_in_the_past() {
 }
 
 #[test]
+fn a_promised_first_delivery_plus_its_slip_replaces_the_production_date_and_the_delay() {
+    // Units at t = 1..3. Promised for 2025-06-01 and promises slipping 30 days, the first
+    // delivery is 2025-07-01 and the three units built long before wait for it; the
+    // 300-day delay is not added as well.
+    let with = |promise: &str, slip: &str| {
+        scenario(&format!(
+            "[channels.fms]\nfirst_delivery_delay = {{ dist = \"fixed\", days = 300 }}\n{slip}\n\
+             [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}",
+            line_case("PL-B-AAA", "on_contract", 1, 3)
+                .replace("tier = 1", &format!("tier = 1\n{promise}"))
+        ))
+    };
+    let promised = "promised_first_delivery = \"2025-06-01\"";
+    let slip = "promise_slip = { dist = \"fixed\", days = 30 }";
+    let kept = case(&forecast(&with(promised, slip)), "PL-B-AAA").clone();
+    exactly(kept.first_delivery, "2025-07-01");
+    exactly(kept.final_delivery, "2025-07-01");
+    // Without a slip to draw it by, a promise is not used: the delay applies as before
+    // (the first unit done on 2025-01-02, plus 300 days).
+    let unused = case(&forecast(&with(promised, "")), "PL-B-AAA").clone();
+    let unpromised = case(&forecast(&with("", "")), "PL-B-AAA").clone();
+    exactly(unused.first_delivery, "2025-10-29");
+    assert_eq!(unused.first_delivery, unpromised.first_delivery);
+}
+
+#[test]
+fn a_promise_already_missed_has_slipped_at_least_until_the_start() {
+    // Promised 2024-06-01, 214 days before the start, with nothing delivered: of slips
+    // uniform over 0–400 days only those over 214 remain, so the first delivery is uniform
+    // over the 186 days after the start, its median about 93 days in (2025-04-04).
+    let s = Scenario::from_toml_str(&format!(
+        "{}\n[channels.fms]\npromise_slip = {{ dist = \"uniform\", min = 0, max = 400 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}",
+        HEADER.replace("trials = 5", "trials = 2000"),
+        line_case("PL-B-AAA", "on_contract", 1, 3).replace(
+            "tier = 1",
+            "tier = 1\npromised_first_delivery = \"2024-06-01\""
+        )
+    ))
+    .expect("the test scenario is valid");
+    let missed = case(&forecast(&s), "PL-B-AAA").clone();
+    let start = expedite_core::Date::new(2025, 1, 1).expect("a date");
+    assert!(
+        missed.first_delivery.p10 >= start,
+        "{:?}",
+        missed.first_delivery
+    );
+    let median = start
+        .until(missed.first_delivery.p50)
+        .expect("dates")
+        .get_days();
+    assert!(
+        (83..=103).contains(&median),
+        "median {median} days after the start"
+    );
+    assert!(missed.first_delivery.p90 <= start.saturating_add(jiff::ToSpan::days(186)));
+}
+
+#[test]
 fn a_normal_offset_is_only_for_the_first_delivery_delay() {
     let message = error_of(&format!(
         "[channels.fms]\nimplemented = {{ dist = \"normal\", median = 30, p90 = 60 }}\n{GOOD_LINE}{}",

@@ -635,6 +635,7 @@ fn demo_raw_case(template: &Template, case: &DemoCase) -> RawCase {
             contract: facts.contract.map(raw_date),
             deliveries,
         }),
+        promised_first_delivery: None,
         lines: vec![RawCaseLine {
             line: case.line.clone(),
             quantity: i64::from(case.units),
@@ -883,6 +884,7 @@ pub fn known_cases_scenario(
             tier: Some(i64::from(case.tier.unwrap_or(template.portfolio.base_tier))),
             new_configuration: Some(case.new_configuration),
             milestones: Some(raw),
+            promised_first_delivery: None,
             lines: vec![RawCaseLine {
                 line: case.line.clone(),
                 quantity: i64::from(case.units),
