@@ -144,6 +144,19 @@ impl Milestones {
     }
 }
 
+/// The first delivery a sale was promised, as a source states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Promise {
+    /// The middle of the promised period: the day itself, the 15th of a month, the 1st of
+    /// July of a year, or halfway between the middles of a window's two ends.
+    pub first_delivery: Date,
+    /// As the file states it: `2024`, `2025-01`, `2023-10/2023-12`.
+    pub stated: String,
+    /// The day the promise was made public, where a source dates it; a forecast uses a
+    /// promise only from the day after.
+    pub made: Option<Milestone>,
+}
+
 /// One real sale.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Timeline {
@@ -167,6 +180,8 @@ pub struct Timeline {
     pub value_usd: Option<Usd>,
     /// The dated milestones.
     pub milestones: Milestones,
+    /// The first delivery promised at signing, where a source states one.
+    pub promise: Option<Promise>,
     /// What each date is, disagreements between sources.
     pub notes: String,
     /// The addresses the row was read from.
@@ -272,6 +287,10 @@ struct Row {
     first_delivery: String,
     final_delivery: String,
     #[serde(default)]
+    promised_first_delivery: String,
+    #[serde(default)]
+    promised_on: String,
+    #[serde(default)]
     notes: String,
     #[serde(default)]
     sources: String,
@@ -297,6 +316,26 @@ fn parse_milestone(text: &str) -> Option<Milestone> {
         date,
         precision: Precision::Month,
     })
+}
+
+/// The middle of a promised period (see [`Promise::first_delivery`]): `YYYY-MM-DD`,
+/// `YYYY-MM`, `YYYY`, or a window `FROM/TO` of those.
+fn parse_promised(text: &str) -> Option<Date> {
+    let middle = |text: &str| {
+        let text = text.trim();
+        match text.parse::<i16>() {
+            Ok(year) if text.len() == 4 => Date::new(year, 7, 1).ok(),
+            _ => parse_milestone(text).map(|milestone| milestone.date),
+        }
+    };
+    match text.split_once('/') {
+        None => middle(text),
+        Some((from, to)) => {
+            let (from, to) = (middle(from)?, middle(to)?);
+            let days = from.until(to).ok()?.get_days();
+            (days >= 0).then(|| from.checked_add(jiff::Span::new().days(days / 2)).ok())?
+        }
+    }
 }
 
 impl Row {
@@ -363,6 +402,28 @@ impl Row {
                 "the final delivery is before the first delivery",
             ));
         }
+        let promise = match self.promised_first_delivery.trim() {
+            "" => None,
+            text => Some(Promise {
+                first_delivery: parse_promised(text).ok_or_else(|| {
+                    error(
+                        "promised_first_delivery",
+                        text,
+                        "expected a date YYYY-MM-DD, a month YYYY-MM, a year YYYY, or a \
+                         window FROM/TO of those, FROM not after TO",
+                    )
+                })?,
+                stated: text.to_owned(),
+                made: date("promised_on", &self.promised_on)?,
+            }),
+        };
+        if promise.is_none() && !self.promised_on.trim().is_empty() {
+            return Err(error(
+                "promised_on",
+                &self.promised_on,
+                "a promise's date without the promise (promised_first_delivery is empty)",
+            ));
+        }
         let line_id = self.line.trim();
         Ok(Timeline {
             id,
@@ -375,6 +436,7 @@ impl Row {
             quantity,
             value_usd,
             milestones,
+            promise,
             notes: self.notes,
             sources: self
                 .sources
@@ -456,6 +518,83 @@ mod tests {
         assert_eq!(rows[0].id, "X-HIMARS-2022");
         assert_eq!(rows[0].line.as_deref(), Some("himars"));
         assert!(rows[0].sources.is_empty());
+    }
+
+    /// A row of the columns a file without notes may have, with a promise.
+    fn promised(promise: &str, on: &str) -> Result<Vec<Timeline>, DataError> {
+        let text = format!(
+            "id,buyer,iso3,supplier,channel,system,line,quantity,value_usd,request,notification,\
+             loa_or_contract_signed,production_contract,first_delivery,final_delivery,\
+             promised_first_delivery,promised_on\n\
+             X-1,Xland,EST,USA,fms,HIMARS,himars,6,,,2022-07-15,2022-12-02,,2025-04-30,,{promise},{on}\n"
+        );
+        read(text.as_bytes(), "mine.csv")
+    }
+
+    #[test]
+    fn a_promise_is_read_as_the_middle_of_the_period_it_names() {
+        for (stated, middle) in [
+            ("2024-11-20", "2024-11-20"),
+            ("2024-11", "2024-11-15"),
+            ("2024", "2024-07-01"),
+            // "late 2023": halfway between 15 October and 15 December.
+            ("2023-10/2023-12", "2023-11-14"),
+            ("2025-04/2026-03", "2025-09-29"),
+        ] {
+            let rows = promised(stated, "").expect("a valid promise");
+            let promise = rows[0].promise.as_ref().expect("stated");
+            assert_eq!(promise.first_delivery.to_string(), middle, "{stated}");
+            assert_eq!(promise.stated, stated);
+            assert_eq!(promise.made, None);
+        }
+        let dated = promised("2024", "2022-12").expect("valid");
+        let made = dated[0]
+            .promise
+            .as_ref()
+            .and_then(|p| p.made)
+            .expect("dated");
+        assert_eq!(
+            (made.date.to_string(), made.precision),
+            ("2022-12-15".to_owned(), Precision::Month)
+        );
+    }
+
+    #[test]
+    fn a_bad_promise_or_a_promise_date_without_a_promise_names_its_field() {
+        for (promise, on, field) in [
+            ("late 2024", "", "promised_first_delivery"),
+            ("2024-12/2024-01", "", "promised_first_delivery"),
+            ("2024", "2022-13-01", "promised_on"),
+            ("", "2022-12-02", "promised_on"),
+        ] {
+            let message = promised(promise, on).expect_err("refused").to_string();
+            assert!(message.contains(&format!("field '{field}'")), "{message}");
+            assert!(message.contains("mine.csv line 2"), "{message}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_promises_are_dated_only_where_a_source_dates_them() {
+        let rows = Timeline::builtin().expect("the shipped file parses");
+        let poland = rows
+            .iter()
+            .find(|row| row.id == "POL-F35-2020")
+            .expect("shipped");
+        let promise = poland
+            .promise
+            .as_ref()
+            .expect("promised for 2024 at signing");
+        assert_eq!(promise.first_delivery.to_string(), "2024-07-01");
+        assert_eq!(
+            promise.made.map(|m| m.date),
+            poland.milestones.loa.map(|m| m.date)
+        );
+        let promised = rows.iter().filter(|row| row.promise.is_some()).count();
+        let dated = rows
+            .iter()
+            .filter(|row| row.promise.as_ref().is_some_and(|p| p.made.is_some()))
+            .count();
+        assert_eq!((promised, dated), (29, 4));
     }
 
     #[test]

@@ -171,6 +171,8 @@ fn sale(
             final_delivery,
             ..Milestones::default()
         },
+        // The register's comments state a planned delivery for some deals, undated.
+        promise: None,
         notes: "SIPRI trade register deal: years only, read as 1 July; taken as FMS".to_owned(),
         sources: Vec::new(),
         file_line: deal.line,
