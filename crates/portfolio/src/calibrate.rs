@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 pub const MIN_OBSERVED: usize = 5;
 
 use crate::offset::{self, Known, Offset, OffsetFit, best_mean, dated, fit_offsets};
-use crate::span;
+use crate::{promise, span};
 
 pub use crate::fit::{
     Choice, Family, Fitted, Interval, LogNormalFit, WeibullFit, fit_family, fit_lognormal,
@@ -461,6 +461,17 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
     }
     for (line, scale) in spans.scales {
         lines.entry(line).or_default().delivery_span_scale = Some(scale);
+    }
+    // How far promises slip, from the timelines only (the register's comments date no
+    // promise).
+    for (channel, fit) in promise::fit_by_channel(timelines, observed) {
+        if let Some(dist) = &fit.dist {
+            channels
+                .entry(channel.as_str().to_owned())
+                .or_default()
+                .insert("promise_slip".to_owned(), dist.clone());
+        }
+        fits.push(fit);
     }
     let (line_defaults, assumptions) = line_assumptions(timelines, observed);
     Params {

@@ -8,6 +8,8 @@
 //!   between them.
 //! - [`offset`]: the first-delivery delay as a signed normal offset, a mean per line and a
 //!   shared spread, fitted to exact, censored and year-dated residuals.
+//! - [`promise`]: how far promised first deliveries slip, fitted per channel and checked
+//!   by leaving each sale out.
 //! - [`calibrate`]: fitting stage durations, delays, slips and rates from real timelines.
 //! - [`backtest`]: forecasting real sales as of past dates and scoring them against what
 //!   happened.
@@ -24,6 +26,7 @@ mod error;
 pub mod fit;
 mod minimise;
 pub mod offset;
+pub mod promise;
 pub mod sipri_sales;
 pub mod span;
 pub mod stored;
