@@ -204,6 +204,10 @@ pub struct Forecast {
     pub actual_first_delivery: Option<Date>,
     /// How precisely that delivery is known, as `as_of_precision`; `None` without one.
     pub actual_precision: Option<Precision>,
+    /// The first delivery promised, when the promise was made public before `as_of` and
+    /// the forecast is its slip from it (the middle of the promised period).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promised_first_delivery: Option<Date>,
     /// The forecast of first delivery.
     pub first_delivery: Percentiles,
     /// How it came out.
@@ -582,6 +586,14 @@ fn known_milestones(setting: &Setting<'_>) -> RawMilestones {
     }
 }
 
+/// The first delivery the sale was promised, when the promise was made public before
+/// `start`: a forecast is anchored on it (an undated promise only feeds the slip's fit).
+fn known_promise(setting: &Setting<'_>) -> Option<Date> {
+    let promise = setting.timeline.promise.as_ref()?;
+    let made = promise.made?;
+    (made.date < setting.start).then_some(promise.first_delivery)
+}
+
 /// The stage durations of `channel` a forecast uses: the fitted ones, and the template's
 /// stated assumption for a stage the calibration could not fit (too few sales), so that a
 /// sparse parameters file never leaves a stage out and narrows the band. The delay is not
@@ -706,6 +718,11 @@ fn scenario(
             purchaser: timeline.purchaser.iso3().to_owned(),
             channel: Some(channel.to_owned()),
             milestones: Some(known_milestones(setting)),
+            // The plain model the delay is measured against knows no promise.
+            promised_first_delivery: match draws {
+                Draws::Random => known_promise(setting).map(|date| RawDate(date.to_string())),
+                Draws::Median => None,
+            },
             lines: vec![RawCaseLine {
                 line: setting.line.id.clone(),
                 quantity: i64::from(timeline.quantity),
@@ -1115,6 +1132,12 @@ fn forecast_one(
         as_of_precision: precision,
         actual_first_delivery: actual,
         actual_precision,
+        promised_first_delivery: params
+            .channels
+            .get(timeline.channel.as_str())
+            .is_some_and(|fitted| fitted.contains_key("promise_slip"))
+            .then(|| known_promise(&setting))
+            .flatten(),
         first_delivery: first,
         outcome,
         error_months,
@@ -1321,6 +1344,72 @@ mod tests {
 
     fn near(actual: Date, expected: &str, days: i32) -> bool {
         (actual - date(expected)).get_days().abs() <= days
+    }
+
+    #[test]
+    fn a_promise_made_public_before_the_forecast_day_anchors_it_an_undated_or_later_one_does_not() {
+        // All signed 2022-01-01 and promised for June 2023 (read 2023-06-15); the forecast is
+        // made on 2022-01-02. Promises slip a fixed 30 days here: the promise made at
+        // signing gives 2023-07-15 exactly. The one made public in March, and the undated one,
+        // are not known on the day: those sales get the production model and its delay
+        // (P50 2023-09-16, as in `hand_made`).
+        let header = HEADER.replace("notes,sources", "promised_first_delivery,promised_on");
+        let rows = "\
+            AT-SIGNING,Estonia,EST,USA,fms,HIMARS,himars,6,,,,2022-01-01,,,,2023-06,2022-01-01\n\
+            IN-MARCH,Latvia,LVA,USA,fms,HIMARS,himars,6,,,,2022-01-01,,,,2023-06,2022-03-01\n\
+            UNDATED,Lithuania,LTU,USA,fms,HIMARS,himars,6,,,,2022-01-01,,,,2023-06,\n";
+        let sales =
+            timelines::read(format!("{header}{rows}").as_bytes(), "promised").expect("valid");
+        let params = Params::from_toml_str(
+            &PARAMS.replace(
+                "[line_defaults]",
+                "promise_slip = { dist = \"fixed\", days = 30 }\n[line_defaults]",
+            ),
+            "hand-made",
+        )
+        .expect("valid params");
+        let assumed = Assumed {
+            lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
+            transport: BTreeMap::new(),
+            stages: BTreeMap::new(),
+        };
+        let (catalog, rules) = (
+            Catalog::builtin().expect("catalog"),
+            RuleBook::builtin().expect("rules"),
+        );
+        let options = Options {
+            observed: observed(),
+            as_of: vec![AsOfKind::Loa],
+            calibration: CalibrationMode::Shipped,
+            trials: 2000,
+            seed: 1,
+        };
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+            family: Family::LogNormal,
+            register: &[],
+        };
+        let result = backtest(&sales, &options, &context, &params);
+        let kept = forecast_of(&result, "AT-SIGNING");
+        assert_eq!(kept.promised_first_delivery, Some(date("2023-06-15")));
+        for percentile in [
+            kept.first_delivery.p10,
+            kept.first_delivery.p50,
+            kept.first_delivery.p90,
+        ] {
+            assert_eq!(percentile, date("2023-07-15"));
+        }
+        for id in ["IN-MARCH", "UNDATED"] {
+            let unknown = forecast_of(&result, id);
+            assert_eq!(unknown.promised_first_delivery, None, "{id}");
+            assert!(
+                near(unknown.first_delivery.p50, "2023-09-16", 10),
+                "{id}: {:?}",
+                unknown.first_delivery
+            );
+        }
     }
 
     #[test]

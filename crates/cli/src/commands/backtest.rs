@@ -463,7 +463,7 @@ pub fn run_backtest(args: BacktestArgs) -> anyhow::Result<()> {
     }
 }
 
-const FORECAST_COLUMNS: [&str; 19] = [
+const FORECAST_COLUMNS: [&str; 20] = [
     "id",
     "line",
     "as_of_kind",
@@ -483,6 +483,7 @@ const FORECAST_COLUMNS: [&str; 19] = [
     "rate_backdated",
     "interval_score_months",
     "baseline_interval_score_months",
+    "promised_first_delivery",
 ];
 
 fn months(value: Option<f64>) -> String {
@@ -524,6 +525,9 @@ fn forecast_rows(result: &Backtest) -> Vec<Vec<String>> {
                 f.rate_backdated.to_string(),
                 months(f.interval_score_months),
                 months(f.baseline_interval_score_months),
+                f.promised_first_delivery
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
             ]
         })
         .collect()
@@ -596,13 +600,18 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
     ]);
     for f in &result.forecasts {
         let as_of = format!(
-            "{} {}{}",
+            "{} {}{}{}",
             f.as_of_kind.as_str(),
             f.as_of,
             match f.as_of_precision {
                 Precision::Month => " (month)",
                 Precision::Year => " (year)",
                 Precision::Day => "",
+            },
+            if f.promised_first_delivery.is_some() {
+                " (promise)"
+            } else {
+                ""
             }
         );
         table.add_row(vec![
@@ -634,6 +643,25 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
             "* the catalog knew no rate for the line yet: its first rate step was moved back \
              to the forecast day",
         )?;
+    }
+    let promised: Vec<String> = result
+        .forecasts
+        .iter()
+        .filter_map(|f| {
+            let promise = f.promised_first_delivery?;
+            Some(format!(
+                "{} as of {} {promise}",
+                f.id,
+                f.as_of_kind.as_str()
+            ))
+        })
+        .collect();
+    if !promised.is_empty() {
+        output::print_text(&format!(
+            "(promise) the first delivery promised was public before the forecast day: the \
+             forecast is that promise plus the fitted slip of promises ({})",
+            promised.join("; ")
+        ))?;
     }
     let mut assumed: Vec<&str> = result
         .forecasts
