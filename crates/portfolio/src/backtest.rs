@@ -1295,17 +1295,31 @@ mod tests {
         timelines::read(format!("{HEADER}{rows}").as_bytes(), "hand-made").expect("valid")
     }
 
-    fn run_hand_made(calibration: CalibrationMode) -> Backtest {
-        let assumed = Assumed {
+    /// HIMARS's 365-day build time, and nothing else assumed.
+    fn himars_assumed() -> Assumed {
+        Assumed {
             lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
             transport: BTreeMap::new(),
             stages: BTreeMap::new(),
-        };
+        }
+    }
+
+    fn run_hand_made(calibration: CalibrationMode) -> Backtest {
         let params = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
-        run_hand_made_with(calibration, &assumed, &params)
+        run_hand_made_with(calibration, &himars_assumed(), &params)
     }
 
     fn run_hand_made_with(
+        calibration: CalibrationMode,
+        assumed: &Assumed,
+        params: &Params,
+    ) -> Backtest {
+        run_on(&hand_made(), calibration, assumed, params)
+    }
+
+    /// The back-test of `sales` as of their LOA, 2,000 trials.
+    fn run_on(
+        sales: &[Timeline],
         calibration: CalibrationMode,
         assumed: &Assumed,
         params: &Params,
@@ -1326,7 +1340,7 @@ mod tests {
             family: Family::LogNormal,
             register: &[],
         };
-        backtest(&hand_made(), &options, &context, params)
+        backtest(sales, &options, &context, params)
     }
 
     fn date(text: &str) -> Date {
@@ -1368,30 +1382,7 @@ mod tests {
             "hand-made",
         )
         .expect("valid params");
-        let assumed = Assumed {
-            lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
-            transport: BTreeMap::new(),
-            stages: BTreeMap::new(),
-        };
-        let (catalog, rules) = (
-            Catalog::builtin().expect("catalog"),
-            RuleBook::builtin().expect("rules"),
-        );
-        let options = Options {
-            observed: observed(),
-            as_of: vec![AsOfKind::Loa],
-            calibration: CalibrationMode::Shipped,
-            trials: 2000,
-            seed: 1,
-        };
-        let context = Context {
-            catalog: &catalog,
-            rules: &rules,
-            assumed: &assumed,
-            family: Family::LogNormal,
-            register: &[],
-        };
-        let result = backtest(&sales, &options, &context, &params);
+        let result = run_on(&sales, CalibrationMode::Shipped, &himars_assumed(), &params);
         let kept = forecast_of(&result, "AT-SIGNING");
         assert_eq!(kept.promised_first_delivery, Some(date("2023-06-15")));
         for percentile in [
@@ -1751,29 +1742,8 @@ mod tests {
             "{HEADER}DCS-2022,Estonia,EST,USA,dcs,HIMARS,himars,6,,,,2022-01-01,,2023-06-01,,,\n"
         );
         let rows = timelines::read(text.as_bytes(), "hand-made").expect("valid");
-        let catalog = Catalog::builtin().expect("catalog");
-        let rules = RuleBook::builtin().expect("rules");
-        let assumed = Assumed {
-            lead_time_days: BTreeMap::from([("himars".to_owned(), 365.0)]),
-            transport: BTreeMap::new(),
-            stages: BTreeMap::new(),
-        };
         let params = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
-        let options = Options {
-            observed: observed(),
-            as_of: vec![AsOfKind::Loa],
-            calibration: CalibrationMode::Shipped,
-            trials: 2000,
-            seed: 1,
-        };
-        let context = Context {
-            catalog: &catalog,
-            rules: &rules,
-            assumed: &assumed,
-            family: Family::LogNormal,
-            register: &[],
-        };
-        let result = backtest(&rows, &options, &context, &params);
+        let result = run_on(&rows, CalibrationMode::Shipped, &himars_assumed(), &params);
         let forecast = &result.forecasts[0];
         assert!(
             near(forecast.first_delivery.p50, "2023-06-08", 8),
