@@ -54,6 +54,12 @@ pub struct CaseFacts {
     pub first_delivery: Option<Date>,
     /// Final delivery (a fact from the timeline).
     pub final_delivery: Option<Date>,
+    /// The first delivery the sale was promised (the middle of the period the promise
+    /// names), when known on the as-of date: a dated promise from the day it was made, an
+    /// undated one once the timelines' facts are complete (their `OBSERVED` day). With the
+    /// fitted `promise_slip` the forecast's first delivery is drawn from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promised_first_delivery: Option<Date>,
     /// The delivery window the catalog states for this order (a fact, for comparison with
     /// the forecast; e.g. Poland's Apaches: from 2028 to 2032-05-30).
     pub planned_deliveries: Option<PlannedDeliveries>,
@@ -405,8 +411,20 @@ fn facts_on(timeline: &Timeline, as_of: Date) -> CaseFacts {
         contract: known(milestones.production_contract),
         first_delivery: known(milestones.first_delivery),
         final_delivery: known(milestones.final_delivery),
+        promised_first_delivery: promise_known_on(timeline, as_of),
         planned_deliveries: None,
     }
+}
+
+/// The timeline's promised first delivery, if it was public on `as_of` (see
+/// [`CaseFacts::promised_first_delivery`]).
+fn promise_known_on(timeline: &Timeline, as_of: Date) -> Option<Date> {
+    let promise = timeline.promise.as_ref()?;
+    let public_from = match promise.made {
+        Some(made) => made.date,
+        None => expedite_data::timelines::OBSERVED.parse().ok()?,
+    };
+    (public_from <= as_of).then_some(promise.first_delivery)
 }
 
 /// The stage on `as_of`: the latest fact, unless the template's rule puts the case further
@@ -635,7 +653,7 @@ fn demo_raw_case(template: &Template, case: &DemoCase) -> RawCase {
             contract: facts.contract.map(raw_date),
             deliveries,
         }),
-        promised_first_delivery: None,
+        promised_first_delivery: facts.promised_first_delivery.map(raw_date),
         lines: vec![RawCaseLine {
             line: case.line.clone(),
             quantity: i64::from(case.units),

@@ -362,3 +362,45 @@ fn an_as_of_date_beyond_the_calendar_is_refused_rather_than_forecast_to_9999() {
         "{error}"
     );
 }
+
+#[test]
+fn an_undated_promise_is_a_fact_once_the_timelines_are_complete_and_anchors_the_first_delivery() {
+    // Germany's F-35s were promised for 2026 (read 2026-07-01), a promise no source dates:
+    // unknown as of 2026-01-01, known once the timelines' facts are complete (2026-03-31).
+    // Under the shipped calibration its first delivery is then the promise plus the slip
+    // of FMS promises (normal median 227 days, p90 433): P50 227 days after the promise.
+    let data = shipped();
+    let params = expedite_portfolio::calibrate::Params::shipped().expect("shipped parameters");
+    let (template, _) = data.template.calibrated(&params);
+    let germany = |as_of: Date| {
+        let portfolio = build_demo(
+            &template,
+            &data.catalog,
+            &data.notifications,
+            &data.timelines,
+            as_of,
+        )
+        .expect("demo");
+        let outcome = run_demo(&portfolio, "expedite", &RunOptions::default()).expect("runs");
+        outcome
+            .cases
+            .into_iter()
+            .find(|result| result.case.id == "DEU-2022-07-28-f35")
+            .expect("Germany's F-35s are a demo case")
+    };
+    let before = germany(date(2026, 1, 1));
+    assert_eq!(before.case.facts.promised_first_delivery, None);
+    let after = germany(date(2026, 6, 1));
+    assert_eq!(
+        after.case.facts.promised_first_delivery,
+        Some(date(2026, 7, 1))
+    );
+    let first = after.base_forecast.first_delivery;
+    let days_after_promise = date(2026, 7, 1).until(first.p50).expect("dates").get_days();
+    assert!(
+        (212..=242).contains(&days_after_promise),
+        "first-delivery P50 {} is {days_after_promise} days after the promise",
+        first.p50
+    );
+    assert!(first.p90 > first.p50 && first.p10 < first.p50);
+}

@@ -458,6 +458,22 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
     }
     text.push_str(&format!("\nFINAL DELIVERY PER CASE\n{table}\n"));
     for result in &demo.cases {
+        let facts = &result.case.facts;
+        if let Some(promised) = facts
+            .promised_first_delivery
+            .filter(|_| facts.first_delivery.is_none())
+        {
+            let first = &result.base_forecast.first_delivery;
+            text.push_str(&format!(
+                "{}: promised a first delivery around {promised} ({}); forecast from the promise \
+                 and the fitted slip of promises: first delivery {} / {} / {}\n",
+                result.case.id,
+                facts.timeline.as_deref().unwrap_or("timeline"),
+                first.p10,
+                first.p50,
+                first.p90
+            ));
+        }
         if let Some(planned) = &result.case.facts.planned_deliveries {
             let day = |date: Option<Date>| date.map_or("?".to_owned(), |date| date.to_string());
             text.push_str(&format!(
