@@ -675,7 +675,15 @@ fn scenario(
         stages.insert("transport".to_owned(), dist);
     }
     let (rate, backdated) = known_rates(setting.line, setting.start);
-    let (backlog, orders) = known_book(setting.line, setting.start, timeline.purchaser.iso3());
+    // The fitted delay was measured against lines with no order book (none is public for
+    // the years of most sales it was fitted on), so it holds the usual wait behind other
+    // buyers: a forecast using it, and the plain model it is measured against, queue no
+    // book; an assumed delay does not hold that wait, and the book known that day queues.
+    let (backlog, orders) = if draws == Draws::Median || fitted_delay.is_some() {
+        (RawBacklog::Units(0), Vec::new())
+    } else {
+        known_book(setting.line, setting.start, timeline.purchaser.iso3())
+    };
     let lead_time_days = context
         .assumed
         .lead_time_days
@@ -1731,6 +1739,63 @@ mod tests {
             }
             RawBacklog::Units(units) => panic!("expected a dated backlog, got {units}"),
         }
+    }
+
+    #[test]
+    fn a_fitted_delay_holds_the_usual_queue_so_the_stated_book_is_queued_only_under_an_assumed_one()
+    {
+        // An F-35 sale signed 2026-02-01, forecast on 2026-03-02: the catalog's book of 416
+        // (stated for 2026-01-01) is known that day. The hand-made parameters fit the FMS
+        // delay, which was measured against lines with no book: nothing is queued. Without
+        // a fitted delay (the template's assumed one), the book queues.
+        let sales = timelines::read(
+            format!("{HEADER}LATE-F35,Xland,POL,USA,fms,F-35,f35,32,,,,2026-02-01,,,,,\n")
+                .as_bytes(),
+            "hand-made",
+        )
+        .expect("valid");
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed {
+            lead_time_days: BTreeMap::new(),
+            transport: BTreeMap::new(),
+            stages: BTreeMap::from([(
+                "fms".to_owned(),
+                BTreeMap::from([(
+                    "first_delivery_delay".to_owned(),
+                    RawDist::Fixed { days: 0.0 },
+                )]),
+            )]),
+        };
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+            family: Family::LogNormal,
+            register: &[],
+        };
+        let setting = Setting {
+            timeline: &sales[0],
+            line: catalog.line("f35").expect("f35"),
+            start: date("2026-03-02"),
+            with_contract: true,
+        };
+        let queued = |params: &Params| {
+            let (scenario, _) =
+                scenario(&setting, &context, params, Draws::Random, 10, 1).expect("builds");
+            scenario.lines[0].backlog
+        };
+        let fitted = Params::from_toml_str(PARAMS, "hand-made").expect("valid params");
+        assert_eq!(queued(&fitted), 0);
+        let unfitted = Params::from_toml_str(
+            &PARAMS.replace(
+                "first_delivery_delay = { dist = \"uniform\", min = 0, max = 300 }",
+                "",
+            ),
+            "hand-made",
+        )
+        .expect("valid params");
+        assert!(queued(&unfitted) > 0);
     }
 
     #[test]
