@@ -279,3 +279,58 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_case_with_a_promise_gets_the_chance_it_is_kept_and_a_bad_promise_exits_2() {
+    let text = std::fs::read_to_string(example()).expect("the example exists");
+    let promised = text
+        .replace(
+            "[channels.fms]",
+            "[channels.fms]\npromise_slip = { dist = \"normal\", median = 227, p90 = 433 }",
+        )
+        .replace(
+            "id = \"PL-B-ZAB\"",
+            "id = \"PL-B-ZAB\"\npromised_first_delivery = \"2028-07-01\"",
+        );
+    let (_folder, path) = bad_scenario(&promised);
+    let table = String::from_utf8(stdout_of(
+        expedite()
+            .arg("forecast")
+            .arg(&path)
+            .args(["--trials", "500", "--quiet"]),
+    ))
+    .expect("text");
+    assert!(table.contains("P(first by promise)"), "{table}");
+    let csv = String::from_utf8(stdout_of(
+        expedite()
+            .arg("forecast")
+            .arg(&path)
+            .args(["--trials", "500", "--format", "csv", "--quiet"]),
+    ))
+    .expect("text");
+    let mut rows = csv.lines();
+    assert!(
+        rows.next()
+            .expect("header")
+            .ends_with(",p_first_by_promise")
+    );
+    let promise_column = |id: &str| {
+        csv.lines()
+            .find(|row| row.starts_with(&format!("base,{id},")))
+            .and_then(|row| row.rsplit(',').next())
+            .map(str::to_owned)
+            .expect("a base row")
+    };
+    let share: f64 = promise_column("PL-B-ZAB").parse().expect("a share");
+    assert!((0.0..=1.0).contains(&share));
+    assert_eq!(promise_column("RO-B-ZAC"), "");
+    let (_folder, path) = bad_scenario(&promised.replace("2028-07-01", "2028-13-01"));
+    expedite()
+        .arg("forecast")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cases[0].promised_first_delivery: '2028-13-01' is not a date",
+        ));
+}

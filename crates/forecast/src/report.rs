@@ -60,6 +60,10 @@ pub struct CaseForecast {
     /// Share of trials whose final delivery is on or before the target.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_on_target: Option<f64>,
+    /// For a case that states the first delivery it was promised: the share of trials whose
+    /// first delivery is on or before that day (whether the promise is kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_first_by_promise: Option<f64>,
     /// The stage the case has already overrun (it has lasted longer than its distribution
     /// allows, so it is taken to end at the start).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -349,6 +353,9 @@ impl RunAccumulator {
                     first_delivery: percentiles(first),
                     final_delivery: percentiles(last),
                     p_on_target: model.target_day.map(|day| last.share_at_or_before(day)),
+                    p_first_by_promise: case
+                        .promised_first_delivery
+                        .map(|promised| first.share_at_or_before(day_of_date(start, promised))),
                     overdue_stage: *overdue,
                     delivered: case.is_delivered(),
                     first_delivery_clamped: clamped[0] > 0,
@@ -390,6 +397,11 @@ impl RunAccumulator {
 
 fn round_to(value: f64, scale: f64) -> f64 {
     (value * scale).round() / scale
+}
+
+/// Days from `start` to `date` (the inverse of [`date_of`]).
+fn day_of_date(start: Date, date: Date) -> i32 {
+    start.until(date).map_or(i32::MAX, |span| span.get_days())
 }
 
 /// `start + day` days, clamped to the calendar's range (a queue of billions of units can

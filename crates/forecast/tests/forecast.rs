@@ -1172,6 +1172,28 @@ fn a_promised_first_delivery_plus_its_slip_replaces_the_production_date_and_the_
 }
 
 #[test]
+fn the_chance_a_promise_is_kept_is_the_share_of_trials_delivering_by_it() {
+    // Promised 2025-06-01, slips normal around zero: kept in half the trials.
+    let s = Scenario::from_toml_str(&format!(
+        "{}\n[channels.fms]\npromise_slip = {{ dist = \"normal\", median = 0, p90 = 100 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}{}",
+        HEADER.replace("trials = 5", "trials = 4000"),
+        line_case("PL-B-AAA", "on_contract", 1, 3).replace(
+            "tier = 1",
+            "tier = 1\npromised_first_delivery = \"2025-06-01\""
+        ),
+        line_case("PL-B-BBB", "on_contract", 1, 3)
+    ))
+    .expect("the test scenario is valid");
+    let report = forecast(&s);
+    let kept = case(&report, "PL-B-AAA")
+        .p_first_by_promise
+        .expect("promised");
+    assert!((kept - 0.5).abs() < 0.03, "kept in {kept}");
+    assert_eq!(case(&report, "PL-B-BBB").p_first_by_promise, None);
+}
+
+#[test]
 fn a_promise_already_missed_has_slipped_at_least_until_the_start() {
     // Promised 2024-06-01, 214 days before the start, with nothing delivered: of slips
     // uniform over 0–400 days only those over 214 remain, so the first delivery is uniform

@@ -19,7 +19,7 @@
 use expedite_core::{Country, Date, Stage, Usd};
 use expedite_data::capacity::{Catalog, Line as CatalogLine, RateStep as CatalogStep};
 use expedite_data::dsca::Notification;
-use expedite_data::timelines::{Precision, Timeline};
+use expedite_data::timelines::{Precision, Promise, Timeline};
 use expedite_forecast::scenario::{
     RawBacklog, RawCase, RawCaseLine, RawDate, RawDatedBacklog, RawDelivery, RawLine,
     RawMilestones, RawPolicy, RawRateChange, RawRateStep, RawScenario, RawTierChange,
@@ -60,6 +60,9 @@ pub struct CaseFacts {
     /// fitted `promise_slip` the forecast's first delivery is drawn from it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promised_first_delivery: Option<Date>,
+    /// That promise as the timeline states it (`2026`, `2023-10/2023-12`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promise_stated: Option<String>,
     /// The delivery window the catalog states for this order (a fact, for comparison with
     /// the forecast; e.g. Poland's Apaches: from 2028 to 2032-05-30).
     pub planned_deliveries: Option<PlannedDeliveries>,
@@ -405,26 +408,28 @@ fn facts_on(timeline: &Timeline, as_of: Date) -> CaseFacts {
         milestone.map(|m| m.date).filter(|date| *date <= as_of)
     };
     let milestones = &timeline.milestones;
+    let promise = promise_known_on(timeline, as_of);
     CaseFacts {
         timeline: Some(timeline.id.clone()),
         loa: known(milestones.loa),
         contract: known(milestones.production_contract),
         first_delivery: known(milestones.first_delivery),
         final_delivery: known(milestones.final_delivery),
-        promised_first_delivery: promise_known_on(timeline, as_of),
+        promised_first_delivery: promise.map(|promise| promise.first_delivery),
+        promise_stated: promise.map(|promise| promise.stated.clone()),
         planned_deliveries: None,
     }
 }
 
 /// The timeline's promised first delivery, if it was public on `as_of` (see
 /// [`CaseFacts::promised_first_delivery`]).
-fn promise_known_on(timeline: &Timeline, as_of: Date) -> Option<Date> {
+fn promise_known_on(timeline: &Timeline, as_of: Date) -> Option<&Promise> {
     let promise = timeline.promise.as_ref()?;
     let public_from = match promise.made {
         Some(made) => made.date,
         None => expedite_data::timelines::OBSERVED.parse().ok()?,
     };
-    (public_from <= as_of).then_some(promise.first_delivery)
+    (public_from <= as_of).then_some(promise)
 }
 
 /// The stage on `as_of`: the latest fact, unless the template's rule puts the case further

@@ -465,13 +465,16 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
         {
             let first = &result.base_forecast.first_delivery;
             text.push_str(&format!(
-                "{}: promised a first delivery around {promised} ({}); forecast from the promise \
-                 and the fitted slip of promises: first delivery {} / {} / {}\n",
+                "{}: first delivery promised for {} ({}; read as {promised}), forecast from \
+                 the promise and the fitted slip of promises: {} / {} / {}; on or before \
+                 {promised} in {:.0}% of trials\n",
                 result.case.id,
+                facts.promise_stated.as_deref().unwrap_or("?"),
                 facts.timeline.as_deref().unwrap_or("timeline"),
                 first.p10,
                 first.p50,
-                first.p90
+                first.p90,
+                result.base_forecast.p_first_by_promise.unwrap_or_default() * 100.0
             ));
         }
         if let Some(planned) = &result.case.facts.planned_deliveries {

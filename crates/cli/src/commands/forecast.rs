@@ -169,6 +169,13 @@ fn print_table(report: &Report) -> anyhow::Result<()> {
     if report.target.is_some() {
         header.push("P(on target)".to_owned());
     }
+    let promised = base
+        .cases
+        .iter()
+        .any(|case| case.p_first_by_promise.is_some());
+    if promised {
+        header.push("P(first by promise)".to_owned());
+    }
     for policy in policies {
         header.push(format!("{} P50", policy.policy));
         header.push(format!("{} shift", policy.policy));
@@ -185,6 +192,12 @@ fn print_table(report: &Report) -> anyhow::Result<()> {
         ];
         if let Some(share) = case.p_on_target {
             row.push(Cell::new(format!("{:.0}%", share * 100.0)));
+        }
+        if promised {
+            row.push(Cell::new(case.p_first_by_promise.map_or_else(
+                || "-".to_owned(),
+                |share| format!("{:.0}%", share * 100.0),
+            )));
         }
         for policy in policies {
             if let Some(other) = policy.cases.get(index) {
@@ -249,7 +262,7 @@ fn print_lines_and_bottleneck(base: &Run) -> anyhow::Result<()> {
     ))
 }
 
-const CASE_COLUMNS: [&str; 13] = [
+const CASE_COLUMNS: [&str; 14] = [
     "policy",
     "case",
     "contract_p10",
@@ -263,6 +276,7 @@ const CASE_COLUMNS: [&str; 13] = [
     "final_delivery_p90",
     "p_on_target",
     "overdue_stage",
+    "p_first_by_promise",
 ];
 
 fn csv_rows(report: &Report) -> Vec<Vec<String>> {
@@ -284,6 +298,11 @@ fn csv_rows(report: &Report) -> Vec<Vec<String>> {
             record.push(
                 case.overdue_stage
                     .map(|stage| stage.to_string())
+                    .unwrap_or_default(),
+            );
+            record.push(
+                case.p_first_by_promise
+                    .map(|share| share.to_string())
                     .unwrap_or_default(),
             );
             rows.push(record);
