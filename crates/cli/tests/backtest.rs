@@ -405,3 +405,24 @@ fn a_register_feeds_a_calibration_or_a_leave_one_out_refit_not_shipped_parameter
         .code(2)
         .stderr(predicate::str::contains("--register"));
 }
+
+#[test]
+fn only_a_promise_public_before_the_forecast_day_anchors_a_shipped_forecast() {
+    // Poland's F-35s were promised for 2024 at signing (2020-01-31): the forecast as of the
+    // day after carries the promise; Poland's Abrams were promised January 2025 only in
+    // August 2022, after their LOA, and no other shipped promise is dated.
+    let report = shipped_backtest_json(&[]);
+    let anchored: Vec<(&str, &str, &str)> = report["forecasts"]
+        .as_array()
+        .expect("forecasts")
+        .iter()
+        .filter_map(|forecast| {
+            Some((
+                forecast["id"].as_str()?,
+                forecast["as_of_kind"].as_str()?,
+                forecast["promised_first_delivery"].as_str()?,
+            ))
+        })
+        .collect();
+    assert_eq!(anchored, [("POL-F35-2020", "loa", "2024-07-01")]);
+}

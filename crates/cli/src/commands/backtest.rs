@@ -650,7 +650,7 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
         .filter_map(|f| {
             let promise = f.promised_first_delivery?;
             Some(format!(
-                "{} as of {} {promise}",
+                "{} as of {}: promised {promise}",
                 f.id,
                 f.as_of_kind.as_str()
             ))
