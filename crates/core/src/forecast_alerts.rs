@@ -6,7 +6,8 @@
 //! Patriots slip because Ukraine goes first). Every forecast of a stored case is kept as a
 //! [`ForecastSnapshot`]: the P10/P50/P90 of its first and final delivery, its place in each
 //! line's queue, and the inputs that explain a change (each line's known rate steps and
-//! backlog, the case's stage, milestones, deliveries and tier, and the tier and order date
+//! backlog, the case's stage, milestones, deliveries, tier and promised first delivery, and
+//! the tier and order date
 //! of every case queued on its lines). [`compare`] judges a snapshot against the case's
 //! previous one and raises:
 //!
@@ -128,6 +129,10 @@ pub struct SnapshotInputs {
     pub delivered: u64,
     /// Its priority tier.
     pub tier: u32,
+    /// The first delivery promised, once a `promise` event records one; absent before, so
+    /// snapshots of cases without one keep their stored bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promised_first_delivery: Option<Date>,
     /// Each of its production lines.
     pub lines: Vec<LineInputs>,
 }
@@ -522,6 +527,14 @@ fn case_changes(before: &SnapshotInputs, after: &SnapshotInputs) -> Vec<String> 
         after.delivered,
     ));
     changes.extend(went_from("this case's tier", before.tier, after.tier));
+    if before.promised_first_delivery != after.promised_first_delivery {
+        let promised = |day: Option<Date>| day.map_or_else(|| "none".to_owned(), |d| d.to_string());
+        changes.push(format!(
+            "the first delivery promised went from {} to {}",
+            promised(before.promised_first_delivery),
+            promised(after.promised_first_delivery)
+        ));
+    }
     changes
 }
 

@@ -85,6 +85,16 @@ pub enum EventKind {
         /// The new tier, 0 (first) to [`MAX_TIER`].
         tier: u32,
     },
+    /// The purchaser is promised a first delivery on this day, as of the event's date (the
+    /// LOA's delivery estimate, or a revised one; the latest stands). The stage does not
+    /// change. Purchasers ask for reliable dates and early warning of slips: every early
+    /// F-16 Block 70 buyer got its jets about two years after the date promised at signing
+    /// (`reference/fms-2026-update.md` §3 item 4). The forecast draws the first delivery
+    /// from the promise and the fitted slip of promises.
+    Promise {
+        /// The first delivery promised.
+        first_delivery: Date,
+    },
 }
 
 /// The priority tier of a case nobody prioritised: the forecast's default, behind tier 0
@@ -100,6 +110,9 @@ impl fmt::Display for EventKind {
             EventKind::Advance { to } => write!(f, "advance to {to}"),
             EventKind::Deliver { line, quantity } => write!(f, "deliver {quantity} of line {line}"),
             EventKind::Prioritise { tier } => write!(f, "prioritise at tier {tier}"),
+            EventKind::Promise { first_delivery } => {
+                write!(f, "promise the first delivery for {first_delivery}")
+            }
         }
     }
 }
@@ -158,6 +171,19 @@ pub struct Case {
     /// stored bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_tier: Option<u32>,
+    /// The first delivery promised by the latest `promise` event, and that event's day.
+    /// Absent until one is recorded, as the tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promise: Option<Promised>,
+}
+
+/// A promised first delivery and the day it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promised {
+    /// The first delivery promised.
+    pub first_delivery: Date,
+    /// The day the promise was made (the `promise` event's date).
+    pub made: Date,
 }
 
 /// Why a case cannot be opened.
@@ -243,6 +269,10 @@ pub enum Rule {
         /// The highest tier.
         max: u32,
     },
+    /// A promised first delivery before the day it is made.
+    PromiseInThePast,
+    /// The first delivery has happened: there is no first delivery left to promise.
+    PromiseAfterFirstDelivery,
     /// The notification check itself failed.
     NotificationCheckFailed {
         /// Why.
@@ -301,6 +331,12 @@ impl fmt::Display for Rule {
                 write!(f, "only {remaining} unit(s) remain to be delivered on that line")
             }
             Rule::TierOutOfRange { max } => write!(f, "a priority tier is from 0 (first) to {max}"),
+            Rule::PromiseInThePast => {
+                f.write_str("a first delivery is promised for the day the promise is made or later")
+            }
+            Rule::PromiseAfterFirstDelivery => f.write_str(
+                "the first delivery has happened, so there is no first delivery left to promise",
+            ),
             Rule::NotificationCheckFailed { reason } => write!(f, "notification check failed: {reason}"),
         }
     }
@@ -359,6 +395,7 @@ impl Case {
             review: None,
             offer_expires: None,
             priority_tier: None,
+            promise: None,
         })
     }
 
@@ -394,6 +431,18 @@ impl Case {
                     return Err(reject(Rule::TierOutOfRange { max: MAX_TIER }));
                 }
                 next.priority_tier = Some(tier);
+            }
+            EventKind::Promise { first_delivery } => {
+                if first_delivery < event.date {
+                    return Err(reject(Rule::PromiseInThePast));
+                }
+                if self.delivered.iter().any(|&units| units > 0) {
+                    return Err(reject(Rule::PromiseAfterFirstDelivery));
+                }
+                next.promise = Some(Promised {
+                    first_delivery,
+                    made: event.date,
+                });
             }
         }
         Ok(next)

@@ -252,6 +252,9 @@ pub fn raw_case(facts: &CaseFacts, inputs: &ForecastInputs, as_of: Date) -> Opti
         lines,
         // Left out at the default, so a case never prioritised builds the scenario it did.
         tier: (case.tier() != DEFAULT_TIER).then(|| i64::from(case.tier())),
+        promised_first_delivery: case
+            .promise
+            .map(|promise| RawDate(promise.first_delivery.to_string())),
         ..RawCase::default()
     })
 }
@@ -300,6 +303,7 @@ pub fn snapshot_of(
             milestones: case.milestones.clone(),
             delivered: case.delivered.iter().copied().map(u64::from).sum(),
             tier: case.tier(),
+            promised_first_delivery: case.promise.map(|promise| promise.first_delivery),
             lines,
         },
     }
@@ -314,6 +318,11 @@ mod tests {
 
     /// A Polish HIMARS case on contract on 2025-03-01, prioritised at `tier` if given.
     fn himars_case(tier: Option<u32>) -> CaseFacts {
+        himars_case_with(tier.map(|tier| EventKind::Prioritise { tier }))
+    }
+
+    /// The same case, with one more event on 2025-04-01 if given.
+    fn himars_case_with(extra: Option<EventKind>) -> CaseFacts {
         let rules = RuleBook::builtin().expect("compiled-in rules");
         let new: NewCase = toml::from_str(
             r#"
@@ -336,8 +345,8 @@ mod tests {
         .into_iter()
         .map(|(day, to)| (day, EventKind::Advance { to }))
         .collect();
-        if let Some(tier) = tier {
-            events.push(("2025-04-01", EventKind::Prioritise { tier }));
+        if let Some(kind) = extra {
+            events.push(("2025-04-01", kind));
         }
         for (day, kind) in events {
             let event = Event {
@@ -372,6 +381,36 @@ mod tests {
             .clone()
             .expect("on contract");
         assert_eq!(place.order_date, "2025-03-01".parse().expect("date"));
+    }
+
+    #[test]
+    fn a_stored_promise_anchors_the_case_forecast_on_it_and_the_fitted_slip() {
+        // Promised 2027-06-30 on 2025-04-01: the first delivery is the promise plus the
+        // shipped slip of FMS promises (normal median 227 days), so P50 227 days later.
+        let inputs = ForecastInputs::shipped().expect("shipped inputs");
+        let as_of: Date = "2026-11-30".parse().expect("date");
+        let promised = himars_case_with(Some(EventKind::Promise {
+            first_delivery: "2027-06-30".parse().expect("date"),
+        }));
+        let raw = raw_case(&promised, &inputs, as_of).expect("forecastable");
+        assert_eq!(
+            raw.promised_first_delivery.map(|date| date.0),
+            Some("2027-06-30".to_owned())
+        );
+        let (scenario, _) = scenario_for(&[promised], &inputs, as_of).expect("a scenario");
+        let report = expedite_forecast::run(&scenario, &expedite_forecast::RunOptions::default())
+            .expect("runs");
+        let forecast = &report.runs[0].cases[0];
+        let promise: Date = "2027-06-30".parse().expect("date");
+        let days = promise
+            .until(forecast.first_delivery.p50)
+            .expect("dates")
+            .get_days();
+        assert!(
+            (212..=242).contains(&days),
+            "P50 {days} days after the promise"
+        );
+        assert!(forecast.p_first_by_promise.is_some_and(|kept| kept < 0.2));
     }
 
     #[test]

@@ -80,6 +80,7 @@ fn snapshot(as_of: &str, final_p50: &str, per_year: f64) -> ForecastSnapshot {
             milestones: Vec::new(),
             delivered: 0,
             tier: 1,
+            promised_first_delivery: None,
             lines: vec![LineInputs {
                 line: "lm-camden-pac3".to_owned(),
                 rate: vec![RateStep {

@@ -48,6 +48,7 @@ fn swiss_snapshot() -> ForecastSnapshot {
             }],
             delivered: 0,
             tier: 1,
+            promised_first_delivery: None,
             lines: vec![LineInputs {
                 line: "pac3-mse".to_owned(),
                 rate: vec![RateStep {
@@ -249,4 +250,27 @@ fn a_purchaser_is_told_another_country_moved_ahead_but_not_which_case() {
             .all(|alert| !alert.message.contains("PL-B-ZAB"))
     );
     assert_eq!(hide_cases(alerts.clone(), &snapshots, |_| true), alerts);
+}
+
+#[test]
+fn a_promise_recorded_that_moves_the_p50_raises_p50_moved_naming_the_promise() {
+    // The Swiss case is promised its first Patriots for 2028-06-30: its forecast is drawn
+    // from the promise and moves the first-delivery P50 622 days later.
+    let before = swiss_snapshot();
+    let mut after = next_day(&before);
+    after.inputs.promised_first_delivery = Some(date(2028, 6, 30));
+    after.first_delivery = band(date(2029, 2, 12));
+    let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].subject, "first_delivery");
+    assert_eq!(
+        alerts[0].why,
+        "the first delivery promised went from none to 2028-06-30"
+    );
+    assert!(!after.says_the_same_as(&before));
+    let json = serde_json::to_string(&before.inputs).expect("serialises");
+    assert!(
+        !json.contains("promised"),
+        "a case without a promise keeps its bytes: {json}"
+    );
 }

@@ -356,6 +356,9 @@ fn any_event() -> impl Strategy<Value = Event> {
     let kind = prop_oneof![
         3 => stage.prop_map(|to| EventKind::Advance { to }),
         1 => (0usize..3, 0u32..60).prop_map(|(line, quantity)| EventKind::Deliver { line, quantity }),
+        1 => (0i64..5000).prop_map(|offset| EventKind::Promise {
+            first_delivery: date(2024, 1, 1).saturating_add(offset.days()),
+        }),
     ];
     (day, kind).prop_map(|(date, kind)| Event { date, kind })
 }
@@ -429,4 +432,89 @@ fn a_case_never_prioritised_serialises_as_before() {
     assert!(!json.contains("priority_tier"), "{json}");
     let back: Case = serde_json::from_str(&json).expect("reads back");
     assert_eq!(back, case);
+}
+
+fn promise(first_delivery: Date, day: Date) -> Event {
+    Event {
+        date: day,
+        kind: EventKind::Promise { first_delivery },
+    }
+}
+
+#[test]
+fn a_promise_is_kept_with_its_day_without_moving_the_stage_and_the_latest_stands() {
+    // The LOA's estimate at implementation, then a revised one (F-16 Block 70 buyers were
+    // told of two-year slips after signing: fms-2026-update §3 item 4).
+    let offered = notified_polish_case_offered();
+    let promised = run(
+        &offered,
+        &[
+            advance(Stage::Implemented, date(2024, 7, 1)),
+            promise(date(2027, 6, 30), date(2024, 7, 1)),
+        ],
+    )
+    .expect("valid");
+    assert_eq!(promised.stage, Stage::Implemented);
+    assert_eq!(
+        promised.promise,
+        Some(Promised {
+            first_delivery: date(2027, 6, 30),
+            made: date(2024, 7, 1),
+        })
+    );
+    let revised = promised
+        .apply(&promise(date(2029, 6, 30), date(2025, 3, 1)), &book())
+        .expect("a revised promise");
+    assert_eq!(
+        revised.promise.map(|p| (p.first_delivery, p.made)),
+        Some((date(2029, 6, 30), date(2025, 3, 1)))
+    );
+}
+
+#[test]
+fn a_promise_for_a_day_already_past_or_after_a_delivery_is_refused_naming_the_rule() {
+    let offered = notified_polish_case_offered();
+    let past = offered
+        .apply(&promise(date(2024, 6, 1), date(2024, 6, 20)), &book())
+        .expect_err("the rule forbids this");
+    assert_eq!(past.rule, Rule::PromiseInThePast);
+    assert!(
+        past.to_string()
+            .contains("promise the first delivery for 2024-06-01"),
+        "{past}"
+    );
+    let delivering = run(
+        &offered,
+        &[
+            advance(Stage::Implemented, date(2024, 7, 1)),
+            advance(Stage::OnContract, date(2024, 12, 1)),
+            deliver(0, 1, date(2026, 1, 1)),
+        ],
+    )
+    .expect("valid");
+    let late = delivering
+        .apply(&promise(date(2026, 6, 1), date(2026, 2, 1)), &book())
+        .expect_err("the rule forbids this");
+    assert_eq!(late.rule, Rule::PromiseAfterFirstDelivery);
+}
+
+#[test]
+fn a_case_without_a_promise_serialises_as_before_and_a_promise_reads_back() {
+    let case = notified_polish_case_offered();
+    assert!(
+        !serde_json::to_string(&case)
+            .expect("serialises")
+            .contains("promise")
+    );
+    let promised = case
+        .apply(&promise(date(2027, 6, 30), date(2024, 7, 1)), &book())
+        .expect("valid");
+    let json = serde_json::to_string(&promised).expect("serialises");
+    let back: Case = serde_json::from_str(&json).expect("reads back");
+    assert_eq!(back, promised);
+    let event = r#"{"date": "2024-07-01", "kind": "promise", "first_delivery": "2027-06-30"}"#;
+    assert_eq!(
+        serde_json::from_str::<Event>(event).expect("reads"),
+        promise(date(2027, 6, 30), date(2024, 7, 1))
+    );
 }
