@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use expedite_core::case::{CaseLine, Category};
-use expedite_core::machine::{MAX_TIER, Milestone, Review};
+use expedite_core::machine::{MAX_TIER, Milestone, Promised, Review};
 use expedite_core::{
     Agency, CaseId, Channel, Country, Date, Event, EventKind, NewCase, Stage, Usd,
 };
@@ -79,6 +79,9 @@ pub struct CaseView<'a> {
     /// Set by a `prioritise` event; absent while the case is at the default tier 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     tier: Option<u32>,
+    /// Set by a `promise` event: the first delivery promised and the day it was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    promise: Option<Promised>,
     samm_due: Option<Date>,
     late: bool,
     lines: Vec<LineView<'a>>,
@@ -112,6 +115,7 @@ impl<'a> CaseView<'a> {
             emergency: case.emergency,
             rule_set: case.rule_set.as_deref(),
             tier: case.priority_tier,
+            promise: case.promise,
             samm_due: stored.samm_due,
             late: stored.samm_due.is_some_and(|due| due < today),
             lines: case
@@ -343,14 +347,25 @@ fn check_lines(body: &Map<String, Value>, checks: &mut Checks) -> Result<(), Api
 }
 
 /// `{"version", "date", "kind": "advance", "to"}`, `{"version", "date", "kind": "deliver",
-/// "line", "quantity"}` or `{"version", "date", "kind": "prioritise", "tier"}`.
+/// "line", "quantity"}`, `{"version", "date", "kind": "prioritise", "tier"}` or
+/// `{"version", "date", "kind": "promise", "first_delivery"}`.
 pub(crate) fn parse_event(body: &Map<String, Value>) -> Result<(i64, Event), ApiError> {
     let kind = body.get("kind").and_then(Value::as_str);
     let allowed: &[&str] = match kind {
         Some("advance") => &["version", "date", "kind", "to"],
         Some("deliver") => &["version", "date", "kind", "line", "quantity"],
         Some("prioritise") => &["version", "date", "kind", "tier"],
-        _ => &["version", "date", "kind", "to", "line", "quantity", "tier"],
+        Some("promise") => &["version", "date", "kind", "first_delivery"],
+        _ => &[
+            "version",
+            "date",
+            "kind",
+            "to",
+            "line",
+            "quantity",
+            "tier",
+            "first_delivery",
+        ],
     };
     reject_unknown(body, allowed, "")?;
     let mut checks = Checks::default();
@@ -394,10 +409,13 @@ pub(crate) fn parse_event(body: &Map<String, Value>) -> Result<(i64, Event), Api
             }
             tier.map(|tier| EventKind::Prioritise { tier })
         }
+        Some("promise") => checks
+            .required::<Date>(body, "", "first_delivery")
+            .map(|first_delivery| EventKind::Promise { first_delivery }),
         _ => {
             checks.fail(
                 "kind".to_owned(),
-                "is required: advance, deliver or prioritise",
+                "is required: advance, deliver, prioritise or promise",
             );
             None
         }

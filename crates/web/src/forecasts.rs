@@ -346,6 +346,7 @@ pub async fn case_forecast(
             "first_delivery": forecast.forecast.first_delivery,
             "final_delivery": forecast.forecast.final_delivery,
             "overdue_stage": forecast.forecast.overdue_stage,
+            "p_first_by_promise": forecast.forecast.p_first_by_promise,
             "assumptions": forecast.assumptions,
         }),
         None => serde_json::json!({

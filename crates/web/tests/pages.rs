@@ -1161,3 +1161,103 @@ async fn a_case_page_lists_the_queue_change_a_tier_change_caused_without_naming_
         page.body
     );
 }
+
+#[tokio::test]
+async fn a_promised_case_forecast_is_drawn_from_its_promise_and_says_how_likely_it_is_kept() {
+    // Promised 2028-06-30 on 2026-11-01: the shipped slip of FMS promises (normal median
+    // 227 days) puts the first-delivery P50 about 227 days after the promise.
+    let (app, _forecasts) = spawn_with_forecasts().await;
+    himars_on_contract(&app, "PL-B-HIA", "POL", 48, "2025-03-01").await;
+    let before = wait_for_forecast(&app, "PL-B-HIA", &app.admin, None).await;
+    assert!(before["p_first_by_promise"].is_null(), "{before}");
+    let promised = app
+        .post(
+            "/api/v1/cases/PL-B-HIA/events",
+            &app.admin,
+            &serde_json::json!({"version": 6, "date": "2026-11-01", "kind": "promise",
+                                "first_delivery": "2028-06-30"}),
+        )
+        .await;
+    assert_eq!(promised.status, 201, "{}", promised.body);
+    // A recompute started before the promise may still land first: wait for the one after.
+    let mut after = wait_for_forecast(&app, "PL-B-HIA", &app.admin, None).await;
+    for _ in 0..600 {
+        if after["p_first_by_promise"].is_number() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        after = wait_for_forecast(&app, "PL-B-HIA", &app.admin, None).await;
+    }
+    let kept = after["p_first_by_promise"].as_f64().expect("a share");
+    assert!((0.0..0.2).contains(&kept), "{after}");
+    let p50: expedite_core::Date = after["first_delivery"]["p50"]
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .expect("a date");
+    let promise: expedite_core::Date = "2028-06-30".parse().expect("a date");
+    let days = promise.until(p50).expect("dates").get_days();
+    assert!(
+        (200..=255).contains(&days),
+        "P50 {p50}, {days} days after the promise"
+    );
+    // The case page shows the promise in its timeline and how likely it is kept.
+    let admin = sign_in(&app, &app.admin).await;
+    let page = admin.get("/cases/PL-B-HIA").await;
+    assert!(
+        page.body.contains(
+            "<td>first delivery promised (on 2026-11-01)</td><td>promise</td><td>2028-06-30</td>"
+        ),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("on or before the promised day in"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_case_manager_records_a_promise_from_the_case_page_and_a_bad_one_names_its_field() {
+    let app = spawn_app().await;
+    himars_on_contract(&app, "PL-B-HIA", "POL", 48, "2025-03-01").await;
+    let admin = sign_in(&app, &app.admin).await;
+    let page = admin.get("/cases/PL-B-HIA").await;
+    assert!(page.body.contains("Record promise"), "{}", page.body);
+    let bad = admin
+        .post(
+            "/cases/PL-B-HIA",
+            &[
+                ("csrf", &admin.csrf),
+                ("version", "6"),
+                ("kind", "promise"),
+                ("first_delivery", "soon"),
+                ("date", "2026-11-01"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("<code>first_delivery</code>"),
+        "{}",
+        bad.body
+    );
+    let recorded = admin
+        .post(
+            "/cases/PL-B-HIA",
+            &[
+                ("csrf", &admin.csrf),
+                ("version", "6"),
+                ("kind", "promise"),
+                ("first_delivery", "2028-06-30"),
+                ("date", "2026-11-01"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status, 303, "{}", recorded.body);
+    let case = app.get("/api/v1/cases/PL-B-HIA", &app.admin).await;
+    assert_eq!(
+        case.body["promise"],
+        serde_json::json!({"first_delivery": "2028-06-30", "made": "2026-11-01"})
+    );
+}

@@ -493,3 +493,36 @@ async fn a_tier_beyond_nine_is_refused_naming_tier_and_nothing_is_written() {
     assert_eq!(case.body["version"], 6);
     assert!(case.body.get("tier").is_none(), "still the default tier");
 }
+
+#[tokio::test]
+async fn a_promise_event_is_kept_on_the_case_and_a_bad_one_is_refused_naming_why() {
+    let app = himars_queue().await;
+    let promise = |version: i64, date: &str, first_delivery: &str| json!({"version": version, "date": date, "kind": "promise", "first_delivery": first_delivery});
+    let events = "/api/v1/cases/EN-B-HIB/events";
+    let promised = app
+        .post(events, &app.admin, &promise(6, "2026-11-01", "2027-06-30"))
+        .await;
+    assert_eq!(promised.status, 201, "{}", promised.body);
+    assert_eq!(promised.body["stage"], "on_contract");
+    assert_eq!(
+        promised.body["promise"],
+        json!({"first_delivery": "2027-06-30", "made": "2026-11-01"})
+    );
+    // A promise for a day before it is made breaks the stage machine's rule; a date that is
+    // no date names its field. Neither is written.
+    let past = app
+        .post(events, &app.admin, &promise(7, "2026-11-02", "2026-10-01"))
+        .await;
+    assert_eq!((past.status, past.code()), (422, "illegal_transition"));
+    let bad = app
+        .post(events, &app.admin, &promise(7, "2026-11-02", "2027-13-01"))
+        .await;
+    assert_eq!(
+        (bad.status, bad.fields()),
+        (422, vec!["first_delivery".to_owned()])
+    );
+    let case = app.get("/api/v1/cases/EN-B-HIB", &app.admin).await;
+    assert_eq!(case.body["version"], 7);
+    assert_eq!(case.body["promise"]["first_delivery"], "2027-06-30");
+    app.finish().await;
+}

@@ -150,6 +150,7 @@ struct FormState {
     date: String,
     line: String,
     quantity: String,
+    first_delivery: String,
 }
 
 #[derive(Template)]
@@ -244,6 +245,7 @@ pub async fn record(
         date: field("date"),
         line: field("line"),
         quantity: field("quantity"),
+        first_delivery: field("first_delivery"),
         ..FormState::default()
     };
     let body = event_body(&fields);
@@ -300,6 +302,7 @@ fn event_body(fields: &[(String, String)]) -> Map<String, Value> {
     let kind = form_field(fields, "kind").unwrap_or_default().trim();
     let wanted: &[&str] = match kind {
         "deliver" => &["version", "date", "kind", "line", "quantity"],
+        "promise" => &["version", "date", "kind", "first_delivery"],
         _ => &["version", "date", "kind", "to"],
     };
     for name in wanted {
@@ -427,13 +430,30 @@ async fn render(
                 dates: format!("{} / {} / {}", dates.p10, dates.p50, dates.p90),
             });
         }
+        let kept = stored_forecast
+            .forecast
+            .p_first_by_promise
+            .map(|share| {
+                format!(
+                    " The first delivery comes on or before the promised day in {:.0}% of trials.",
+                    share * 100.0
+                )
+            })
+            .unwrap_or_default();
         forecast_note = Some(format!(
-            "Forecast as of {}, computed {}.",
+            "Forecast as of {}, computed {}.{kept}",
             stored_forecast.as_of,
             stored_forecast
                 .computed_at
                 .strftime("%Y-%m-%d %H:%M:%S UTC")
         ));
+    }
+    if let Some(promise) = case.promise {
+        timeline_rows.push(TimelineRow {
+            what: format!("first delivery promised (on {})", promise.made),
+            kind: "promise",
+            dates: promise.first_delivery.to_string(),
+        });
     }
     let timeline = charts::date_rows(
         &format!("Timeline of {}", case.id),
