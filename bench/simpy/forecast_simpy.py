@@ -9,8 +9,11 @@ earlier queueing then; else the earliest of its orders' and cases' order dates; 
 for a plain integer backlog), taking units from a priority store keyed by (tier, order
 time, orders before cases, case id, line index, unit index) with the backlog first; the
 rate plan is scaled by the line's realised rate multiplier and its ramp-ups slip, both
-drawn once per trial per line; a new configuration waits a first-delivery delay, and a
-delivery span holds the final delivery back from the first. Lead time and transport as before. It exists to be timed
+drawn once per trial per line; a new configuration waits a first-delivery delay, unless
+the case states a promised first delivery and its channel a promise slip: then the first
+delivery is the promise plus the slip (past a promise already missed, conditioned on the
+slip being longer than the days since); a delivery span holds the final delivery back from
+the first. Lead time and transport as before. It exists to be timed
 against the Rust engine (bench/forecast.sh), so it stays plain: Python's `random` for
 draws; a conditioned PERT draw uses rejection (Python's standard library has no beta
 inverse CDF) where the Rust engine inverts the distribution function.
@@ -74,8 +77,9 @@ class Dist:
             self.mu = math.log(spec["median"])
             self.sigma = math.log(spec["p90"] / spec["median"]) / Z_P90
             self.normal = statistics.NormalDist(self.mu, self.sigma)
-        if self.kind == "normal":  # a signed offset: the first-delivery delay only
+        if self.kind == "normal":  # a signed offset: the first-delivery delay, promise slip
             self.sd = (spec["p90"] - spec["median"]) / Z_P90
+            self.normal = statistics.NormalDist(spec["median"], self.sd)
         if self.kind == "weibull":
             self.shape = (math.log(math.log(10)) - math.log(math.log(2))) / math.log(
                 spec["p90"] / spec["median"])
@@ -117,6 +121,10 @@ class Dist:
             low = self.normal.cdf(math.log(elapsed))
             p = low + rng.random() * (1 - low)
             return math.exp(self.normal.inv_cdf(min(p, 1 - 1e-16))) - elapsed
+        if self.kind == "normal":
+            low = self.normal.cdf(elapsed)
+            p = low + rng.random() * (1 - low)
+            return max(self.normal.inv_cdf(min(p, 1 - 1e-16)) - elapsed, 0.0)
         if self.kind == "weibull":
             survived = math.exp(-((elapsed / self.scale) ** self.shape))
             p = 1 - survived * (1 - rng.random())
@@ -331,6 +339,13 @@ class Model:
                           if self.line_dists[self.line_index[l["line"]]][2]), None) or channel.get(
                 "first_delivery_delay")
         result["delay"] = delay.sample(rng) if delay else 0.0
+        result["promised"] = None
+        slip = channel.get("promise_slip")
+        if "promised_first_delivery" in case and slip and first is None and not any(delivered):
+            promised = (day(case["promised_first_delivery"]) - self.start).days
+            # The slip takes the delay's place (it was measured against the promise alone).
+            result["promised"] = max(promised, 0) + slip.remaining(-promised, rng)
+            result["delay"] = 0.0
         span = next((self.line_dists[self.line_index[l["line"]]][3] for l in case["lines"]
                      if self.line_dists[self.line_index[l["line"]]][3]), None) or channel.get(
             "delivery_span")
@@ -380,7 +395,11 @@ def final_delivery(result):
         return 0.0
     built = [result["lines"].get(k) for k in range(len(result["transport"]))]
     final = max((b[2] + t for b, t in zip(built, result["transport"]) if b), default=0.0)
-    if result["first_known"] is None:
+    if result["first_known"] is None and result["promised"] is not None:
+        first = result["promised"]
+        final = max(final, first)
+        first = max(first, 0.0)
+    elif result["first_known"] is None:
         first = min((b[0] for b in built if b), default=0.0) + result["first_transport"] + result["delay"]
         if result["delay"]:
             final = max(final, first)
