@@ -16,7 +16,14 @@
 //! - `queue_changed` when the case took its place in a line's queue (it went on contract),
 //!   or another case moved ahead of it or behind it, naming that case and the rule that
 //!   put it there: the lower tier first, then the earlier order (contract) date, then the
-//!   case id (DESIGN.md, "Production").
+//!   case id (DESIGN.md, "Production");
+//! - `promise_at_risk` when the P50 of the first delivery has passed the first delivery the
+//!   case was promised (a `promise` event): the promise is now more likely missed than kept.
+//!   Raised once per promise, when the P50 crosses it (or a new promise is already behind
+//!   it), not at every forecast that still says so; never once a delivery is recorded.
+//!   Purchasers ask for early warning of slips against the date promised at signing
+//!   (`reference/fms-2026-update.md` §3 item 4: every early F-16 Block 70 buyer got its
+//!   jets about two years later than promised).
 //!
 //! A case ahead that leaves the queue (its units are all delivered, or it ended) moves the
 //! case up without an alert: that is the queue working, not a change of rules. Nothing here
@@ -180,6 +187,8 @@ pub enum ForecastAlertKind {
     P50Moved,
     /// The case's place in a line's queue changed.
     QueueChanged,
+    /// The P50 of the first delivery passed the first delivery promised.
+    PromiseAtRisk,
 }
 
 impl ForecastAlertKind {
@@ -188,6 +197,7 @@ impl ForecastAlertKind {
         match self {
             ForecastAlertKind::P50Moved => "p50_moved",
             ForecastAlertKind::QueueChanged => "queue_changed",
+            ForecastAlertKind::PromiseAtRisk => "promise_at_risk",
         }
     }
 }
@@ -222,9 +232,11 @@ pub struct ForecastAlert {
 
 impl ForecastAlert {
     /// Which way it moved: `later` or `earlier` for a P50; `down`, `up` or `reordered` (the
-    /// same position, other cases ahead) for a queue, `joined` when the case took its place.
+    /// same position, other cases ahead) for a queue, `joined` when the case took its place;
+    /// `after_promise` for a promise at risk.
     pub fn direction(&self) -> &'static str {
         match (self.kind, self.moved) {
+            (ForecastAlertKind::PromiseAtRisk, _) => "after_promise",
             (ForecastAlertKind::P50Moved, Some(days)) if days < 0 => "earlier",
             (ForecastAlertKind::P50Moved, _) => "later",
             (ForecastAlertKind::QueueChanged, None) => "joined",
@@ -285,7 +297,40 @@ pub fn compare(
             alerts.push(alert);
         }
     }
+    alerts.extend(promise_alert(previous, current));
     alerts
+}
+
+/// The days the first-delivery P50 falls after the promise, when it does and nothing is
+/// delivered yet (once a delivery is recorded the first delivery is a fact, not a risk).
+fn days_after_promise(snapshot: &ForecastSnapshot) -> Option<(Date, i64)> {
+    let promised = snapshot.inputs.promised_first_delivery?;
+    let days = i64::from((snapshot.first_delivery.p50 - promised).get_days());
+    (snapshot.inputs.delivered == 0 && days > 0).then_some((promised, days))
+}
+
+/// The promise alert, if the first-delivery P50 is now after the promise and was not after
+/// the same promise before.
+fn promise_alert(previous: &ForecastSnapshot, current: &ForecastSnapshot) -> Option<ForecastAlert> {
+    let (promised, days) = days_after_promise(current)?;
+    let already_at_risk = days_after_promise(previous)
+        .is_some_and(|(promised_before, _)| promised_before == promised);
+    if already_at_risk {
+        return None;
+    }
+    let first = current.first_delivery;
+    Some(alert(
+        previous,
+        current,
+        ForecastAlertKind::PromiseAtRisk,
+        "first_delivery",
+        Some(days),
+        format!(
+            "the first delivery promised for {promised} is now more likely missed than kept: P50 {} is {days} days after it (P10–P90 {} to {})",
+            first.p50, first.p10, first.p90
+        ),
+        input_changes(previous, current).join("; "),
+    ))
 }
 
 fn alert(

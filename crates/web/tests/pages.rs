@@ -1215,6 +1215,22 @@ async fn a_promised_case_forecast_is_drawn_from_its_promise_and_says_how_likely_
         "{}",
         page.body
     );
+    // Its P50 is after the promise: the case's alerts warn that the promise is at risk.
+    let start = page
+        .body
+        .find("<table id=\"alerts\">")
+        .expect("the alerts table");
+    let table = &page.body[start..start + page.body[start..].find("</table>").expect("end")];
+    assert!(
+        table.contains("<td>forecast: promised first delivery</td><td>after_promise</td>"),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "the first delivery promised for 2028-06-30 is now more likely missed than kept"
+        ),
+        "{table}"
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! `expedite alerts`: alerts on the stored cases: a SAMM target, the end of a congressional
 //! review or an offer's expiration date that is near or was missed (`expedite_core::alerts`),
-//! and a kept forecast whose delivery P50 moved past `--threshold-days` or whose place in a
-//! line's queue changed (`expedite_core::forecast_alerts`).
+//! and a kept forecast whose delivery P50 moved past `--threshold-days`, whose place in a
+//! line's queue changed, or whose first-delivery P50 passed the first delivery promised
+//! (`expedite_core::forecast_alerts`).
 //!
 //! Deadline alerts are dated by the case's own events and the deadline, forecast alerts by
 //! the day of the forecast that raised them, so `--since` the last look lists only what

@@ -261,16 +261,120 @@ fn a_promise_recorded_that_moves_the_p50_raises_p50_moved_naming_the_promise() {
     after.inputs.promised_first_delivery = Some(date(2028, 6, 30));
     after.first_delivery = band(date(2029, 2, 12));
     let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
-    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    assert_eq!(alerts[0].kind, ForecastAlertKind::P50Moved);
     assert_eq!(alerts[0].subject, "first_delivery");
     assert_eq!(
         alerts[0].why,
         "the first delivery promised went from none to 2028-06-30"
     );
+    // Its P50 is after the promise from the start: the promise is at risk as soon as made.
+    assert_eq!(alerts[1].kind, ForecastAlertKind::PromiseAtRisk);
     assert!(!after.says_the_same_as(&before));
     let json = serde_json::to_string(&before.inputs).expect("serialises");
     assert!(
         !json.contains("promised"),
         "a case without a promise keeps its bytes: {json}"
+    );
+}
+
+/// The Swiss case promised its first Patriots for 2027-09-01, with a first-delivery P50 of
+/// 2027-06-01 (before the promise).
+fn swiss_promised_for_september_2027() -> ForecastSnapshot {
+    let mut snapshot = swiss_snapshot();
+    snapshot.inputs.promised_first_delivery = Some(date(2027, 9, 1));
+    snapshot
+}
+
+#[test]
+fn a_first_delivery_p50_that_passes_the_promise_raises_promise_at_risk_with_the_days_after_it() {
+    let before = swiss_promised_for_september_2027();
+    // The next day's forecast puts the P50 on 2027-10-31 after a rate cut: 60 days late.
+    let mut after = next_day(&before);
+    after.first_delivery = band(date(2027, 10, 31));
+    after.inputs.lines[0].rate[0].per_year = 300.0;
+    let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
+    let at_risk: Vec<&ForecastAlert> = alerts
+        .iter()
+        .filter(|alert| alert.kind == ForecastAlertKind::PromiseAtRisk)
+        .collect();
+    assert_eq!(at_risk.len(), 1, "{alerts:#?}");
+    let alert = at_risk[0];
+    assert_eq!(alert.moved, Some(60));
+    assert_eq!(alert.direction(), "after_promise");
+    assert_eq!(
+        alert.id,
+        "CH-B-PAT/promise_at_risk/first_delivery/2026-11-02T06:00:00Z"
+    );
+    assert_eq!(
+        alert.message,
+        "the first delivery promised for 2027-09-01 is now more likely missed than kept: P50 2027-10-31 is 60 days after it (P10–P90 2027-09-01 to 2028-02-28)"
+    );
+    assert!(
+        alert
+            .why
+            .contains("line pac3-mse's known rate steps changed"),
+        "{}",
+        alert.why
+    );
+}
+
+#[test]
+fn a_p50_on_or_before_the_promise_raises_no_promise_alert() {
+    let before = swiss_promised_for_september_2027();
+    let mut after = next_day(&before);
+    after.first_delivery = band(date(2027, 9, 1));
+    let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
+    let kinds: Vec<ForecastAlertKind> = alerts.iter().map(|alert| alert.kind).collect();
+    assert_eq!(
+        kinds,
+        [ForecastAlertKind::P50Moved],
+        "on the promised day: kept as likely as not"
+    );
+}
+
+#[test]
+fn a_promise_already_at_risk_is_not_raised_again_until_a_new_promise_is_behind_the_p50() {
+    let mut before = swiss_promised_for_september_2027();
+    before.first_delivery = band(date(2027, 10, 31));
+    let mut after = next_day(&before);
+    after.first_delivery = band(date(2027, 11, 20));
+    assert!(
+        compare(&before, &after, DEFAULT_THRESHOLD_DAYS)
+            .iter()
+            .all(|alert| alert.kind != ForecastAlertKind::PromiseAtRisk),
+        "still at risk: no new alert for the same promise"
+    );
+    // A revised promise, 2027-10-01, that the P50 is also after: at risk again.
+    after.inputs.promised_first_delivery = Some(date(2027, 10, 1));
+    let alerts = compare(&before, &after, DEFAULT_THRESHOLD_DAYS);
+    let at_risk = alerts
+        .iter()
+        .find(|alert| alert.kind == ForecastAlertKind::PromiseAtRisk)
+        .expect("a new promise already behind the P50");
+    assert_eq!(at_risk.moved, Some(50));
+    assert!(
+        at_risk
+            .why
+            .contains("the first delivery promised went from 2027-09-01 to 2027-10-01"),
+        "{}",
+        at_risk.why
+    );
+}
+
+#[test]
+fn a_case_with_a_delivery_recorded_raises_no_promise_alert_its_first_delivery_is_a_fact() {
+    let before = swiss_promised_for_september_2027();
+    let mut after = next_day(&before);
+    after.inputs.delivered = 8;
+    after.first_delivery = Percentiles {
+        p10: date(2027, 10, 31),
+        p50: date(2027, 10, 31),
+        p90: date(2027, 10, 31),
+    };
+    assert!(
+        compare(&before, &after, DEFAULT_THRESHOLD_DAYS)
+            .iter()
+            .all(|alert| alert.kind != ForecastAlertKind::PromiseAtRisk)
     );
 }

@@ -128,6 +128,9 @@ fn forecast_label(alert: &forecast_alerts::ForecastAlert) -> String {
         forecast_alerts::ForecastAlertKind::QueueChanged => {
             format!("queue on line {}", alert.subject)
         }
+        forecast_alerts::ForecastAlertKind::PromiseAtRisk => {
+            "forecast: promised first delivery".to_owned()
+        }
     }
 }
 
