@@ -14,11 +14,17 @@
 //! value the distribution allows, the remaining time is zero and the case is *overdue*.
 //!
 //! The special functions come from `statrs` (regularised incomplete beta and its inverse,
-//! the error function and its inverse); fresh, unconditioned draws use `rand_distr`.
+//! the error function and its inverse); fresh, unconditioned draws use `rand_distr`. The
+//! PERT's inverse is iterative (about 650 ns a call) and a conditioned draw needs one per
+//! case per trial, so each PERT keeps its quantile function on a grid of probabilities,
+//! built on first use and shared by its clones, and interpolates it (see [`PertQuantiles`]).
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use rand::{Rng, RngExt};
 use rand_distr::Distribution;
-use statrs::function::{beta, erf};
+use statrs::function::{beta, erf, gamma};
 
 /// z-score of the 90th percentile of the standard normal distribution, Φ⁻¹(0.9).
 const Z_P90: f64 = 1.281_551_565_544_600_4;
@@ -53,6 +59,7 @@ enum Shape {
         alpha: f64,
         beta: f64,
         sampler: rand_distr::Beta<f64>,
+        quantiles: PertQuantiles,
     },
     LogNormal {
         mu: f64,
@@ -194,6 +201,7 @@ impl DurationDist {
                 alpha,
                 beta,
                 sampler,
+                quantiles: PertQuantiles::default(),
             },
         })
     }
@@ -383,8 +391,9 @@ impl DurationDist {
                 max,
                 alpha,
                 beta,
+                quantiles,
                 ..
-            } => min + (max - min) * beta::inv_beta_reg(*alpha, *beta, p).clamp(0.0, 1.0),
+            } => min + (max - min) * quantiles.unit_quantile(*alpha, *beta, p).clamp(0.0, 1.0),
             Shape::LogNormal { mu, sigma, .. } => {
                 if p >= 1.0 {
                     f64::INFINITY
@@ -404,6 +413,79 @@ impl DurationDist {
                 mean + sd * standard_normal_quantile(p.clamp(1e-12, 1.0 - 1e-12))
             }
         }
+    }
+}
+
+/// Intervals of the PERT quantile grid, and how many at each end are left to the exact
+/// inverse (where the quantile of a Beta with a shape above 1 has unbounded derivatives).
+const GRID_INTERVALS: usize = 1024;
+const EXACT_TAIL_INTERVALS: usize = 16;
+
+/// A Beta quantile function on the grid `p = i / 1024`: its values and slopes (`1 / pdf`),
+/// interpolated by cubic Hermite polynomials; the first and last 16 intervals use
+/// `statrs`'s inverse. Checked against it to within 2e-8 of the range (a thousandth of a
+/// second on a 1,000-day stage) by `pert_quantiles_follow_the_exact_inverse`. Built on the
+/// first call and shared by every clone of the distribution; a cache of a function of
+/// `alpha` and `beta`, so it takes no part in equality.
+#[derive(Clone, Default)]
+struct PertQuantiles(Arc<OnceLock<Grid>>);
+
+struct Grid {
+    values: Box<[f64]>,
+    slopes: Box<[f64]>,
+}
+
+impl PertQuantiles {
+    fn unit_quantile(&self, alpha: f64, beta: f64, p: f64) -> f64 {
+        let scaled = p * GRID_INTERVALS as f64;
+        let interval = scaled.floor() as usize;
+        if !(EXACT_TAIL_INTERVALS..GRID_INTERVALS - EXACT_TAIL_INTERVALS).contains(&interval) {
+            return beta::inv_beta_reg(alpha, beta, p);
+        }
+        let grid = self.0.get_or_init(|| Grid::new(alpha, beta));
+        let t = scaled - interval as f64;
+        let step = 1.0 / GRID_INTERVALS as f64;
+        let (y0, y1) = (grid.values[interval], grid.values[interval + 1]);
+        let (m0, m1) = (
+            grid.slopes[interval] * step,
+            grid.slopes[interval + 1] * step,
+        );
+        let (t2, t3) = (t * t, t * t * t);
+        (2.0 * t3 - 3.0 * t2 + 1.0) * y0
+            + (t3 - 2.0 * t2 + t) * m0
+            + (3.0 * t2 - 2.0 * t3) * y1
+            + (t3 - t2) * m1
+    }
+}
+
+impl Grid {
+    fn new(alpha: f64, beta: f64) -> Grid {
+        let ln_beta_fn =
+            gamma::ln_gamma(alpha) + gamma::ln_gamma(beta) - gamma::ln_gamma(alpha + beta);
+        let mut values = vec![0.0; GRID_INTERVALS + 1];
+        let mut slopes = vec![0.0; GRID_INTERVALS + 1];
+        for node in EXACT_TAIL_INTERVALS..=GRID_INTERVALS - EXACT_TAIL_INTERVALS {
+            let x = beta::inv_beta_reg(alpha, beta, node as f64 / GRID_INTERVALS as f64);
+            let ln_pdf = (alpha - 1.0) * x.ln() + (beta - 1.0) * (-x).ln_1p() - ln_beta_fn;
+            values[node] = x;
+            slopes[node] = (-ln_pdf).exp();
+        }
+        Grid {
+            values: values.into(),
+            slopes: slopes.into(),
+        }
+    }
+}
+
+impl PartialEq for PertQuantiles {
+    fn eq(&self, _: &PertQuantiles) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for PertQuantiles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PertQuantiles")
     }
 }
 
@@ -489,6 +571,35 @@ fn standard_normal_quantile(p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pert_quantiles_follow_the_exact_inverse() {
+        // PERT shapes from a mode at the minimum to one at the maximum (alpha + beta = 6).
+        for (min, mode, max) in [
+            (0.0, 0.0, 1.0),
+            (0.0, 0.1, 1.0),
+            (30.0, 120.0, 540.0),
+            (0.0, 0.5, 1.0),
+            (0.0, 0.8, 1.0),
+            (0.0, 1.0, 1.0),
+        ] {
+            let dist = DurationDist::pert(min, mode, max).expect("valid");
+            let Shape::Pert { alpha, beta, .. } = dist.shape else {
+                panic!("a PERT");
+            };
+            let worst = (0..100_000)
+                .map(|k| (f64::from(k) + 0.37) / 100_000.0)
+                .map(|p| {
+                    let exact = min + (max - min) * beta::inv_beta_reg(alpha, beta, p);
+                    (dist.quantile(p) - exact).abs() / (max - min)
+                })
+                .fold(0.0, f64::max);
+            assert!(
+                worst < 2e-8,
+                "mode {mode} of {min}..{max}: off by {worst:e} of the range"
+            );
+        }
+    }
 
     #[test]
     fn quantile_inverts_cdf_for_every_shape() {
