@@ -1077,11 +1077,7 @@ async fn a_case_page_lists_its_missed_samm_offer_alert_with_what_and_why() {
     let estonia = sign_in(&app, &app.estonia).await;
     let page = estonia.get("/cases/EE-B-HIM").await;
     assert_eq!(page.status, 200);
-    let start = page
-        .body
-        .find("<table id=\"alerts\">")
-        .expect("the alerts table");
-    let table = &page.body[start..start + page.body[start..].find("</table>").expect("end")];
+    let table = alerts_table(&page.body);
     let rows: Vec<&str> = table.split("<tr>").skip(2).collect();
     assert_eq!(rows.len(), 2, "near, then missed: {table}");
     assert!(
@@ -1135,11 +1131,7 @@ async fn a_case_page_lists_the_queue_change_a_tier_change_caused_without_naming_
     let poland = sign_in(&app, &app.poland).await;
     let page = poland.get("/cases/PL-B-HIA").await;
     assert_eq!(page.status, 200);
-    let start = page
-        .body
-        .find("<table id=\"alerts\">")
-        .expect("the alerts table");
-    let table = &page.body[start..start + page.body[start..].find("</table>").expect("end")];
+    let table = alerts_table(&page.body);
     assert!(
         table.contains("<td>queue on line himars</td><td>down</td>"),
         "{table}"
@@ -1216,11 +1208,7 @@ async fn a_promised_case_forecast_is_drawn_from_its_promise_and_says_how_likely_
         page.body
     );
     // Its P50 is after the promise: the case's alerts warn that the promise is at risk.
-    let start = page
-        .body
-        .find("<table id=\"alerts\">")
-        .expect("the alerts table");
-    let table = &page.body[start..start + page.body[start..].find("</table>").expect("end")];
+    let table = alerts_table(&page.body);
     assert!(
         table.contains("<td>forecast: promised first delivery</td><td>after_promise</td>"),
         "{table}"
@@ -1276,4 +1264,12 @@ async fn a_case_manager_records_a_promise_from_the_case_page_and_a_bad_one_names
         case.body["promise"],
         serde_json::json!({"first_delivery": "2028-06-30", "made": "2026-11-01"})
     );
+}
+
+/// The case page's alerts table, from its opening tag to its end.
+fn alerts_table(body: &str) -> &str {
+    let start = body
+        .find("<table id=\"alerts\">")
+        .expect("the alerts table");
+    &body[start..start + body[start..].find("</table>").expect("end")]
 }
