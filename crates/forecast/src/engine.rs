@@ -413,7 +413,11 @@ impl Model {
     pub fn has_source(&self, sources: Sources) -> bool {
         (sources.rate && self.lines.iter().any(|line| line.rate_multiplier.is_some()))
             || (sources.slip && self.lines.iter().any(|line| line.ramp_slip.is_some()))
-            || (sources.delay && self.cases.iter().any(|case| case.delay.is_some()))
+            || (sources.delay
+                && self
+                    .cases
+                    .iter()
+                    .any(|case| case.delay.is_some() || case.promise.is_some()))
             || (sources.pace && self.cases.iter().any(|case| case.span.is_some()))
             || (sources.transport && self.cases.iter().any(|case| case.transport.is_some()))
             || self.cases.iter().enumerate().any(|(index, case)| {

@@ -110,7 +110,8 @@ pub struct SourceWidths {
     pub rate: i32,
     /// The lines' ramp-up slips.
     pub slip: i32,
-    /// The first-delivery delay.
+    /// The first-delivery delay, or for a case anchored on a promise, the promise slip
+    /// that takes its place.
     pub delay: i32,
     /// The delivery span (how fast the buyer receives the order once it starts).
     pub pace: i32,

@@ -1172,6 +1172,36 @@ fn a_promised_first_delivery_plus_its_slip_replaces_the_production_date_and_the_
 }
 
 #[test]
+fn a_promise_slip_is_the_delay_part_of_the_band_when_no_case_has_a_delay() {
+    // The only first-delivery uncertainty is the slip of the promise (sd about 78 days):
+    // the `delay` part carries it, rather than a zero from a pass never made.
+    let s = Scenario::from_toml_str(&format!(
+        "{}\n[channels.fms]\npromise_slip = {{ dist = \"normal\", median = 0, p90 = 100 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}",
+        HEADER.replace("trials = 5", "trials = 2000"),
+        line_case("PL-B-AAA", "on_contract", 1, 3).replace(
+            "tier = 1",
+            "tier = 1\npromised_first_delivery = \"2025-06-01\""
+        )
+    ))
+    .expect("the test scenario is valid");
+    let report = run(
+        &s,
+        &RunOptions {
+            band_parts: true,
+            ..RunOptions::default()
+        },
+    )
+    .expect("runs");
+    let parts = report.runs[0].cases[0].band_parts.expect("asked for");
+    // P10-P90 of a normal with that sd: 2 x 100 days.
+    assert!(
+        (180..=220).contains(&parts.first_delivery.delay),
+        "{parts:?}"
+    );
+}
+
+#[test]
 fn the_chance_a_promise_is_kept_is_the_share_of_trials_delivering_by_it() {
     // Promised 2025-06-01, slips normal around zero: kept in half the trials.
     let s = Scenario::from_toml_str(&format!(
