@@ -35,6 +35,7 @@ use serde::Serialize;
 
 use crate::calibrate::{self, Anchor, Params};
 use crate::fit::Family;
+use crate::promise::PROMISE_SLIP;
 use crate::template::Template;
 
 /// Days in the average month, for errors and bands in months.
@@ -597,7 +598,9 @@ fn known_promise(setting: &Setting<'_>) -> Option<Date> {
 /// The stage durations of `channel` a forecast uses: the fitted ones, and the template's
 /// stated assumption for a stage the calibration could not fit (too few sales), so that a
 /// sparse parameters file never leaves a stage out and narrows the band. The delay is not
-/// among them: it goes on the line.
+/// among them (it goes on the line), nor the promise slip (only a forecast from a known
+/// promise draws it; the plain model has no use for it, and a slip with a negative median
+/// could not be pinned to it).
 fn given_stages<'a>(
     params: &'a Params,
     assumed: &'a Assumed,
@@ -614,6 +617,7 @@ fn given_stages<'a>(
         given.extend(fitted.iter().map(|(stage, dist)| (stage.as_str(), dist)));
     }
     given.remove("first_delivery_delay");
+    given.remove(PROMISE_SLIP);
     given
 }
 
@@ -673,6 +677,14 @@ fn scenario(
         && let Some(dist) = pinned(transport, how("transport"))
     {
         stages.insert("transport".to_owned(), dist);
+    }
+    if draws == Draws::Random
+        && let Some(slip) = params
+            .channels
+            .get(channel)
+            .and_then(|fitted| fitted.get(PROMISE_SLIP))
+    {
+        stages.insert(PROMISE_SLIP.to_owned(), slip.clone());
     }
     let (rate, backdated) = known_rates(setting.line, setting.start);
     // The fitted delay was measured against lines with no order book (none is public for
@@ -1143,7 +1155,7 @@ fn forecast_one(
         promised_first_delivery: params
             .channels
             .get(timeline.channel.as_str())
-            .is_some_and(|fitted| fitted.contains_key("promise_slip"))
+            .is_some_and(|fitted| fitted.contains_key(PROMISE_SLIP))
             .then(|| known_promise(&setting))
             .flatten(),
         first_delivery: first,
@@ -1721,6 +1733,51 @@ mod tests {
         assert!(milestones.loa.is_none() && milestones.deliveries.is_empty());
         assert_eq!(scenario.lines[0].rate.len(), 1);
         assert_eq!(scenario.lines[0].rate[0].from, date("2022-07-16"));
+    }
+
+    #[test]
+    fn a_promise_slip_mostly_kept_early_is_drawn_for_a_promise_and_never_pinned_in_the_plain_model()
+    {
+        // A slip with a negative median (promises kept early) has no fixed-day form: the
+        // plain model, which uses no promise, must still build, so the delay residuals it
+        // explains are kept; a forecast draws the slip.
+        let rows = Timeline::builtin().expect("shipped");
+        let poland = rows
+            .iter()
+            .find(|row| row.id == "POL-F35-2020")
+            .expect("shipped");
+        let catalog = Catalog::builtin().expect("catalog");
+        let rules = RuleBook::builtin().expect("rules");
+        let assumed = Assumed::default();
+        let context = Context {
+            catalog: &catalog,
+            rules: &rules,
+            assumed: &assumed,
+            family: Family::LogNormal,
+            register: &[],
+        };
+        let early = format!(
+            "{PARAMS}\n[channels.fms.promise_slip]\ndist = \"normal\"\nmedian = -30\np90 = 60\n"
+        );
+        let params = Params::from_toml_str(&early, "hand-made").expect("params");
+        let setting = Setting {
+            timeline: poland,
+            line: catalog.line("f35").expect("f35"),
+            start: date("2020-02-01"),
+            with_contract: true,
+        };
+        let fms = expedite_core::Channel::Fms;
+        let (plain, _) = scenario(&setting, &context, &params, Draws::Median, 1, 0)
+            .expect("the plain model builds");
+        assert!(plain.channels[&fms].promise_slip.is_none());
+        assert!(plain.cases[0].promised_first_delivery.is_none());
+        let (forecast, _) =
+            scenario(&setting, &context, &params, Draws::Random, 10, 0).expect("valid");
+        assert!(forecast.channels[&fms].promise_slip.is_some());
+        assert_eq!(
+            forecast.cases[0].promised_first_delivery,
+            Some(date("2024-07-01"))
+        );
     }
 
     #[test]

@@ -469,7 +469,7 @@ pub fn calibrate(timelines: &[Timeline], inputs: &Inputs<'_>) -> Params {
             channels
                 .entry(channel.as_str().to_owned())
                 .or_default()
-                .insert("promise_slip".to_owned(), dist.clone());
+                .insert(promise::PROMISE_SLIP.to_owned(), dist.clone());
         }
         fits.push(fit);
     }

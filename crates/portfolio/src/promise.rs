@@ -17,19 +17,34 @@ use expedite_data::timelines::Timeline;
 use crate::calibrate::Fit;
 use crate::offset::{self, Known, Offset, OffsetFit, dated, fit_offsets};
 
+/// The channel key of the fitted slip, in the parameters file and in a scenario.
+pub const PROMISE_SLIP: &str = "promise_slip";
+
 /// Fewer dated slips than this in a channel and it gets no fit.
 const MIN_DATED: usize = 5;
 
 /// Days in a month, as the back-test counts them.
 const MONTH_DAYS: f64 = 30.44;
 
-/// The slip of each sale of `timelines` that states a promise, as an offset of its channel.
+/// The slip of each sale of `timelines` that states a promise, as an offset of its channel,
+/// as it stood on `observed`: a promise made (or, undated, a sale signed) after that day is
+/// not known yet, and a delivery after it has not happened yet (the slip is at least the
+/// days to `observed`), as the other fits cut their facts at the observation day.
 pub fn slips(timelines: &[Timeline], observed: Date) -> Vec<(Channel, Offset)> {
     timelines
         .iter()
         .filter_map(|timeline| {
-            let promised = timeline.promise.as_ref()?.first_delivery;
-            let (until, known) = match timeline.milestones.first_delivery {
+            let promise = timeline.promise.as_ref()?;
+            let made = promise.made.or(timeline.milestones.loa);
+            if made.is_some_and(|made| made.date > observed) {
+                return None;
+            }
+            let promised = promise.first_delivery;
+            let delivered = timeline
+                .milestones
+                .first_delivery
+                .filter(|first| first.date <= observed);
+            let (until, known) = match delivered {
                 Some(first) => (first.date, Known::Exact),
                 None => (observed, Known::AtLeast),
             };
@@ -289,5 +304,25 @@ mod tests {
             Some((Channel::Fms, 273.0, Known::AtLeast))
         );
         assert_eq!(slips.len(), 29);
+    }
+
+    #[test]
+    fn a_slip_is_taken_as_it_stood_on_the_observation_day() {
+        let timelines = Timeline::builtin().expect("shipped");
+        let observed: Date = "2024-12-31".parse().expect("a date");
+        let slips = slips(&timelines, observed);
+        let of = |id: &str| {
+            slips
+                .iter()
+                .find(|(_, slip)| slip.id == id)
+                .map(|(_, slip)| (slip.days, slip.known))
+        };
+        // Estonia's HIMARS, promised for 2024 (2024-07-01), came 2025-04-30: on 2024-12-31
+        // they had slipped at least 183 days.
+        assert_eq!(of("EST-HIMARS-2022"), Some((183.0, Known::AtLeast)));
+        // Poland's K2 contract of 2025-08-01 did not exist yet.
+        assert_eq!(of("POL-K2-2025"), None);
+        // Poland's F-35s, delivered 2024-12-23, are as before.
+        assert_eq!(of("POL-F35-2020"), Some((175.0, Known::Exact)));
     }
 }

@@ -224,7 +224,11 @@ impl Template {
         for (channel, stages) in &mut template.channels {
             let keys: Vec<String> = stages.keys().cloned().collect();
             let mut wanted = keys.clone();
-            for fitted_only in ["first_delivery_delay", "delivery_span", "promise_slip"] {
+            for fitted_only in [
+                "first_delivery_delay",
+                "delivery_span",
+                crate::promise::PROMISE_SLIP,
+            ] {
                 if !keys.iter().any(|key| key == fitted_only) {
                     wanted.push(fitted_only.to_owned());
                 }
