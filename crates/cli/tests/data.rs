@@ -348,6 +348,41 @@ fn without_the_calibration_the_demo_queues_the_stated_f35_backlog_and_the_assume
 }
 
 #[test]
+fn the_demo_says_a_promise_is_drawn_from_only_when_a_slip_of_promises_is_fitted() {
+    // As of 2026-06-01 Lithuania's HIMARS, promised for 2025, are not delivered.
+    let promise_line = |calibration: &str| {
+        let out = expedite()
+            .args([
+                "demo",
+                "--trials",
+                "20",
+                "--as-of",
+                "2026-06-01",
+                "--calibration",
+                calibration,
+            ])
+            .output()
+            .expect("runs");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .lines()
+            .find(|line| line.starts_with("LTU-2022-11-09-himars: first delivery promised"))
+            .map(str::to_owned)
+            .expect("Lithuania's promise line")
+    };
+    assert!(
+        promise_line("shipped").contains("forecast from the promise and the fitted slip"),
+        "shipped"
+    );
+    let uncalibrated = promise_line("none");
+    assert!(
+        uncalibrated.contains("not used without a fitted slip of promises"),
+        "{uncalibrated}"
+    );
+}
+
+#[test]
 fn demo_with_the_same_seed_gives_the_same_results() {
     let run = |seed: &str| {
         expedite()

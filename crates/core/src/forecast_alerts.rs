@@ -19,8 +19,8 @@
 //!   case id (DESIGN.md, "Production");
 //! - `promise_at_risk` when the P50 of the first delivery has passed the first delivery the
 //!   case was promised (a `promise` event): the promise is now more likely missed than kept.
-//!   Raised once per promise, when the P50 crosses it (or a new promise is already behind
-//!   it), not at every forecast that still says so; never once a delivery is recorded.
+//!   Raised when the P50 crosses it (or a new promise is already behind it), not at every
+//!   forecast that still says so; never once a delivery is recorded.
 //!   Purchasers ask for early warning of slips against the date promised at signing
 //!   (`reference/fms-2026-update.md` §3 item 4: every early F-16 Block 70 buyer got its
 //!   jets about two years later than promised).

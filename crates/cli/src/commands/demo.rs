@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use expedite_core::Date;
+use expedite_core::{Channel, Date};
 use expedite_data::capacity::Catalog;
 use expedite_data::dsca;
 use expedite_data::timelines::Timeline;
@@ -18,6 +18,7 @@ use expedite_forecast::RunOptions;
 use expedite_forecast::scenario::{RawDist, SpanScale};
 use expedite_portfolio::calibrate::Params;
 use expedite_portfolio::demo::{CaseResult, DemoLine, LeftOut, RateIncrease};
+use expedite_portfolio::promise::PROMISE_SLIP;
 use expedite_portfolio::template::{
     ExpediteRule, ParameterOrigin, SHIPPED_TEMPLATE, StageRule, Uncertainty,
 };
@@ -457,6 +458,18 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
         ]);
     }
     text.push_str(&format!("\nFINAL DELIVERY PER CASE\n{table}\n"));
+    // Every demo case is a DSCA notification, so an FMS case: its promise is drawn from only
+    // when the calibration gave FMS a slip of promises (not under --calibration none).
+    let promises_drawn = demo
+        .assumptions
+        .channels
+        .get(Channel::Fms.as_str())
+        .is_some_and(|stages| stages.contains_key(PROMISE_SLIP));
+    let from = if promises_drawn {
+        "forecast from the promise and the fitted slip of promises"
+    } else {
+        "not used without a fitted slip of promises; forecast"
+    };
     for result in &demo.cases {
         let facts = &result.case.facts;
         if let Some(promised) = facts
@@ -465,9 +478,8 @@ fn print_table(demo: &DemoOutput, chart: Option<&Path>) -> anyhow::Result<()> {
         {
             let first = &result.base_forecast.first_delivery;
             text.push_str(&format!(
-                "{}: first delivery promised for {} ({}; read as {promised}), forecast from \
-                 the promise and the fitted slip of promises: {} / {} / {}; on or before \
-                 {promised} in {:.0}% of trials\n",
+                "{}: first delivery promised for {} ({}; read as {promised}), {from}: \
+                 {} / {} / {}; on or before {promised} in {:.0}% of trials\n",
                 result.case.id,
                 facts.promise_stated.as_deref().unwrap_or("?"),
                 facts.timeline.as_deref().unwrap_or("timeline"),
