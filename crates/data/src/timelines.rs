@@ -148,12 +148,14 @@ impl Milestones {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Promise {
     /// The middle of the promised period: the day itself, the 15th of a month, the 1st of
-    /// July of a year, or halfway between the middles of a window's two ends.
+    /// July of a year, or halfway between the middles of a window's two ends; for a promise
+    /// made inside the period, the middle of what was left of it.
     pub first_delivery: Date,
     /// As the file states it: `2024`, `2025-01`, `2023-10/2023-12`.
     pub stated: String,
-    /// The day the promise was made public, where a source dates it; a forecast uses a
-    /// promise only from the day after.
+    /// The day the promise was made public, where a source dates it; a back-test forecast
+    /// (made the day after a milestone) uses a promise only from the day after, the demo
+    /// from that day, as it does every fact.
     pub made: Option<Milestone>,
 }
 
@@ -338,6 +340,39 @@ fn parse_promised(text: &str) -> Option<Date> {
     }
 }
 
+/// The last day of a promised period: the day itself, a month's last day, a year's 31
+/// December, or the end of a window's second part.
+fn promised_period_end(text: &str) -> Option<Date> {
+    let last = text.rsplit('/').next()?.trim();
+    if last.len() == 4 {
+        return Date::new(last.parse().ok()?, 12, 31).ok();
+    }
+    let milestone = parse_milestone(last)?;
+    Some(match milestone.precision {
+        Precision::Month => milestone.date.last_of_month(),
+        _ => milestone.date,
+    })
+}
+
+/// The first delivery read from a promise: the middle of the period it names, or, for a
+/// promise made inside that period (Poland's K9s, promised in August 2022 "for 2022"), the
+/// middle of what was left of it; the middle of the whole period would be before the promise.
+fn promised_first_delivery(text: &str, made: Option<Milestone>) -> Result<Date, &'static str> {
+    const FORM: &str = "expected a date YYYY-MM-DD, a month YYYY-MM, a year YYYY, or a window \
+                        FROM/TO of those, FROM not after TO";
+    let middle = parse_promised(text).ok_or(FORM)?;
+    let end = promised_period_end(text).ok_or(FORM)?;
+    let Some(made) = made.map(|made| made.date).filter(|made| *made > middle) else {
+        return Ok(middle);
+    };
+    if made > end {
+        return Err("the promise was made after the period it names had ended");
+    }
+    let left = made.until(end).map_err(|_| FORM)?.get_days();
+    made.checked_add(jiff::Span::new().days(left / 2))
+        .map_err(|_| FORM)
+}
+
 impl Row {
     fn into_timeline(self, input: &str, line: u64) -> Result<Timeline, DataError> {
         let error = |field: &'static str, value: &str, problem: &'static str| DataError::Field {
@@ -404,18 +439,15 @@ impl Row {
         }
         let promise = match self.promised_first_delivery.trim() {
             "" => None,
-            text => Some(Promise {
-                first_delivery: parse_promised(text).ok_or_else(|| {
-                    error(
-                        "promised_first_delivery",
-                        text,
-                        "expected a date YYYY-MM-DD, a month YYYY-MM, a year YYYY, or a \
-                         window FROM/TO of those, FROM not after TO",
-                    )
-                })?,
-                stated: text.to_owned(),
-                made: date("promised_on", &self.promised_on)?,
-            }),
+            text => {
+                let made = date("promised_on", &self.promised_on)?;
+                Some(Promise {
+                    first_delivery: promised_first_delivery(text, made)
+                        .map_err(|problem| error("promised_first_delivery", text, problem))?,
+                    stated: text.to_owned(),
+                    made,
+                })
+            }
         };
         if promise.is_none() && !self.promised_on.trim().is_empty() {
             return Err(error(
@@ -560,12 +592,31 @@ mod tests {
     }
 
     #[test]
+    fn a_promise_made_inside_its_period_is_read_as_the_middle_of_what_was_left() {
+        // Poland's K9s: a contract of 2022-08-26 with deliveries "in 2022". What was left of
+        // 2022 runs to 31 December, 127 days; its middle is 63 days on.
+        let rows = promised("2022", "2022-08-26").expect("valid");
+        let promise = rows[0].promise.as_ref().expect("stated");
+        assert_eq!(promise.first_delivery.to_string(), "2022-10-28");
+        // "2024-11" promised on 2024-11-20: the middle of 20–30 November.
+        let rows = promised("2024-11", "2024-11-20").expect("valid");
+        let promise = rows[0].promise.as_ref().expect("stated");
+        assert_eq!(promise.first_delivery.to_string(), "2024-11-25");
+        // Made before the middle: the middle, as for an undated promise.
+        let rows = promised("2024", "2024-03-01").expect("valid");
+        let promise = rows[0].promise.as_ref().expect("stated");
+        assert_eq!(promise.first_delivery.to_string(), "2024-07-01");
+    }
+
+    #[test]
     fn a_bad_promise_or_a_promise_date_without_a_promise_names_its_field() {
         for (promise, on, field) in [
             ("late 2024", "", "promised_first_delivery"),
             ("2024-12/2024-01", "", "promised_first_delivery"),
             ("2024", "2022-13-01", "promised_on"),
             ("", "2022-12-02", "promised_on"),
+            // Promised in 2023 for a period that had ended.
+            ("2022-10/2022-12", "2023-01-10", "promised_first_delivery"),
         ] {
             let message = promised(promise, on).expect_err("refused").to_string();
             assert!(message.contains(&format!("field '{field}'")), "{message}");
