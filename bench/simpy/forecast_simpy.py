@@ -12,9 +12,9 @@ rate plan is scaled by the line's realised rate multiplier and its ramp-ups slip
 drawn once per trial per line; a new configuration waits a first-delivery delay, unless
 the case states a promised first delivery and its channel a promise slip: then the first
 delivery is the promise plus the slip (past a promise already missed, conditioned on the
-slip being longer than the days since); a delivery span holds the final delivery back from
-the first. Lead time and transport as before. It exists to be timed
-against the Rust engine (bench/forecast.sh), so it stays plain: Python's `random` for
+slip being longer than the days since), not before the contract; a delivery span holds
+the final delivery back from the first. Lead time and transport as before. It exists to be
+timed against the Rust engine (bench/forecast.sh), so it stays plain: Python's `random` for
 draws; a conditioned PERT draw uses rejection (Python's standard library has no beta
 inverse CDF) where the Rust engine inverts the distribution function.
 
@@ -396,7 +396,7 @@ def final_delivery(result):
     built = [result["lines"].get(k) for k in range(len(result["transport"]))]
     final = max((b[2] + t for b, t in zip(built, result["transport"]) if b), default=0.0)
     if result["first_known"] is None and result["promised"] is not None:
-        first = result["promised"]
+        first = max(result["promised"], result["contract"])  # nothing delivered before ordered
         final = max(final, first)
         first = max(first, 0.0)
     elif result["first_known"] is None:

@@ -803,7 +803,8 @@ impl Model {
                 first_day = day_of(known);
             } else {
                 if !promised.is_nan() {
-                    first_day = day_of(promised);
+                    // Nothing is delivered before it is ordered, whatever was promised.
+                    first_day = day_of(promised.max(contract));
                 }
                 if case.delay.is_some() || !promised.is_nan() {
                     final_day = final_day.max(first_day);

@@ -1172,6 +1172,24 @@ fn a_promised_first_delivery_plus_its_slip_replaces_the_production_date_and_the_
 }
 
 #[test]
+fn a_promised_first_delivery_is_never_before_the_contract() {
+    // Still implemented (LOA signed) with 200 days to contract: the contract comes on
+    // 2025-07-20. Promised for 2025-03-01 with no slip, it cannot deliver before then.
+    let s = scenario(&format!(
+        "[channels.fms]\nimplemented = {{ dist = \"fixed\", days = 200 }}\n\
+         promise_slip = {{ dist = \"fixed\", days = 0 }}\n\
+         [[lines]]\nid = \"l\"\n{ONE_A_DAY}\n{}",
+        line_case("PL-B-AAA", "implemented", 1, 3).replace(
+            "tier = 1",
+            "tier = 1\npromised_first_delivery = \"2025-03-01\""
+        )
+    ));
+    let promised = case(&forecast(&s), "PL-B-AAA").clone();
+    exactly(promised.contract, "2025-07-20");
+    exactly(promised.first_delivery, "2025-07-20");
+}
+
+#[test]
 fn a_promise_slip_is_the_delay_part_of_the_band_when_no_case_has_a_delay() {
     // The only first-delivery uncertainty is the slip of the promise (sd about 78 days):
     // the `delay` part carries it, rather than a zero from a pass never made.
