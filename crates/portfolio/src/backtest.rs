@@ -1698,16 +1698,16 @@ mod tests {
         }));
     }
 
-    #[test]
-    fn a_forecast_as_of_notification_sees_neither_the_loa_nor_later_catalog_facts() {
-        // Estonia's HIMARS as of 2022-07-16, the day after the notification: the LOA
-        // (2022-12-02) and the delivery are hidden, and the catalog's HIMARS rates, first
-        // stated in February 2023, are not known: the first step is moved back and flagged.
+    /// The one-sale scenario of a shipped timeline as of `start`, on its own line, with the
+    /// shipped catalog and rules and nothing assumed.
+    fn shipped_sale_scenario(
+        id: &str,
+        start: &str,
+        params: &Params,
+        draws: Draws,
+    ) -> Result<(Scenario, bool), BacktestError> {
         let rows = Timeline::builtin().expect("shipped");
-        let estonia = rows
-            .iter()
-            .find(|row| row.id == "EST-HIMARS-2022")
-            .expect("shipped");
+        let timeline = rows.iter().find(|row| row.id == id).expect("shipped");
         let catalog = Catalog::builtin().expect("catalog");
         let rules = RuleBook::builtin().expect("rules");
         let assumed = Assumed::default();
@@ -1718,15 +1718,25 @@ mod tests {
             family: Family::LogNormal,
             register: &[],
         };
-        let params = Params::from_toml_str(PARAMS, "hand-made").expect("params");
+        let line = timeline.line.as_deref().expect("on a catalog line");
         let setting = Setting {
-            timeline: estonia,
-            line: catalog.line("himars").expect("himars"),
-            start: date("2022-07-16"),
+            timeline,
+            line: catalog.line(line).expect("in the catalog"),
+            start: date(start),
             with_contract: true,
         };
+        scenario(&setting, &context, params, draws, 10, 0)
+    }
+
+    #[test]
+    fn a_forecast_as_of_notification_sees_neither_the_loa_nor_later_catalog_facts() {
+        // Estonia's HIMARS as of 2022-07-16, the day after the notification: the LOA
+        // (2022-12-02) and the delivery are hidden, and the catalog's HIMARS rates, first
+        // stated in February 2023, are not known: the first step is moved back and flagged.
+        let params = Params::from_toml_str(PARAMS, "hand-made").expect("params");
         let (scenario, backdated) =
-            scenario(&setting, &context, &params, Draws::Random, 10, 0).expect("valid");
+            shipped_sale_scenario("EST-HIMARS-2022", "2022-07-16", &params, Draws::Random)
+                .expect("valid");
         assert!(backdated);
         let milestones = scenario.cases[0].milestones.as_ref().expect("given");
         assert_eq!(milestones.notification, Some(date("2022-07-15")));
@@ -1741,38 +1751,16 @@ mod tests {
         // A slip with a negative median (promises kept early) has no fixed-day form: the
         // plain model, which uses no promise, must still build, so the delay residuals it
         // explains are kept; a forecast draws the slip.
-        let rows = Timeline::builtin().expect("shipped");
-        let poland = rows
-            .iter()
-            .find(|row| row.id == "POL-F35-2020")
-            .expect("shipped");
-        let catalog = Catalog::builtin().expect("catalog");
-        let rules = RuleBook::builtin().expect("rules");
-        let assumed = Assumed::default();
-        let context = Context {
-            catalog: &catalog,
-            rules: &rules,
-            assumed: &assumed,
-            family: Family::LogNormal,
-            register: &[],
-        };
         let early = format!(
             "{PARAMS}\n[channels.fms.promise_slip]\ndist = \"normal\"\nmedian = -30\np90 = 60\n"
         );
         let params = Params::from_toml_str(&early, "hand-made").expect("params");
-        let setting = Setting {
-            timeline: poland,
-            line: catalog.line("f35").expect("f35"),
-            start: date("2020-02-01"),
-            with_contract: true,
-        };
+        let as_of_loa = |draws| shipped_sale_scenario("POL-F35-2020", "2020-02-01", &params, draws);
         let fms = expedite_core::Channel::Fms;
-        let (plain, _) = scenario(&setting, &context, &params, Draws::Median, 1, 0)
-            .expect("the plain model builds");
+        let (plain, _) = as_of_loa(Draws::Median).expect("the plain model builds");
         assert!(plain.channels[&fms].promise_slip.is_none());
         assert!(plain.cases[0].promised_first_delivery.is_none());
-        let (forecast, _) =
-            scenario(&setting, &context, &params, Draws::Random, 10, 0).expect("valid");
+        let (forecast, _) = as_of_loa(Draws::Random).expect("valid");
         assert!(forecast.channels[&fms].promise_slip.is_some());
         assert_eq!(
             forecast.cases[0].promised_first_delivery,
