@@ -31,6 +31,17 @@ fn bad_scenario(text: &str) -> (tempfile::TempDir, PathBuf) {
     (folder, path)
 }
 
+/// `expedite forecast` on the scenario `text` exits 2 and its error says `message`.
+fn exits_2_saying(text: &str, message: &str) {
+    let (_folder, path) = bad_scenario(text);
+    expedite()
+        .arg("forecast")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(message));
+}
+
 #[test]
 fn json_has_the_issue_keys_for_base_and_policy() {
     let stdout = stdout_of(
@@ -225,35 +236,18 @@ fn band_parts_are_in_the_json_only_when_asked_for() {
 #[test]
 fn bad_input_exits_2_naming_the_file_the_toml_path_and_the_problem() {
     let text = std::fs::read_to_string(example()).expect("the example exists");
-    let (_folder, path) = bad_scenario(&text.replace(
-        "line = \"himars\", quantity = 6",
-        "line = \"hymars\", quantity = 6",
-    ));
-    expedite()
-        .arg("forecast")
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "bad.toml: cases[2].lines[0].line: unknown line 'hymars'",
-        ));
-    let (_folder, path) =
-        bad_scenario(&text.replace("since = \"2024-11-01\"", "since = \"2024-13-01\""));
-    expedite()
-        .arg("forecast")
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "cases[0].since: '2024-13-01' is not a date",
-        ));
-    let (_folder, path) = bad_scenario("name = \"x\"\nstart = 2025-03-01\n[[lines\n");
-    expedite()
-        .arg("forecast")
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("bad.toml"));
+    exits_2_saying(
+        &text.replace(
+            "line = \"himars\", quantity = 6",
+            "line = \"hymars\", quantity = 6",
+        ),
+        "bad.toml: cases[2].lines[0].line: unknown line 'hymars'",
+    );
+    exits_2_saying(
+        &text.replace("since = \"2024-11-01\"", "since = \"2024-13-01\""),
+        "cases[0].since: '2024-13-01' is not a date",
+    );
+    exits_2_saying("name = \"x\"\nstart = 2025-03-01\n[[lines\n", "bad.toml");
     // A file that cannot be read is a failure at run time (exit code 1), not bad input.
     expedite()
         .args(["forecast", "/nonexistent/scenario.toml"])
@@ -324,13 +318,8 @@ fn a_case_with_a_promise_gets_the_chance_it_is_kept_and_a_bad_promise_exits_2() 
     let share: f64 = promise_column("PL-B-ZAB").parse().expect("a share");
     assert!((0.0..=1.0).contains(&share));
     assert_eq!(promise_column("RO-B-ZAC"), "");
-    let (_folder, path) = bad_scenario(&promised.replace("2028-07-01", "2028-13-01"));
-    expedite()
-        .arg("forecast")
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "cases[0].promised_first_delivery: '2028-13-01' is not a date",
-        ));
+    exits_2_saying(
+        &promised.replace("2028-07-01", "2028-13-01"),
+        "cases[0].promised_first_delivery: '2028-13-01' is not a date",
+    );
 }
