@@ -645,7 +645,7 @@ mod tests {
             .iter()
             .filter(|row| row.promise.as_ref().is_some_and(|p| p.made.is_some()))
             .count();
-        assert_eq!((promised, dated), (29, 4));
+        assert_eq!((promised, dated), (29, 9));
     }
 
     #[test]

@@ -363,34 +363,36 @@ fn an_as_of_date_beyond_the_calendar_is_refused_rather_than_forecast_to_9999() {
     );
 }
 
-#[test]
-fn an_undated_promise_is_a_fact_once_the_timelines_are_complete_and_anchors_the_first_delivery() {
-    // Germany's F-35s were promised for 2026 (read 2026-07-01), a promise no source dates:
-    // unknown as of 2026-01-01, known once the timelines' facts are complete (2026-03-31).
-    // Under the shipped calibration its first delivery is then the promise plus the slip
-    // of FMS promises (normal median 227 days, p90 433): P50 227 days after the promise.
+/// Germany's F-35 demo case as of `as_of`, under the shipped calibration, on `timelines`.
+fn germanys_f35s(timelines: &[Timeline], as_of: Date) -> expedite_portfolio::demo::CaseResult {
     let data = shipped();
     let params = expedite_portfolio::calibrate::Params::shipped().expect("shipped parameters");
     let (template, _) = data.template.calibrated(&params);
-    let germany = |as_of: Date| {
-        let portfolio = build_demo(
-            &template,
-            &data.catalog,
-            &data.notifications,
-            &data.timelines,
-            as_of,
-        )
-        .expect("demo");
-        let outcome = run_demo(&portfolio, "expedite", &RunOptions::default()).expect("runs");
-        outcome
-            .cases
-            .into_iter()
-            .find(|result| result.case.id == "DEU-2022-07-28-f35")
-            .expect("Germany's F-35s are a demo case")
-    };
-    let before = germany(date(2026, 1, 1));
+    let portfolio = build_demo(
+        &template,
+        &data.catalog,
+        &data.notifications,
+        timelines,
+        as_of,
+    )
+    .expect("demo");
+    let outcome = run_demo(&portfolio, "expedite", &RunOptions::default()).expect("runs");
+    outcome
+        .cases
+        .into_iter()
+        .find(|result| result.case.id == "DEU-2022-07-28-f35")
+        .expect("Germany's F-35s are a demo case")
+}
+
+#[test]
+fn a_dated_promise_is_a_fact_from_its_day_and_anchors_the_first_delivery() {
+    // Germany's F-35s were promised for 2026 (read 2026-07-01) in the statements of
+    // 2022-12-14. Under the shipped calibration the first delivery is then the promise plus
+    // the slip of FMS promises (normal median 227 days, p90 433): P50 227 days after it.
+    let timelines = shipped().timelines;
+    let before = germanys_f35s(&timelines, date(2022, 12, 13));
     assert_eq!(before.case.facts.promised_first_delivery, None);
-    let after = germany(date(2026, 6, 1));
+    let after = germanys_f35s(&timelines, date(2022, 12, 14));
     assert_eq!(
         after.case.facts.promised_first_delivery,
         Some(date(2026, 7, 1))
@@ -403,4 +405,25 @@ fn an_undated_promise_is_a_fact_once_the_timelines_are_complete_and_anchors_the_
         first.p50
     );
     assert!(first.p90 > first.p50 && first.p10 < first.p50);
+}
+
+#[test]
+fn an_undated_promise_is_a_fact_once_the_timelines_are_complete() {
+    // The same promise with its day unknown: not known as of 2026-01-01, known once the
+    // timelines' facts are complete (2026-03-31).
+    let mut timelines = shipped().timelines;
+    for timeline in &mut timelines {
+        if timeline.id == "DEU-F35-2022"
+            && let Some(promise) = timeline.promise.as_mut()
+        {
+            promise.made = None;
+        }
+    }
+    let before = germanys_f35s(&timelines, date(2026, 1, 1));
+    assert_eq!(before.case.facts.promised_first_delivery, None);
+    let after = germanys_f35s(&timelines, date(2026, 6, 1));
+    assert_eq!(
+        after.case.facts.promised_first_delivery,
+        Some(date(2026, 7, 1))
+    );
 }
