@@ -12,8 +12,10 @@
 //! late, and one not yet past it is pending. Pure statistics on the timelines: no I/O.
 
 use expedite_core::{Channel, Date};
+use expedite_data::stats;
 use expedite_data::timelines::Timeline;
 
+use crate::backtest::DAYS_PER_MONTH;
 use crate::calibrate::Fit;
 use crate::offset::{self, Known, Offset, OffsetFit, dated, fit_offsets};
 
@@ -22,9 +24,6 @@ pub const PROMISE_SLIP: &str = "promise_slip";
 
 /// Fewer dated slips than this in a channel and it gets no fit.
 const MIN_DATED: usize = 5;
-
-/// Days in a month, as the back-test counts them.
-const MONTH_DAYS: f64 = 30.44;
 
 /// The slip of each sale of `timelines` that states a promise, as an offset of its channel,
 /// as it stood on `observed`: a promise made (or, undated, a sale signed) after that day is
@@ -81,7 +80,7 @@ fn report(channel: Channel, slips: &[Offset]) -> Fit {
     let refs: Vec<&Offset> = slips.iter().collect();
     let observed = dated(&refs);
     let mut fit = Fit {
-        parameter: format!("channels.{}.promise_slip", channel.as_str()),
+        parameter: format!("channels.{}.{PROMISE_SLIP}", channel.as_str()),
         interval: "first delivery − the first delivery promised (the middle of the period the \
                    promise names)"
             .to_owned(),
@@ -162,17 +161,9 @@ impl LeaveOneOut {
             };
             check.scored += 1;
             check.inside += usize::from(inside);
-            bands.push((p90 - p10) / MONTH_DAYS);
+            bands.push((p90 - p10) / DAYS_PER_MONTH);
         }
-        bands.sort_by(f64::total_cmp);
-        check.median_band_months = bands.get(bands.len() / 2).map(|_| {
-            let middle = bands.len() / 2;
-            if bands.len() % 2 == 1 {
-                bands[middle]
-            } else {
-                (bands[middle - 1] + bands[middle]) / 2.0
-            }
-        });
+        check.median_band_months = stats::median(&bands);
         check
     }
 
