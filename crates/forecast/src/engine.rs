@@ -798,15 +798,14 @@ impl Model {
                     );
                 }
             }
-            let promised = scratch.promised[index];
             if let Some(known) = case.known_first_delivery {
                 first_day = day_of(known);
             } else {
-                if !promised.is_nan() {
+                if case.promise.is_some() {
                     // Nothing is delivered before it is ordered, whatever was promised.
-                    first_day = day_of(promised.max(contract));
+                    first_day = day_of(scratch.promised[index].max(contract));
                 }
-                if case.delay.is_some() || !promised.is_nan() {
+                if case.delay.is_some() || case.promise.is_some() {
                     final_day = final_day.max(first_day);
                 }
                 if first_day < 0 {

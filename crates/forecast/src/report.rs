@@ -9,7 +9,9 @@ use expedite_core::{Date, Stage};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::{CLAMPED_FINAL, CLAMPED_FIRST, COMPONENTS, Model, TrialOutcome};
+use crate::engine::{
+    CLAMPED_FINAL, CLAMPED_FIRST, COMPONENTS, Model, TrialOutcome, day_of, days_between,
+};
 use crate::scenario::Milestones;
 
 /// The whole forecast: the base run and one run per policy (issue 3, "Command").
@@ -354,9 +356,9 @@ impl RunAccumulator {
                     first_delivery: percentiles(first),
                     final_delivery: percentiles(last),
                     p_on_target: model.target_day.map(|day| last.share_at_or_before(day)),
-                    p_first_by_promise: case
-                        .promised_first_delivery
-                        .map(|promised| first.share_at_or_before(day_of_date(start, promised))),
+                    p_first_by_promise: case.promised_first_delivery.map(|promised| {
+                        first.share_at_or_before(day_of(days_between(start, promised)))
+                    }),
                     overdue_stage: *overdue,
                     delivered: case.is_delivered(),
                     first_delivery_clamped: clamped[0] > 0,
@@ -398,11 +400,6 @@ impl RunAccumulator {
 
 fn round_to(value: f64, scale: f64) -> f64 {
     (value * scale).round() / scale
-}
-
-/// Days from `start` to `date` (the inverse of [`date_of`]).
-fn day_of_date(start: Date, date: Date) -> i32 {
-    start.until(date).map_or(i32::MAX, |span| span.get_days())
 }
 
 /// `start + day` days, clamped to the calendar's range (a queue of billions of units can
