@@ -587,12 +587,17 @@ fn known_milestones(setting: &Setting<'_>) -> RawMilestones {
     }
 }
 
-/// The first delivery the sale was promised, when the promise was made public before
-/// `start`: a forecast is anchored on it (an undated promise only feeds the slip's fit).
-fn known_promise(setting: &Setting<'_>) -> Option<Date> {
+/// The first delivery the sale was promised, when a forecast is anchored on it: the promise
+/// was made public before `start` and the sale's channel has a fitted slip of promises (an
+/// undated promise only feeds the slip's fit).
+fn anchoring_promise(setting: &Setting<'_>, params: &Params) -> Option<Date> {
     let promise = setting.timeline.promise.as_ref()?;
     let made = promise.made?;
-    (made.date < setting.start).then_some(promise.first_delivery)
+    let slip_fitted = params
+        .channels
+        .get(setting.timeline.channel.as_str())
+        .is_some_and(|fitted| fitted.contains_key(PROMISE_SLIP));
+    (slip_fitted && made.date < setting.start).then_some(promise.first_delivery)
 }
 
 /// The stage durations of `channel` a forecast uses: the fitted ones, and the template's
@@ -740,7 +745,9 @@ fn scenario(
             milestones: Some(known_milestones(setting)),
             // The plain model the delay is measured against knows no promise.
             promised_first_delivery: match draws {
-                Draws::Random => known_promise(setting).map(|date| RawDate(date.to_string())),
+                Draws::Random => {
+                    anchoring_promise(setting, params).map(|date| RawDate(date.to_string()))
+                }
                 Draws::Median => None,
             },
             lines: vec![RawCaseLine {
@@ -1152,12 +1159,7 @@ fn forecast_one(
         as_of_precision: precision,
         actual_first_delivery: actual,
         actual_precision,
-        promised_first_delivery: params
-            .channels
-            .get(timeline.channel.as_str())
-            .is_some_and(|fitted| fitted.contains_key(PROMISE_SLIP))
-            .then(|| known_promise(&setting))
-            .flatten(),
+        promised_first_delivery: anchoring_promise(&setting, params),
         first_delivery: first,
         outcome,
         error_months,
