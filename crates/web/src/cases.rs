@@ -346,27 +346,32 @@ fn check_lines(body: &Map<String, Value>, checks: &mut Checks) -> Result<(), Api
     Ok(())
 }
 
+/// The fields an event of `kind` has, `None` for an unknown kind.
+pub(crate) fn event_fields(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "advance" => Some(&["version", "date", "kind", "to"]),
+        "deliver" => Some(&["version", "date", "kind", "line", "quantity"]),
+        "prioritise" => Some(&["version", "date", "kind", "tier"]),
+        "promise" => Some(&["version", "date", "kind", "first_delivery"]),
+        _ => None,
+    }
+}
+
 /// `{"version", "date", "kind": "advance", "to"}`, `{"version", "date", "kind": "deliver",
 /// "line", "quantity"}`, `{"version", "date", "kind": "prioritise", "tier"}` or
 /// `{"version", "date", "kind": "promise", "first_delivery"}`.
 pub(crate) fn parse_event(body: &Map<String, Value>) -> Result<(i64, Event), ApiError> {
     let kind = body.get("kind").and_then(Value::as_str);
-    let allowed: &[&str] = match kind {
-        Some("advance") => &["version", "date", "kind", "to"],
-        Some("deliver") => &["version", "date", "kind", "line", "quantity"],
-        Some("prioritise") => &["version", "date", "kind", "tier"],
-        Some("promise") => &["version", "date", "kind", "first_delivery"],
-        _ => &[
-            "version",
-            "date",
-            "kind",
-            "to",
-            "line",
-            "quantity",
-            "tier",
-            "first_delivery",
-        ],
-    };
+    let allowed = kind.and_then(event_fields).unwrap_or(&[
+        "version",
+        "date",
+        "kind",
+        "to",
+        "line",
+        "quantity",
+        "tier",
+        "first_delivery",
+    ]);
     reject_unknown(body, allowed, "")?;
     let mut checks = Checks::default();
     let version = checks.required::<i64>(body, "", "version");

@@ -303,11 +303,13 @@ fn refusal_status(refusal: &ApiError) -> StatusCode {
 fn event_body(fields: &[(String, String)]) -> Map<String, Value> {
     let mut body = Map::new();
     let kind = form_field(fields, "kind").unwrap_or_default().trim();
-    let wanted: &[&str] = match kind {
-        "deliver" => &["version", "date", "kind", "line", "quantity"],
-        "promise" => &["version", "date", "kind", "first_delivery"],
-        _ => &["version", "date", "kind", "to"],
+    // The page's forms send advance, deliver or promise; anything else is read as an advance.
+    let form_kind = if matches!(kind, "deliver" | "promise") {
+        kind
+    } else {
+        "advance"
     };
+    let wanted = crate::cases::event_fields(form_kind).unwrap_or_default();
     for name in wanted {
         let Some(value) = form_field(fields, name)
             .map(str::trim)
