@@ -554,13 +554,11 @@ mod tests {
 
     /// A row of the columns a file without notes may have, with a promise.
     fn promised(promise: &str, on: &str) -> Result<Vec<Timeline>, DataError> {
-        let text = format!(
-            "id,buyer,iso3,supplier,channel,system,line,quantity,value_usd,request,notification,\
-             loa_or_contract_signed,production_contract,first_delivery,final_delivery,\
-             promised_first_delivery,promised_on\n\
-             X-1,Xland,EST,USA,fms,HIMARS,himars,6,,,2022-07-15,2022-12-02,,2025-04-30,,{promise},{on}\n"
+        let header = HEADER.replace("notes,sources", "promised_first_delivery,promised_on");
+        let row = format!(
+            "X-1,Xland,EST,USA,fms,HIMARS,himars,6,,,2022-07-15,2022-12-02,,2025-04-30,,{promise},{on}"
         );
-        read(text.as_bytes(), "mine.csv")
+        read(format!("{header}{row}\n").as_bytes(), "mine.csv")
     }
 
     #[test]
