@@ -106,7 +106,7 @@ pub fn builtin() -> Vec<Source> {
         ),
         Source::new(
             "timelines",
-            "Real case timelines: 40 arms sales to allies, 2015-2026",
+            "Real case timelines: 42 arms sales to allies, 2015-2026",
             Date::constant(2026, 3, 31),
             "facts complete up to this day (the newest source read)",
             "expedite-data timelines module (from shared/data/cases/timelines.csv)",

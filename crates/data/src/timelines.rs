@@ -2,7 +2,7 @@
 //! forecast is calibrated on and back-tested against (`expedite calibrate`,
 //! `expedite backtest`).
 //!
-//! The shipped file is `data/cases/timelines.csv` (40 sales, 2015–2026, each with its
+//! The shipped file is `data/cases/timelines.csv` (42 sales, 2015–2026, each with its
 //! sources; facts complete up to [`OBSERVED`]), compiled in: [`Timeline::builtin`] reads it.
 //! A user's file with the same columns goes through [`read`]. A milestone may be known to
 //! the day (`2022-12-02`) or only to the month (`2023-01`): a month-only date is read as the
@@ -495,10 +495,10 @@ mod tests {
     }
 
     #[test]
-    fn shipped_file_has_40_sales_29_of_them_from_the_us() {
+    fn shipped_file_has_42_sales_31_of_them_from_the_us() {
         let rows = Timeline::builtin().expect("the shipped file parses");
-        assert_eq!(rows.len(), 40);
-        assert_eq!(rows.iter().filter(|row| row.is_us_sale()).count(), 29);
+        assert_eq!(rows.len(), 42);
+        assert_eq!(rows.iter().filter(|row| row.is_us_sale()).count(), 31);
         assert!(rows.iter().all(|row| !row.sources.is_empty()));
     }
 
@@ -521,9 +521,9 @@ mod tests {
         let rows = Timeline::builtin().expect("parses");
         // Six '#' lines, the header on line 7, the first sale on line 8.
         assert_eq!(rows[0].file_line, 8);
-        // The second sale is on line 9, the last of 40 on line 47.
+        // The second sale is on line 9, the last of 42 on line 49.
         assert_eq!(rows[1].file_line, 9);
-        assert_eq!(rows[39].file_line, 47);
+        assert_eq!(rows[41].file_line, 49);
         assert_eq!(rows[0].id, "POL-M1A2SEPV3-2022");
     }
 
@@ -643,7 +643,7 @@ mod tests {
             .iter()
             .filter(|row| row.promise.as_ref().is_some_and(|p| p.made.is_some()))
             .count();
-        assert_eq!((promised, dated), (29, 9));
+        assert_eq!((promised, dated), (31, 10));
     }
 
     #[test]

@@ -294,7 +294,13 @@ mod tests {
             of("LTU-HIMARS-2022"),
             Some((Channel::Fms, 273.0, Known::AtLeast))
         );
-        assert_eq!(slips.len(), 29);
+        // Slovakia's F-16s, promised at signing for the fourth quarter of 2022 (its middle,
+        // 2022-11-14), were handed over 2024-01-10.
+        assert_eq!(
+            of("SVK-F16B70-2018"),
+            Some((Channel::Fms, 422.0, Known::Exact))
+        );
+        assert_eq!(slips.len(), 31);
     }
 
     #[test]
