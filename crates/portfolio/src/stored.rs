@@ -6,7 +6,8 @@
 //! [`ForecastInputs`] holds the catalog's rates, the calibrated stage durations, rate
 //! multiplier, ramp slip and first-delivery delay ([`crate::calibrate`]) and the template's
 //! build times, transport and backlog; [`scenario_for`] turns stored cases ([`CaseFacts`]:
-//! the case as its history built it, with its dated deliveries) into a scenario as of a day,
+//! the case as its history built it, with its dated deliveries; [`CaseFacts::as_it_stood`]
+//! reads it as of an earlier day) into a scenario as of a day,
 //! each case at the tier its latest `prioritise` event set (default 1); [`snapshot_of`]
 //! reads a case's forecast, queues and inputs into a [`ForecastSnapshot`]. The service
 //! (`expedite_web::forecasts`) and `expedite alerts --refresh` share them. Pure: the caller
@@ -15,9 +16,10 @@
 use std::collections::BTreeMap;
 
 use expedite_core::Date;
+use expedite_core::RuleBook;
 use expedite_core::Stage;
 use expedite_core::forecast_alerts::{ForecastSnapshot, LineInputs, RateStep, SnapshotInputs};
-use expedite_core::machine::{Case, DEFAULT_TIER};
+use expedite_core::machine::{Case, DEFAULT_TIER, Event, EventKind, NewCase};
 use expedite_data::capacity::Catalog;
 use expedite_forecast::Scenario;
 use expedite_forecast::queue::CaseQueues;
@@ -40,6 +42,7 @@ pub struct ForecastInputs {
     backlog_years: BTreeMap<String, f64>,
     trials: u32,
     seed: u64,
+    rules: RuleBook,
 }
 
 /// Why the forecast inputs could not be read (a build defect: the shipped files are tested).
@@ -71,6 +74,7 @@ impl ForecastInputs {
             params,
             trials: template.trials,
             seed: template.seed,
+            rules: RuleBook::builtin().map_err(|e| error("rules", e.to_string()))?,
         })
     }
 
@@ -85,6 +89,12 @@ impl ForecastInputs {
         &self.catalog
     }
 
+    /// The stage machine's rules, by which a case's history is read as it stood on a day
+    /// ([`CaseFacts::as_it_stood`]).
+    pub fn rules(&self) -> &RuleBook {
+        &self.rules
+    }
+
     /// The assumptions every case forecast states.
     pub fn assumptions(&self, as_of: Date) -> Vec<String> {
         vec![
@@ -95,7 +105,7 @@ impl ForecastInputs {
             ),
             "production: the catalog's published rates known on the day, the template's backlog ahead of every case and build time per line, the calibrated rate multiplier, ramp slip and first-delivery delay".to_owned(),
             "every stored case on a line queues with the others in one scenario; lines without a catalog production line are left out".to_owned(),
-            "facts first: the milestones and deliveries in the case's history are not drawn again".to_owned(),
+            format!("facts first: the milestones and deliveries in the case's history up to {as_of} are not drawn again; those dated later are not known yet"),
         ]
     }
 }
@@ -107,6 +117,40 @@ pub struct CaseFacts {
     pub case: Case,
     /// (date, line position, units) of every delivery so far.
     pub deliveries: Vec<(Date, usize, u32)>,
+}
+
+impl CaseFacts {
+    /// The case as its history stood at the end of `day`: opened, with every event dated on
+    /// or before `day` applied and the deliveries among them; `None` when it was opened
+    /// later. A forecast as of a day knows only the facts of that day: a milestone,
+    /// delivery, tier or promise dated later is not known yet, whenever it was recorded.
+    ///
+    /// # Errors
+    /// The stage machine's refusal of the history, as text (a store whose chain checks
+    /// replays it whole, so a prefix replays too).
+    pub fn as_it_stood(
+        opening: &NewCase,
+        events: &[Event],
+        day: Date,
+        rules: &RuleBook,
+    ) -> Result<Option<CaseFacts>, String> {
+        if opening.lor_received > day {
+            return Ok(None);
+        }
+        let mut case = Case::open(opening.clone(), rules).map_err(|error| error.to_string())?;
+        let mut deliveries = Vec::new();
+        // Events never go back in time (the stage machine refuses it), so the facts of a day
+        // are a prefix of the history.
+        for event in events.iter().take_while(|event| event.date <= day) {
+            case = case
+                .apply(event, rules)
+                .map_err(|error| error.to_string())?;
+            if let EventKind::Deliver { line, quantity } = event.kind {
+                deliveries.push((event.date, line, quantity));
+            }
+        }
+        Ok(Some(CaseFacts { case, deliveries }))
+    }
 }
 
 /// Builds one scenario of every case that can be forecast on `as_of`; returns it with the
@@ -311,9 +355,6 @@ pub fn snapshot_of(
 
 #[cfg(test)]
 mod tests {
-    use expedite_core::machine::{Event, EventKind, NewCase};
-    use expedite_core::rules::RuleBook;
-
     use super::*;
 
     /// A Polish HIMARS case on contract on 2025-03-01, prioritised at `tier` if given.
@@ -324,7 +365,21 @@ mod tests {
     /// The same case, with one more event on 2025-04-01 if given.
     fn himars_case_with(extra: Option<EventKind>) -> CaseFacts {
         let rules = RuleBook::builtin().expect("compiled-in rules");
-        let new: NewCase = toml::from_str(
+        let (opening, events) = himars_history(extra);
+        let mut case = Case::open(opening, &rules).expect("opens");
+        for event in &events {
+            case = case.apply(event, &rules).expect("a legal event");
+        }
+        CaseFacts {
+            case,
+            deliveries: Vec::new(),
+        }
+    }
+
+    /// The case's opening (LOR 2025-01-01) and events: LOA 2025-02-01, on contract
+    /// 2025-03-01, and `extra` on 2025-04-01 if given.
+    fn himars_history(extra: Option<EventKind>) -> (NewCase, Vec<Event>) {
+        let opening: NewCase = toml::from_str(
             r#"
             id = "PL-B-HIA"
             purchaser = "POL"
@@ -334,7 +389,6 @@ mod tests {
             "#,
         )
         .expect("a case");
-        let mut case = Case::open(new, &rules).expect("opens");
         let mut events: Vec<(&str, EventKind)> = [
             ("2025-01-03", Stage::LorActionable),
             ("2025-01-04", Stage::LoaDevelopment),
@@ -348,17 +402,48 @@ mod tests {
         if let Some(kind) = extra {
             events.push(("2025-04-01", kind));
         }
-        for (day, kind) in events {
-            let event = Event {
+        let events = events
+            .into_iter()
+            .map(|(day, kind)| Event {
                 date: day.parse().expect("date"),
                 kind,
-            };
-            case = case.apply(&event, &rules).expect("a legal event");
-        }
-        CaseFacts {
-            case,
-            deliveries: Vec::new(),
-        }
+            })
+            .collect();
+        (opening, events)
+    }
+
+    #[test]
+    fn a_case_as_of_a_day_holds_only_the_events_dated_by_then() {
+        let rules = RuleBook::builtin().expect("compiled-in rules");
+        let (opening, events) = himars_history(Some(EventKind::Deliver {
+            line: 0,
+            quantity: 4,
+        }));
+        let on = |day: &str| {
+            CaseFacts::as_it_stood(&opening, &events, day.parse().expect("date"), &rules)
+                .expect("the history replays")
+        };
+        assert!(on("2024-12-31").is_none(), "the LOR came on 2025-01-01");
+        let signed = on("2025-02-15").expect("open");
+        assert_eq!(signed.case.stage, Stage::Implemented);
+        assert_eq!(signed.case.entered(Stage::OnContract), None);
+        let inputs = ForecastInputs::shipped().expect("shipped inputs");
+        let raw =
+            raw_case(&signed, &inputs, "2025-02-15".parse().expect("date")).expect("forecastable");
+        let milestones = raw.milestones.expect("milestones");
+        assert_eq!(
+            milestones.contract, None,
+            "the contract is still to be drawn"
+        );
+        let before_delivery = on("2025-03-31").expect("open");
+        assert!(before_delivery.deliveries.is_empty());
+        assert_eq!(before_delivery.case.delivered, [0]);
+        let delivered = on("2025-04-01").expect("open");
+        assert_eq!(
+            delivered.deliveries,
+            [("2025-04-01".parse().expect("date"), 0, 4)]
+        );
+        assert_eq!(delivered.case.delivered, [4]);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::sync::{Arc, RwLock};
 
 use expedite_core::forecast_alerts::ForecastSnapshot;
 use expedite_core::machine::Case;
-use expedite_core::{CaseId, Date, Event, EventKind, Stage};
+use expedite_core::{CaseId, Date, Event, EventKind, RuleBook, Stage};
 use expedite_forecast::RunOptions;
 use expedite_forecast::report::CaseForecast;
 use expedite_portfolio::stored::snapshot_of;
@@ -98,39 +98,75 @@ impl CaseForecasts {
     }
 }
 
-/// Reads every stored case with its deliveries.
-async fn facts_of_store(store: &dyn Store) -> Result<Vec<CaseFacts>, expedite_store::StoreError> {
-    facts_in_scope(store, Scope::All).await
+/// Reads every stored case with its deliveries, as it stood on `as_of`.
+async fn facts_of_store(
+    store: &dyn Store,
+    as_of: Date,
+    rules: &RuleBook,
+) -> Result<Vec<CaseFacts>, expedite_store::StoreError> {
+    facts_in_scope(store, Scope::All, as_of, rules).await
 }
 
-/// Reads the stored cases of a scope with their deliveries.
+/// Reads the stored cases of a scope with their deliveries, each as it stood at the end of
+/// `as_of` ([`CaseFacts::as_it_stood`]): a case opened later is left out, and an event dated
+/// later (a forecast made for an earlier day, or an event recorded ahead of its date) is not
+/// a fact yet.
 ///
 /// # Errors
-/// The store's error.
+/// The store's error, or [`expedite_store::StoreError::Corrupt`] naming a case whose history
+/// the stage machine refuses.
 pub async fn facts_in_scope(
     store: &dyn Store,
     scope: Scope,
+    as_of: Date,
+    rules: &RuleBook,
 ) -> Result<Vec<CaseFacts>, expedite_store::StoreError> {
     let cases = expedite_store::history::cases_in(store, scope).await?;
-    // One read of every history in the scope, and only when some case has deliveries.
+    // One read of every history in the scope, and only when a case has deliveries or
+    // events after the day.
     let histories = if cases
         .iter()
-        .any(|case| case.delivered.iter().any(|units| *units > 0))
+        .any(|case| case.last_event > as_of || case.delivered.iter().any(|units| *units > 0))
     {
         store.events_in(scope).await?
     } else {
         BTreeMap::new()
     };
-    Ok(cases
-        .into_iter()
-        .map(|case| {
-            let deliveries = histories
-                .get(&case.id)
-                .map(|records| deliveries_in(records))
-                .unwrap_or_default();
-            CaseFacts { case, deliveries }
+    let mut facts = Vec::with_capacity(cases.len());
+    for case in cases {
+        let records = histories.get(&case.id).map_or(&[][..], Vec::as_slice);
+        if case.last_event <= as_of {
+            let deliveries = deliveries_in(records);
+            facts.push(CaseFacts { case, deliveries });
+        } else if let Some(stood) = as_it_stood(&case.id, records, as_of, rules)? {
+            facts.push(stood);
+        }
+    }
+    Ok(facts)
+}
+
+/// A case as its stored history stood at the end of `day` (`None`: opened later).
+fn as_it_stood(
+    id: &CaseId,
+    records: &[EventRecord],
+    day: Date,
+    rules: &RuleBook,
+) -> Result<Option<CaseFacts>, expedite_store::StoreError> {
+    let corrupt = |why: String| {
+        expedite_store::StoreError::Corrupt(format!("case {id}: its history as of {day}: {why}"))
+    };
+    let Some(Change::Opened(opening)) = records.first().map(|record| &record.change) else {
+        return Err(corrupt("it does not start with the opening".to_owned()));
+    };
+    let events: Vec<Event> = records
+        .iter()
+        .skip(1)
+        .filter_map(|record| match &record.change {
+            Change::Event(event) => Some(event.clone()),
+            Change::Opened(_) => None,
         })
-        .collect())
+        .collect();
+    CaseFacts::as_it_stood(opening, &events, day, rules).map_err(corrupt)
 }
 
 /// (date, line position, units) of every delivery in a case's history.
@@ -211,7 +247,7 @@ async fn compute(
     inputs: &ForecastInputs,
     as_of: Date,
 ) -> Result<Option<(Vec<StoredForecast>, Vec<ForecastSnapshot>)>, expedite_store::StoreError> {
-    let facts = facts_of_store(store).await?;
+    let facts = facts_of_store(store, as_of, inputs.rules()).await?;
     let inputs = inputs.clone();
     let computed = tokio::task::spawn_blocking(move || run_all(&facts, &inputs, as_of)).await;
     Ok(match computed {

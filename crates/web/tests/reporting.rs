@@ -332,6 +332,51 @@ async fn a_recompute_with_nothing_changed_keeps_no_snapshot_and_raises_no_alert(
 }
 
 #[tokio::test]
+async fn a_forecast_kept_for_an_earlier_day_knows_only_the_events_dated_by_then() {
+    // Both cases were opened on 2025-01-01 and signed their LOAs on 2025-02-01; Poland's went
+    // on contract on 2025-03-01, Estonia's on 2025-06-01. A forecast kept as of 2025-04-01
+    // (`expedite alerts --refresh --as-of 2025-04-01`, recorded later) sees Estonia's case as
+    // it stood then: implemented, not yet on contract, with no place in the queue.
+    use expedite_store::Store as _;
+    let app = himars_queue().await;
+    let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");
+    let day: expedite_core::Date = "2025-04-01".parse().expect("day");
+    let recorded = expedite_web::forecasts::record(&app.store, &inputs, day)
+        .await
+        .expect("forecasts recorded");
+    assert_eq!(recorded.forecast, 2, "both cases were open on {day}");
+    let estonia_id = expedite_core::CaseId::parse("EN-B-HIB").expect("id");
+    let kept = app
+        .store
+        .forecast_snapshots(expedite_store::Scope::All, Some(&estonia_id))
+        .await
+        .expect("snapshots");
+    let estonia = kept.last().expect("Estonia's forecast is kept");
+    assert_eq!(estonia.as_of, day);
+    assert_eq!(estonia.inputs.stage, expedite_core::Stage::Implemented);
+    assert!(
+        estonia
+            .inputs
+            .milestones
+            .iter()
+            .all(|milestone| milestone.date <= day),
+        "{:?}",
+        estonia.inputs.milestones
+    );
+    assert!(
+        estonia.queues.iter().all(|queue| queue.place.is_none()),
+        "not on contract on {day}, so no place yet: {:?}",
+        estonia.queues
+    );
+    // On the eve of the letters of request neither case existed.
+    let eve = "2024-12-31".parse().expect("day");
+    let before = expedite_web::forecasts::record(&app.store, &inputs, eve)
+        .await
+        .expect("forecasts recorded");
+    assert_eq!(before.forecast, 0);
+}
+
+#[tokio::test]
 async fn a_rate_cut_on_a_line_raises_p50_moved_saying_the_lines_rate_moved() {
     let app = himars_queue().await;
     let inputs = expedite_web::forecasts::ForecastInputs::shipped().expect("shipped inputs");

@@ -44,10 +44,16 @@ async fn stored_scenario(
     state: &AppState,
     viewer: &Viewer,
 ) -> Result<Result<Scenario, String>, PageError> {
-    let facts =
-        crate::forecasts::facts_in_scope(state.store.as_ref(), viewer.caller.scope()).await?;
+    let today = crate::today();
+    let facts = crate::forecasts::facts_in_scope(
+        state.store.as_ref(),
+        viewer.caller.scope(),
+        today,
+        state.forecast_inputs.rules(),
+    )
+    .await?;
     Ok(
-        crate::forecasts::scenario_for(&facts, &state.forecast_inputs, crate::today()).and_then(
+        crate::forecasts::scenario_for(&facts, &state.forecast_inputs, today).and_then(
             |(scenario, ids)| {
                 if ids.is_empty() {
                     Err(
