@@ -410,7 +410,8 @@ fn a_register_feeds_a_calibration_or_a_leave_one_out_refit_not_shipped_parameter
 fn only_a_promise_public_before_the_forecast_day_anchors_a_shipped_forecast() {
     // Poland's F-35s were promised for 2024 at signing (2020-01-31), Germany's for 2026 and
     // Romania's for 2030 in statements on their LOA days, Slovakia's F-16s for the fourth
-    // quarter of 2022 at signing: the forecasts as of the day after carry the promise. Estonia's and Lithuania's HIMARS promises were published on the
+    // quarter of 2022 and Bahrain's for 2021 at signing: the forecasts as of the day after
+    // carry the promise. Estonia's and Lithuania's HIMARS promises were published on the
     // day after their LOA, the forecast's own day, so it does not; Poland's Abrams and
     // Apaches were promised only after their LOA.
     let report = shipped_backtest_json(&[]);
@@ -433,6 +434,7 @@ fn only_a_promise_public_before_the_forecast_day_anchors_a_shipped_forecast() {
             ("ROU-F35-2024", "loa", "2030-07-01"),
             ("DEU-F35-2022", "loa", "2026-07-01"),
             ("SVK-F16B70-2018", "loa", "2022-11-14"),
+            ("BHR-F16B70-2017", "loa", "2021-07-01"),
         ]
     );
 }

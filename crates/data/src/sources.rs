@@ -106,7 +106,7 @@ pub fn builtin() -> Vec<Source> {
         ),
         Source::new(
             "timelines",
-            "Real case timelines: 42 arms sales to allies, 2015-2026",
+            "Real case timelines: 43 arms sales to allies, 2015-2026",
             Date::constant(2026, 3, 31),
             "facts complete up to this day (the newest source read)",
             "expedite-data timelines module (from shared/data/cases/timelines.csv)",
@@ -155,6 +155,19 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
+
+    #[test]
+    fn the_timelines_source_names_as_many_sales_as_the_shipped_file_holds() {
+        let sales = crate::timelines::Timeline::builtin()
+            .expect("the shipped file parses")
+            .len();
+        let source = builtin_source("timelines").expect("shipped");
+        assert!(
+            source.name.contains(&format!(": {sales} arms sales")),
+            "{} for {sales} rows",
+            source.name
+        );
+    }
 
     #[test]
     fn a_source_older_than_a_year_is_flagged_stale() {
