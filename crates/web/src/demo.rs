@@ -57,11 +57,12 @@ pub struct LeftOut {
 }
 
 /// ISO 3166-1 alpha-2 codes of the purchasers the shipped data names.
-const ALPHA2: [(&str, &str); 43] = [
+const ALPHA2: [(&str, &str); 44] = [
     ("ALB", "AL"),
     ("AUS", "AU"),
     ("BEL", "BE"),
     ("BGR", "BG"),
+    ("BHR", "BH"),
     ("CAN", "CA"),
     ("CHE", "CH"),
     ("CZE", "CZ"),
@@ -453,5 +454,19 @@ mod tests {
                 .any(|case| case.source.contains("TWN") && case.source.starts_with("DSCA")),
             "Taiwan is not a NATO+5 ally"
         );
+    }
+
+    #[test]
+    fn every_purchaser_of_the_shipped_data_has_a_two_letter_code_for_its_case_ids() {
+        // A purchaser missing from the table would silently drop its sales from the demo
+        // (Bahrain's F-16 Block 70 did, until its code was added).
+        let (cases, left_out) = shipped();
+        let without_code: Vec<&str> = left_out
+            .iter()
+            .filter(|row| row.reason == "no two-letter code for the purchaser")
+            .map(|row| row.source.as_str())
+            .collect();
+        assert_eq!(without_code, Vec::<&str>::new());
+        assert!(cases.iter().any(|case| case.source == "BHR-F16B70-2017"));
     }
 }
