@@ -3,7 +3,10 @@
 //! compare a case's forecast with its previous one.
 //!
 //! A forecast is derived from the history and can be computed again, so these rows are not
-//! part of the keyed chain. A snapshot that says the same as the case's last kept one
+//! part of the keyed chain. A case's kept forecasts are read in the order of the days they
+//! were made for (then of keeping), so each is compared with the forecast of the day before
+//! it even when an earlier day is kept later (`expedite alerts --refresh --as-of` a past
+//! day). A snapshot that says the same as the one before it by day
 //! ([`ForecastSnapshot::says_the_same_as`]: equal percentiles, queues and inputs, whatever
 //! the day it was made for) adds no row, so periodic recomputes do not fill the table.
 
@@ -28,38 +31,92 @@ pub(crate) async fn append(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     snapshots: &[ForecastSnapshot],
 ) -> Result<usize, StoreError> {
-    let mut last = latest_of_every_case(tx).await?;
+    let mut kept = kept_of_every_case(tx).await?;
     let mut appended = 0;
     for snapshot in snapshots {
-        let seq = match last.get(&snapshot.case) {
-            Some((_, kept)) if kept.says_the_same_as(snapshot) => continue,
-            Some((seq, _)) => seq + 1,
-            None => 0,
+        let case = kept.get(&snapshot.case);
+        let before = match case {
+            Some(Kept { newest, .. }) if newest.as_of <= snapshot.as_of => Some(newest.clone()),
+            // A forecast for a day before the newest kept one: compare it with its own
+            // predecessor by day.
+            Some(_) => newest_on_or_before(tx, &snapshot.case, snapshot.as_of).await?,
+            None => None,
         };
+        if before.is_some_and(|before| before.says_the_same_as(snapshot)) {
+            continue;
+        }
+        let seq = case.map_or(0, |case| case.last_seq + 1);
         insert(tx, snapshot, seq).await?;
-        last.insert(snapshot.case.clone(), (seq, snapshot.clone()));
+        let newest = match kept.remove(&snapshot.case) {
+            Some(case) if case.newest.as_of > snapshot.as_of => case.newest,
+            _ => snapshot.clone(),
+        };
+        kept.insert(
+            snapshot.case.clone(),
+            Kept {
+                last_seq: seq,
+                newest,
+            },
+        );
         appended += 1;
     }
     Ok(appended)
 }
 
-/// Each case's newest kept snapshot and its `seq`, read in one query rather than one per
-/// case, as appending runs inside the write transaction.
-async fn latest_of_every_case(
+/// What a case has kept: the `seq` of its last row, and its forecast for the latest day.
+struct Kept {
+    last_seq: i64,
+    newest: ForecastSnapshot,
+}
+
+/// [`Kept`] of every case, read in two queries rather than two per case, as appending runs
+/// inside the write transaction.
+async fn kept_of_every_case(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-) -> Result<HashMap<CaseId, (i64, ForecastSnapshot)>, StoreError> {
+) -> Result<HashMap<CaseId, Kept>, StoreError> {
+    let last_seqs: HashMap<String, i64> =
+        sqlx::query("SELECT case_id, MAX(seq) AS seq FROM forecast_snapshots GROUP BY case_id")
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get("case_id")?, row.try_get("seq")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
     sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM forecast_snapshots AS newest WHERE seq = \
-         (SELECT MAX(seq) FROM forecast_snapshots WHERE case_id = newest.case_id)"
+        "SELECT {COLUMNS} FROM forecast_snapshots AS newest WHERE NOT EXISTS \
+         (SELECT 1 FROM forecast_snapshots AS later WHERE later.case_id = newest.case_id \
+         AND (later.as_of > newest.as_of OR (later.as_of = newest.as_of AND later.seq > newest.seq)))"
     )))
     .fetch_all(&mut **tx)
     .await?
     .iter()
     .map(|row| {
-        let snapshot = from_row(row)?;
-        Ok((snapshot.case.clone(), (row.try_get("seq")?, snapshot)))
+        let newest = from_row(row)?;
+        let last_seq = last_seqs
+            .get(newest.case.as_str())
+            .copied()
+            .unwrap_or(row.try_get("seq")?);
+        Ok((newest.case.clone(), Kept { last_seq, newest }))
     })
     .collect()
+}
+
+/// A case's kept forecast for the latest day on or before `day`, if any.
+async fn newest_on_or_before(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    case: &CaseId,
+    day: Date,
+) -> Result<Option<ForecastSnapshot>, StoreError> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM forecast_snapshots WHERE case_id = $1 AND as_of <= $2 \
+         ORDER BY as_of DESC, seq DESC LIMIT 1"
+    )))
+    .bind(case.as_str())
+    .bind(day.to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
 }
 
 async fn insert(
@@ -98,7 +155,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 /// The snapshots of the cases in `scope` (of one case, if given): cases by id, each case's
-/// oldest first.
+/// in the order of the days they were made for, then of keeping.
 pub(crate) async fn read(
     reader: &AnyPool,
     scope: Scope,
@@ -111,7 +168,7 @@ pub(crate) async fn read(
     }
     let (clause, params) = conditions.finish();
     let mut query = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM forecast_snapshots{clause} ORDER BY case_id, seq"
+        "SELECT {COLUMNS} FROM forecast_snapshots{clause} ORDER BY case_id, as_of, seq"
     )));
     for param in &params {
         query = query.bind(param.as_str());

@@ -150,6 +150,67 @@ async fn kept_forecasts_round_trip_and_an_unchanged_recompute_adds_no_row() {
 }
 
 #[tokio::test]
+async fn a_forecast_kept_for_an_earlier_day_takes_its_place_by_day_and_is_compared_with_the_day_before()
+ {
+    // Forecasts of 2026-11-01 and 2026-11-03 are kept; then `expedite alerts --refresh
+    // --as-of` a past day keeps one of 2026-10-15 with an earlier final delivery. The history
+    // reads in the order of the days, and each alert compares a forecast with the one made for
+    // the day before it.
+    for_each_backend(|db| async move {
+        let store = &db.store;
+        open_polish_case(store).await;
+        let november = snapshot("2026-11-01", "2028-03-01", 650.0);
+        let cut = snapshot("2026-11-03", "2028-09-01", 400.0);
+        store
+            .append_forecast_snapshots(std::slice::from_ref(&november))
+            .await
+            .expect("append");
+        store
+            .append_forecast_snapshots(std::slice::from_ref(&cut))
+            .await
+            .expect("append");
+        let october = snapshot("2026-10-15", "2027-09-01", 650.0);
+        assert_eq!(
+            store
+                .append_forecast_snapshots(std::slice::from_ref(&october))
+                .await
+                .expect("append"),
+            1
+        );
+        // The same forecast for the next day says nothing new against its day's predecessor.
+        let again = snapshot("2026-10-16", "2027-09-01", 650.0);
+        assert_eq!(
+            store
+                .append_forecast_snapshots(&[again])
+                .await
+                .expect("append"),
+            0
+        );
+        let kept = store
+            .forecast_snapshots(Scope::All, None)
+            .await
+            .expect("read");
+        assert_eq!(kept, [october, november, cut]);
+        let alerts = forecast_alerts_for(store, Scope::All, None, day("2026-11-30")).await;
+        let moved: Vec<(String, Option<i64>)> = alerts
+            .iter()
+            .filter(|alert| alert.kind == ForecastAlertKind::P50Moved)
+            .map(|alert| (alert.raised_on.to_string(), alert.moved))
+            .collect();
+        // Newest first: the rate cut of 2026-11-03, then 2026-10-15 -> 2026-11-01 (182 days
+        // later); nothing is compared backwards in time.
+        assert_eq!(
+            moved,
+            [
+                ("2026-11-03".to_owned(), Some(184)),
+                ("2026-11-01".to_owned(), Some(182)),
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_rate_cut_between_kept_forecasts_raises_an_alert_seen_only_in_the_cases_scope() {
     for_each_backend(|db| async move {
         let store = &db.store;
