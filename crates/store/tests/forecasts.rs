@@ -53,6 +53,14 @@ async fn open_polish_case(store: &dyn Store) -> StoredCase {
         .expect("open")
 }
 
+/// Keeps one forecast; returns the rows it added (0 when it says nothing new).
+async fn keep(store: &dyn Store, snapshot: &ForecastSnapshot) -> usize {
+    store
+        .append_forecast_snapshots(std::slice::from_ref(snapshot))
+        .await
+        .expect("append")
+}
+
 /// A forecast of the Polish case as of `as_of`, with its final delivery's P50 and the
 /// line's rate.
 fn snapshot(as_of: &str, final_p50: &str, per_year: f64) -> ForecastSnapshot {
@@ -99,30 +107,12 @@ async fn kept_forecasts_round_trip_and_an_unchanged_recompute_adds_no_row() {
         let store = &db.store;
         open_polish_case(store).await;
         let first = snapshot("2026-11-01", "2028-03-01", 650.0);
-        assert_eq!(
-            store
-                .append_forecast_snapshots(std::slice::from_ref(&first))
-                .await
-                .expect("append"),
-            1
-        );
+        assert_eq!(keep(store, &first).await, 1);
         // The same forecast a day later: nothing new to keep.
         let same = snapshot("2026-11-02", "2028-03-01", 650.0);
-        assert_eq!(
-            store
-                .append_forecast_snapshots(&[same])
-                .await
-                .expect("append"),
-            0
-        );
+        assert_eq!(keep(store, &same).await, 0);
         let cut = snapshot("2026-11-03", "2028-09-01", 400.0);
-        assert_eq!(
-            store
-                .append_forecast_snapshots(std::slice::from_ref(&cut))
-                .await
-                .expect("append"),
-            1
-        );
+        assert_eq!(keep(store, &cut).await, 1);
         let kept = store
             .forecast_snapshots(Scope::All, None)
             .await
@@ -161,31 +151,13 @@ async fn a_forecast_kept_for_an_earlier_day_takes_its_place_by_day_and_is_compar
         open_polish_case(store).await;
         let november = snapshot("2026-11-01", "2028-03-01", 650.0);
         let cut = snapshot("2026-11-03", "2028-09-01", 400.0);
-        store
-            .append_forecast_snapshots(std::slice::from_ref(&november))
-            .await
-            .expect("append");
-        store
-            .append_forecast_snapshots(std::slice::from_ref(&cut))
-            .await
-            .expect("append");
+        keep(store, &november).await;
+        keep(store, &cut).await;
         let october = snapshot("2026-10-15", "2027-09-01", 650.0);
-        assert_eq!(
-            store
-                .append_forecast_snapshots(std::slice::from_ref(&october))
-                .await
-                .expect("append"),
-            1
-        );
+        assert_eq!(keep(store, &october).await, 1);
         // The same forecast for the next day says nothing new against its day's predecessor.
         let again = snapshot("2026-10-16", "2027-09-01", 650.0);
-        assert_eq!(
-            store
-                .append_forecast_snapshots(&[again])
-                .await
-                .expect("append"),
-            0
-        );
+        assert_eq!(keep(store, &again).await, 0);
         let kept = store
             .forecast_snapshots(Scope::All, None)
             .await
