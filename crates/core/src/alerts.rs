@@ -242,9 +242,12 @@ pub fn deadline_alerts(
     today: Date,
     near_days: i64,
 ) -> Vec<Alert> {
-    let ended = ended(case);
+    // Judged on `today`: a deadline met, or a case ended, after it is still open then.
+    let known = |day: Option<Date>| day.filter(|day| *day <= today);
+    let ended = known(ended(case));
     let mut alerts = Vec::new();
-    for deadline in deadlines(case, samm) {
+    for mut deadline in deadlines(case, samm) {
+        deadline.met = known(deadline.met);
         // The deadline is settled by being met or by the case ending, whichever is first.
         let resolved = match (deadline.met, ended) {
             (Some(met), Some(end)) => Some(met.min(end)),

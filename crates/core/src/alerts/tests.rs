@@ -176,6 +176,32 @@ fn a_lor_not_validated_in_five_days_is_missed_without_a_warning() {
 }
 
 #[test]
+fn judged_on_a_day_before_the_lor_was_validated_the_target_is_still_missed_not_met_later() {
+    // LOR 2025-01-01, validated late on 2025-01-20. Judged on 2025-01-10 the SAMM target of
+    // 2025-01-06 is open and missed by 4 days; the later validation is not known yet.
+    let samm = book().samm().clone();
+    let validated_late = case(
+        "PL-B-BEB",
+        1_000_000,
+        date(2025, 1, 1),
+        &[(Stage::LorActionable, date(2025, 1, 20))],
+    );
+    let then = deadline_alerts(&validated_late, &samm, date(2025, 1, 10), DEFAULT_NEAR_DAYS);
+    assert_eq!(then.len(), 1);
+    assert_eq!(then[0].resolved_on, None);
+    assert_eq!(
+        then[0].message,
+        "the SAMM target of 2025-01-06 is missed: 4 days late on 2025-01-10"
+    );
+    let now = deadline_alerts(&validated_late, &samm, date(2025, 2, 1), DEFAULT_NEAR_DAYS);
+    assert_eq!(now[0].resolved_on, Some(date(2025, 1, 20)));
+    assert_eq!(
+        now[0].message,
+        "the SAMM target of 2025-01-06 was missed by 14 days (met on 2025-01-20)"
+    );
+}
+
+#[test]
 fn the_end_of_a_congressional_review_is_announced_and_then_overdue() {
     // 2 × $60M MDE for Poland: notified 2025-03-03, NATO+5 review of 15 days, offer
     // allowed from 03-18; still not offered on 04-01.
