@@ -17,7 +17,7 @@
 //! - [`capacity`]: a catalog of US production lines (PAC-3 MSE, GMLRS, HIMARS, Javelin,
 //!   155 mm shells, F-35, AH-64E, M1A2) with rates as published and a citation per number
 //!   (`data/capacity/lines.toml`), and the mapping from notification items to those lines.
-//! - [`timelines`]: 42 real sales with their dated milestones, request to final delivery
+//! - [`timelines`]: 43 real sales with their dated milestones, request to final delivery
 //!   (`data/cases/timelines.csv`, facts complete to 2026-03-31), the ground truth of
 //!   `expedite calibrate` and `expedite backtest`.
 //! - [`sources`]: every data source with the day it was last refreshed; older than a year

@@ -2,7 +2,7 @@
 //! forecast is calibrated on and back-tested against (`expedite calibrate`,
 //! `expedite backtest`).
 //!
-//! The shipped file is `data/cases/timelines.csv` (42 sales, 2015–2026, each with its
+//! The shipped file is `data/cases/timelines.csv` (43 sales, 2015–2026, each with its
 //! sources; facts complete up to [`OBSERVED`]), compiled in: [`Timeline::builtin`] reads it.
 //! A user's file with the same columns goes through [`read`]. A milestone may be known to
 //! the day (`2022-12-02`) or only to the month (`2023-01`): a month-only date is read as the
