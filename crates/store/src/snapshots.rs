@@ -69,20 +69,15 @@ struct Kept {
     newest: ForecastSnapshot,
 }
 
-/// [`Kept`] of every case, read in two queries rather than two per case, as appending runs
+/// [`Kept`] of every case, read in one query rather than one per case, as appending runs
 /// inside the write transaction.
 async fn kept_of_every_case(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
 ) -> Result<HashMap<CaseId, Kept>, StoreError> {
-    let last_seqs: HashMap<String, i64> =
-        sqlx::query("SELECT case_id, MAX(seq) AS seq FROM forecast_snapshots GROUP BY case_id")
-            .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get("case_id")?, row.try_get("seq")?)))
-            .collect::<Result<_, sqlx::Error>>()?;
     sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM forecast_snapshots AS newest WHERE NOT EXISTS \
+        "SELECT {COLUMNS}, \
+         (SELECT MAX(seq) FROM forecast_snapshots AS kept WHERE kept.case_id = newest.case_id) \
+         AS last_seq FROM forecast_snapshots AS newest WHERE NOT EXISTS \
          (SELECT 1 FROM forecast_snapshots AS later WHERE later.case_id = newest.case_id \
          AND (later.as_of > newest.as_of OR (later.as_of = newest.as_of AND later.seq > newest.seq)))"
     )))
@@ -91,10 +86,7 @@ async fn kept_of_every_case(
     .iter()
     .map(|row| {
         let newest = from_row(row)?;
-        let last_seq = last_seqs
-            .get(newest.case.as_str())
-            .copied()
-            .unwrap_or(row.try_get("seq")?);
+        let last_seq = row.try_get("last_seq")?;
         Ok((newest.case.clone(), Kept { last_seq, newest }))
     })
     .collect()
