@@ -5,8 +5,10 @@
 //! The shipped file is `data/cases/timelines.csv` (43 sales, 2015–2026, each with its
 //! sources; facts complete up to [`OBSERVED`]), compiled in: [`Timeline::builtin`] reads it.
 //! A user's file with the same columns goes through [`read`]. A milestone may be known to
-//! the day (`2022-12-02`) or only to the month (`2023-01`): a month-only date is read as the
-//! 15th, the middle of the month, and keeps [`Precision::Month`] so that reports can say so.
+//! the day (`2022-12-02`), only to the month (`2023-01`) or only to the year (`2021`): a
+//! month-only date is read as the 15th, the middle of the month, a year-only date as the 1st
+//! of July, the middle of the year, and each keeps its [`Precision`] so that reports can say
+//! so and fits can blur it.
 //!
 //! ```
 //! use expedite_data::timelines::{Precision, Timeline};
@@ -44,8 +46,9 @@ pub enum Precision {
     Day,
     /// Only the month is known; the date is the 15th of that month.
     Month,
-    /// Only the year is known (a SIPRI trade register's order and delivery years); the date
-    /// is the 1st of July, the middle of the year.
+    /// Only the year is known (a SIPRI trade register's order and delivery years, a
+    /// timeline whose sources give only the year); the date is the 1st of July, the middle
+    /// of the year.
     Year,
 }
 
@@ -54,8 +57,29 @@ pub enum Precision {
 pub struct Milestone {
     /// The day (the 15th when only the month is known).
     pub date: Date,
-    /// Whether the day is known or read as the middle of the month.
+    /// Whether the day is known or read as the middle of the month or of the year.
     pub precision: Precision,
+}
+
+impl Milestone {
+    /// The first day the milestone may have fallen on: the day itself, or the first of its
+    /// month or of its year.
+    pub fn earliest(&self) -> Date {
+        match self.precision {
+            Precision::Day => self.date,
+            Precision::Month => self.date.first_of_month(),
+            Precision::Year => self.date.first_of_year(),
+        }
+    }
+
+    /// The last day the milestone may have fallen on.
+    pub fn latest(&self) -> Date {
+        match self.precision {
+            Precision::Day => self.date,
+            Precision::Month => self.date.last_of_month(),
+            Precision::Year => self.date.last_of_year(),
+        }
+    }
 }
 
 /// The milestones of a sale, in the file's order; `None` where the file leaves it empty.
@@ -215,7 +239,7 @@ impl Timeline {
 /// # Errors
 /// [`DataError::Read`] when the reader fails, [`DataError::Csv`] for malformed CSV or a
 /// missing column, [`DataError::Field`] naming the line and the column of a bad value
-/// (unknown channel or country, a date that is neither `YYYY-MM-DD` nor `YYYY-MM`, a
+/// (unknown channel or country, a date that is not `YYYY-MM-DD`, `YYYY-MM` or `YYYY`, a
 /// quantity that is not a whole number of one or more), [`DataError::Invalid`] for a
 /// repeated id.
 pub fn read<R: Read>(mut reader: R, name: &str) -> Result<Vec<Timeline>, DataError> {
@@ -298,13 +322,19 @@ struct Row {
     sources: String,
 }
 
-/// Reads `YYYY-MM-DD`, or `YYYY-MM` as the 15th of the month.
+/// Reads `YYYY-MM-DD`, `YYYY-MM` as the 15th of the month, or `YYYY` as the 1st of July.
 fn parse_milestone(text: &str) -> Option<Milestone> {
     let text = text.trim();
     if let Ok(date) = text.parse::<Date>() {
         return Some(Milestone {
             date,
             precision: Precision::Day,
+        });
+    }
+    if text.len() == 4 {
+        return Some(Milestone {
+            date: Date::new(text.parse().ok()?, 7, 1).ok()?,
+            precision: Precision::Year,
         });
     }
     let (year, month) = text.split_once('-')?;
@@ -415,9 +445,13 @@ impl Row {
         };
         let date = |field: &'static str, text: &str| match text.trim() {
             "" => Ok(None),
-            text => parse_milestone(text)
-                .map(Some)
-                .ok_or_else(|| error(field, text, "expected a date YYYY-MM-DD or a month YYYY-MM")),
+            text => parse_milestone(text).map(Some).ok_or_else(|| {
+                error(
+                    field,
+                    text,
+                    "expected a date YYYY-MM-DD, a month YYYY-MM or a year YYYY",
+                )
+            }),
         };
         let milestones = Milestones {
             request: date("request", &self.request)?,
@@ -427,9 +461,10 @@ impl Row {
             first_delivery: date("first_delivery", &self.first_delivery)?,
             final_delivery: date("final_delivery", &self.final_delivery)?,
         };
+        // Compared as precisely as both are known: a final delivery in 2021 may follow a
+        // first one of 2021-06, but not one of 2022.
         if let (Some(first), Some(last)) = (milestones.first_delivery, milestones.final_delivery)
-            && last.date < first.date
-            && !(last.precision == Precision::Month || first.precision == Precision::Month)
+            && last.latest() < first.earliest()
         {
             return Err(error(
                 "final_delivery",
@@ -514,6 +549,50 @@ mod tests {
         assert_eq!(loa.precision, Precision::Month);
         let notified = taiwan.milestones.notification.expect("notified");
         assert_eq!(notified.precision, Precision::Day);
+    }
+
+    #[test]
+    fn year_only_dates_are_the_middle_of_the_year_and_say_so() {
+        // As for Poland's first Javelins: "delivered in 2021", no month given.
+        let rows = one_row("X-1,Xland,POL,USA,fms,Javelin,javelin,180,,,2020-03-04,,,2021,2021,,")
+            .expect("a year is a date");
+        let first = rows[0]
+            .milestones
+            .first_delivery
+            .expect("delivered in 2021");
+        assert_eq!(
+            (first.date.to_string(), first.precision),
+            ("2021-07-01".to_owned(), Precision::Year)
+        );
+        assert_eq!(
+            (first.earliest().to_string(), first.latest().to_string()),
+            ("2021-01-01".to_owned(), "2021-12-31".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_final_delivery_before_the_first_is_refused_as_precisely_as_both_are_known() {
+        let row = |first: &str, last: &str| {
+            one_row(&format!(
+                "X-1,Xland,EST,USA,fms,HIMARS,himars,6,,,2020-03-04,,,{first},{last},,"
+            ))
+        };
+        for (first, last) in [
+            ("2021", "2021-03"),
+            ("2021-06", "2021"),
+            ("2023-07-20", "2023-07"),
+            ("2021", "2021"),
+        ] {
+            assert!(row(first, last).is_ok(), "{first} then {last}");
+        }
+        for (first, last) in [
+            ("2022", "2021"),
+            ("2023-07", "2023-05"),
+            ("2022", "2021-12-31"),
+        ] {
+            let message = row(first, last).expect_err(last).to_string();
+            assert!(message.contains("field 'final_delivery'"), "{message}");
+        }
     }
 
     #[test]
@@ -654,6 +733,7 @@ mod tests {
         assert!(message.contains("mine.csv line 2"), "{message}");
         assert!(message.contains("field 'notification'"), "{message}");
         assert!(message.contains("2022-13-01"), "{message}");
+        assert!(message.contains("a year YYYY"), "{message}");
     }
 
     #[test]

@@ -685,17 +685,7 @@ fn delay_residual(timeline: &Timeline, observed: Date, explain: &Explain<'_>) ->
         .first_delivery
         .filter(|first| first.date <= observed);
     let (days, known) = match first {
-        Some(first) => {
-            let by_years = [from, first]
-                .iter()
-                .any(|milestone| milestone.precision == Precision::Year);
-            let known = if by_years {
-                Known::Within(YEAR_DAYS)
-            } else {
-                Known::Exact
-            };
-            (days_between(predicted, first.date), known)
-        }
+        Some(first) => (days_between(predicted, first.date), known_to(from, first)),
         None => {
             let so_far = days_between(predicted, observed);
             if so_far <= 0.0 {
@@ -720,6 +710,17 @@ fn delay_residual(timeline: &Timeline, observed: Date, explain: &Explain<'_>) ->
 /// How far either side of the true interval one read from two year-dated milestones can
 /// be: each date is anywhere in its year (the delay's offsets, the delivery spans).
 pub(crate) const YEAR_DAYS: f64 = 365.0;
+
+/// How well the interval between two milestones is known: exactly (days or months), as
+/// the difference of two years, or with one end anywhere in its year.
+pub(crate) fn known_to(from: Milestone, to: Milestone) -> Known {
+    let by_year = |milestone: Milestone| milestone.precision == Precision::Year;
+    match (by_year(from), by_year(to)) {
+        (true, true) => Known::Within(YEAR_DAYS),
+        (true, false) | (false, true) => Known::Around(YEAR_DAYS / 2.0),
+        (false, false) => Known::Exact,
+    }
+}
 
 /// The fitted delays: one fit report per line with enough sales of its own and one per
 /// channel (the offset of the channel's other lines), and the lines' own.
@@ -906,7 +907,9 @@ fn delay_report(group: &str, offsets: &[&Offset], scope: &str, implemented_media
             .map(|offset| match offset.known {
                 Known::Exact => format!("{} ({:.0} d)", offset.id, offset.days),
                 Known::AtLeast => format!("{} (>{:.0} d)", offset.id, offset.days),
-                Known::Within(days) => format!("{} ({:.0} ± {days:.0} d)", offset.id, offset.days),
+                Known::Within(days) | Known::Around(days) => {
+                    format!("{} ({:.0} ± {days:.0} d)", offset.id, offset.days)
+                }
             })
             .collect(),
     }
@@ -1063,6 +1066,23 @@ mod tests {
             pool.method
         );
         assert!(pool.dist.is_some(), "lines without a fit still get a delay");
+    }
+
+    #[test]
+    fn an_interval_with_one_end_known_only_to_its_year_is_blurred_evenly_by_half_a_year() {
+        let on = |text: &str, precision| Milestone {
+            date: text.parse().expect("a date"),
+            precision,
+        };
+        let signed = on("2020-05-20", Precision::Day);
+        let in_2021 = on("2021-07-01", Precision::Year);
+        let in_may = on("2021-05-15", Precision::Month);
+        assert_eq!(known_to(signed, in_2021), Known::Around(182.5));
+        assert_eq!(
+            known_to(in_2021, on("2023-07-01", Precision::Year)),
+            Known::Within(365.0)
+        );
+        assert_eq!(known_to(signed, in_may), Known::Exact);
     }
 }
 

@@ -17,7 +17,10 @@
 //! - a sale whose dates are only years (a SIPRI register), the density of its offset plus
 //!   the triangle that the difference of two dates, each anywhere in its year, makes
 //!   (`± within` days): in closed form, `[G(x + w) − 2 G(x) + G(x − w)] / w²`, where
-//!   `G(t) = (t − μ) Φ(z) + σ φ(z)` is the second antiderivative of the normal density.
+//!   `G(t) = (t − μ) Φ(z) + σ φ(z)` is the second antiderivative of the normal density;
+//! - a sale with one of its two dates known only to the year (a timeline's delivery "in
+//!   2021" after an LOA known to the day), the density of its offset plus an even spread of
+//!   `± half` days: `[Φ((x + h − μ) / σ) − Φ((x − h − μ) / σ)] / 2h`.
 //!
 //! The fit maximises the profile likelihood: for each spread, each group's mean by golden
 //! section (the log-likelihood is concave in it), and the spread by golden section on its
@@ -43,6 +46,9 @@ pub enum Known {
     /// Dated by years: the true offset is within this many days either side, as a
     /// triangle.
     Within(f64),
+    /// One of its two dates is known only to the year: the true offset is anywhere within
+    /// this many days either side, evenly.
+    Around(f64),
 }
 
 /// One sale's offset.
@@ -113,7 +119,10 @@ fn log_likelihood(offset: &Offset, mean: f64, sd: f64) -> f64 {
                 + second_antiderivative(x - width))
                 / (width * width)
         }
-        Known::Within(_) => return normal.ln_pdf(x),
+        Known::Around(half) if half > 0.0 => {
+            (normal.cdf(x + half) - normal.cdf(x - half)) / (2.0 * half)
+        }
+        Known::Within(_) | Known::Around(_) => return normal.ln_pdf(x),
     };
     likelihood.max(1e-300).ln()
 }
@@ -188,10 +197,21 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, Normal as NormalSampler, Uniform};
 
+    /// How the drawn offsets' dates are known.
+    #[derive(Clone, Copy)]
+    enum Dated {
+        /// To the day.
+        Days,
+        /// Both dates only to their year, as a SIPRI register gives them.
+        BothYears,
+        /// One of the two only to its year.
+        OneYear,
+    }
+
     /// Offsets of two groups drawn from `Normal(mean, sd)`; those past `window` are "at
-    /// least `window`"; with `years`, each is known only as the difference of two dates
-    /// each anywhere in its year (as a SIPRI register gives them).
-    fn drawn(means: [(&str, f64); 2], sd: f64, window: f64, years: bool) -> Vec<Offset> {
+    /// least `window`"; the others blurred as `dated` says (each year-dated date anywhere
+    /// in its year).
+    fn drawn(means: [(&str, f64); 2], sd: f64, window: f64, dated: Dated) -> Vec<Offset> {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let within_year = Uniform::new(-182.5, 182.5).expect("valid");
         let mut offsets = Vec::new();
@@ -199,13 +219,14 @@ mod tests {
             let sampler = NormalSampler::new(mean, sd).expect("valid");
             for index in 0..300 {
                 let days: f64 = sampler.sample(&mut rng);
-                let (days, known) = if days > window {
-                    (window, Known::AtLeast)
-                } else if years {
-                    let blur = within_year.sample(&mut rng) - within_year.sample(&mut rng);
-                    (days + blur, Known::Within(365.0))
-                } else {
-                    (days, Known::Exact)
+                let (days, known) = match dated {
+                    _ if days > window => (window, Known::AtLeast),
+                    Dated::Days => (days, Known::Exact),
+                    Dated::BothYears => {
+                        let blur = within_year.sample(&mut rng) - within_year.sample(&mut rng);
+                        (days + blur, Known::Within(365.0))
+                    }
+                    Dated::OneYear => (days + within_year.sample(&mut rng), Known::Around(182.5)),
                 };
                 offsets.push(Offset {
                     id: format!("{group}{index}"),
@@ -220,7 +241,12 @@ mod tests {
 
     #[test]
     fn the_fit_recovers_each_groups_mean_and_the_shared_spread_despite_censoring() {
-        let offsets = drawn([("javelin", -60.0), ("f35", 700.0)], 300.0, 1000.0, false);
+        let offsets = drawn(
+            [("javelin", -60.0), ("f35", 700.0)],
+            300.0,
+            1000.0,
+            Dated::Days,
+        );
         let fit = fit_offsets(&offsets).expect("enough dated offsets");
         assert!((fit.means["javelin"] + 60.0).abs() < 45.0, "{fit:?}");
         assert!((fit.means["f35"] - 700.0).abs() < 45.0, "{fit:?}");
@@ -229,7 +255,12 @@ mod tests {
 
     #[test]
     fn year_dates_do_not_widen_the_fitted_spread() {
-        let offsets = drawn([("amraam", 400.0), ("gmlrs", 100.0)], 250.0, 5000.0, true);
+        let offsets = drawn(
+            [("amraam", 400.0), ("gmlrs", 100.0)],
+            250.0,
+            5000.0,
+            Dated::BothYears,
+        );
         let fit = fit_offsets(&offsets).expect("enough dated offsets");
         assert!((fit.means["amraam"] - 400.0).abs() < 45.0, "{fit:?}");
         // Read as exact, the year dates would add a spread of √(2 × 365² / 12) ≈ 149 days:
@@ -238,8 +269,31 @@ mod tests {
     }
 
     #[test]
+    fn a_delivery_known_only_to_its_year_does_not_widen_the_fitted_spread() {
+        let offsets = drawn(
+            [("javelin", 0.0), ("f35", 700.0)],
+            150.0,
+            5000.0,
+            Dated::OneYear,
+        );
+        let fit = fit_offsets(&offsets).expect("enough dated offsets");
+        assert!((fit.means["f35"] - 700.0).abs() < 30.0, "{fit:?}");
+        assert!((fit.sd - 150.0).abs() < 15.0, "{fit:?}");
+        // Read as exact, the year adds a spread of 365 / √12 ≈ 105 days: √(150² + 105²) ≈ 183.
+        let as_exact: Vec<Offset> = offsets
+            .into_iter()
+            .map(|offset| Offset {
+                known: Known::Exact,
+                ..offset
+            })
+            .collect();
+        let blurred = fit_offsets(&as_exact).expect("enough dated offsets");
+        assert!(blurred.sd > 170.0, "{blurred:?}");
+    }
+
+    #[test]
     fn a_group_with_fewer_than_two_dated_offsets_is_not_fitted() {
-        let mut offsets = drawn([("a", 0.0), ("b", 10.0)], 100.0, 1e9, false);
+        let mut offsets = drawn([("a", 0.0), ("b", 10.0)], 100.0, 1e9, Dated::Days);
         offsets.retain(|offset| offset.group == "a" || offset.id == "b0");
         assert_eq!(fit_offsets(&offsets), None);
     }

@@ -13,10 +13,10 @@
 
 use expedite_core::{Channel, Date};
 use expedite_data::stats;
-use expedite_data::timelines::Timeline;
+use expedite_data::timelines::{Precision, Timeline};
 
 use crate::backtest::DAYS_PER_MONTH;
-use crate::calibrate::Fit;
+use crate::calibrate::{Fit, YEAR_DAYS};
 use crate::offset::{self, Known, Offset, OffsetFit, dated, fit_offsets};
 
 /// The channel key of the fitted slip, in the parameters file and in a scenario.
@@ -44,6 +44,9 @@ pub fn slips(timelines: &[Timeline], observed: Date) -> Vec<(Channel, Offset)> {
                 .first_delivery
                 .filter(|first| first.date <= observed);
             let (until, known) = match delivered {
+                Some(first) if first.precision == Precision::Year => {
+                    (first.date, Known::Around(YEAR_DAYS / 2.0))
+                }
                 Some(first) => (first.date, Known::Exact),
                 None => (observed, Known::AtLeast),
             };

@@ -603,11 +603,7 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
             "{} {}{}{}",
             f.as_of_kind.as_str(),
             f.as_of,
-            match f.as_of_precision {
-                Precision::Month => " (month)",
-                Precision::Year => " (year)",
-                Precision::Day => "",
-            },
+            known_to(f.as_of_precision),
             if f.promised_first_delivery.is_some() {
                 " (promise)"
             } else {
@@ -621,10 +617,11 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
                 if f.rate_backdated { " *" } else { "" }
             )),
             Cell::new(as_of),
-            Cell::new(
-                f.actual_first_delivery
-                    .map_or_else(|| "-".to_owned(), |d| d.to_string()),
-            ),
+            Cell::new(match (f.actual_first_delivery, f.actual_precision) {
+                (Some(day), Some(precision)) => format!("{day}{}", known_to(precision)),
+                (Some(day), None) => day.to_string(),
+                (None, _) => "-".to_owned(),
+            }),
             Cell::new(f.first_delivery.p10),
             Cell::new(f.first_delivery.p50),
             Cell::new(f.first_delivery.p90),
@@ -642,6 +639,17 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
         output::print_text(
             "* the catalog knew no rate for the line yet: its first rate step was moved back \
              to the forecast day",
+        )?;
+    }
+    let imprecise = |precision: Option<Precision>| precision.is_some_and(|p| p != Precision::Day);
+    if result
+        .forecasts
+        .iter()
+        .any(|f| imprecise(Some(f.as_of_precision)) || imprecise(f.actual_precision))
+    {
+        output::print_text(
+            "(month), (year): the sources give only the month or the year; its middle is shown, \
+             forecast from and scored",
         )?;
     }
     let promised: Vec<String> = result
@@ -734,4 +742,13 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
         figure(f.median_band_months),
         figure(f.mean_interval_score_months),
     ))
+}
+
+/// How a date read from a month or a year is marked in the table: its middle is shown.
+fn known_to(precision: Precision) -> &'static str {
+    match precision {
+        Precision::Month => " (month)",
+        Precision::Year => " (year)",
+        Precision::Day => "",
+    }
 }
