@@ -438,3 +438,29 @@ fn only_a_promise_public_before_the_forecast_day_anchors_a_shipped_forecast() {
         ]
     );
 }
+
+#[test]
+fn a_delivery_dated_only_to_its_year_is_scored_against_the_middle_of_that_year_and_marked() {
+    // Poland's 2020 Javelins were delivered "in 2021" (PAP), no month given.
+    let report = shipped_backtest_json(&["--as-of".as_ref(), "notification".as_ref()]);
+    let javelin = report["forecasts"]
+        .as_array()
+        .expect("forecasts")
+        .iter()
+        .find(|f| f["id"] == "POL-JAVELIN-2020")
+        .expect("Poland's Javelins are forecast as of their notification");
+    assert_eq!(javelin["actual_first_delivery"], "2021-07-01");
+    assert_eq!(javelin["actual_precision"], "year");
+    assert!(javelin["error_months"].is_number(), "scored, not pending");
+    expedite()
+        .arg("backtest")
+        .arg(shipped_timelines())
+        .args(["--observed", "2026-03-31", "--as-of", "notification"])
+        .args(["--trials", "200", "--color", "never"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2021-07-01 (year)"))
+        .stdout(predicate::str::contains(
+            "(month), (year): the sources give only the month or the year",
+        ));
+}
