@@ -1156,8 +1156,8 @@ async fn a_case_page_lists_the_queue_change_a_tier_change_caused_without_naming_
 
 #[tokio::test]
 async fn a_promised_case_forecast_is_drawn_from_its_promise_and_says_how_likely_it_is_kept() {
-    // Promised 2028-06-30 on 2026-11-01: the shipped slip of FMS promises (normal median
-    // 287 days) puts the first-delivery P50 about 287 days after the promise.
+    // Promised 2028-06-30 on 2026-11-01: the shipped slip of FMS promises (a normal) puts
+    // the first-delivery P50 about its median after the promise.
     let (app, _forecasts) = spawn_with_forecasts().await;
     himars_on_contract(&app, "PL-B-HIA", "POL", 48, "2025-03-01").await;
     let before = wait_for_forecast(&app, "PL-B-HIA", &app.admin, None).await;
@@ -1188,9 +1188,17 @@ async fn a_promised_case_forecast_is_drawn_from_its_promise_and_says_how_likely_
         .expect("a date");
     let promise: expedite_core::Date = "2028-06-30".parse().expect("a date");
     let days = promise.until(p50).expect("dates").get_days();
+    let params = expedite_portfolio::calibrate::Params::shipped().expect("shipped parameters");
+    let Some(expedite_forecast::scenario::RawDist::Normal { median: slip, .. }) = params
+        .channels
+        .get("fms")
+        .and_then(|fitted| fitted.get(expedite_portfolio::promise::PROMISE_SLIP))
+    else {
+        panic!("the shipped slip of FMS promises is a normal");
+    };
     assert!(
-        (260..=315).contains(&days),
-        "P50 {p50}, {days} days after the promise"
+        (f64::from(days) - slip).abs() <= 28.0,
+        "P50 {p50}, {days} days after the promise, the slip's median {slip}"
     );
     // The case page shows the promise in its timeline and how likely it is kept.
     let admin = sign_in(&app, &app.admin).await;
