@@ -593,10 +593,7 @@ fn known_milestones(setting: &Setting<'_>) -> RawMilestones {
 fn anchoring_promise(setting: &Setting<'_>, params: &Params) -> Option<Date> {
     let promise = setting.timeline.promise.as_ref()?;
     let made = promise.made?;
-    let slip_fitted = params
-        .channels
-        .get(setting.timeline.channel.as_str())
-        .is_some_and(|fitted| fitted.contains_key(PROMISE_SLIP));
+    let slip_fitted = params.promise_slip(setting.timeline.channel).is_some();
     (slip_fitted && made.date < setting.start).then_some(promise.first_delivery)
 }
 
@@ -684,10 +681,7 @@ fn scenario(
         stages.insert("transport".to_owned(), dist);
     }
     if draws == Draws::Random
-        && let Some(slip) = params
-            .channels
-            .get(channel)
-            .and_then(|fitted| fitted.get(PROMISE_SLIP))
+        && let Some(slip) = params.promise_slip(timeline.channel)
     {
         stages.insert(PROMISE_SLIP.to_owned(), slip.clone());
     }

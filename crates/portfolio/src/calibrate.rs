@@ -355,6 +355,13 @@ impl Params {
             .or_else(|| of_channel(channel))
             .or_else(|| of_channel(Channel::Fms))
     }
+
+    /// The fitted slip of `channel`'s promises, where the channel had enough dated ones.
+    pub fn promise_slip(&self, channel: Channel) -> Option<&RawDist> {
+        self.channels
+            .get(channel.as_str())
+            .and_then(|fitted| fitted.get(promise::PROMISE_SLIP))
+    }
 }
 
 /// What `calibrate` needs besides the timelines.

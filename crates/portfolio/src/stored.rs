@@ -474,11 +474,8 @@ mod tests {
         // Promised 2027-06-30 on 2025-04-01: the first delivery is the promise plus the
         // shipped slip of FMS promises (a normal), so P50 that slip's median later.
         let inputs = ForecastInputs::shipped().expect("shipped inputs");
-        let Some(RawDist::Normal { median: slip, .. }) = inputs
-            .params
-            .channels
-            .get("fms")
-            .and_then(|fitted| fitted.get(crate::promise::PROMISE_SLIP))
+        let Some(RawDist::Normal { median: slip, .. }) =
+            inputs.params.promise_slip(expedite_core::Channel::Fms)
         else {
             panic!("the shipped parameters fit a normal slip of FMS promises");
         };

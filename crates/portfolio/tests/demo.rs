@@ -366,11 +366,7 @@ fn an_as_of_date_beyond_the_calendar_is_refused_rather_than_forecast_to_9999() {
 /// The median of the shipped slip of FMS promises, in days.
 fn shipped_promise_slip_median() -> f64 {
     let params = expedite_portfolio::calibrate::Params::shipped().expect("shipped parameters");
-    match params
-        .channels
-        .get("fms")
-        .and_then(|fitted| fitted.get(expedite_portfolio::promise::PROMISE_SLIP))
-    {
+    match params.promise_slip(expedite_core::Channel::Fms) {
         Some(expedite_forecast::scenario::RawDist::Normal { median, .. }) => *median,
         other => panic!("the shipped slip of FMS promises is a normal, not {other:?}"),
     }

@@ -1189,10 +1189,8 @@ async fn a_promised_case_forecast_is_drawn_from_its_promise_and_says_how_likely_
     let promise: expedite_core::Date = "2028-06-30".parse().expect("a date");
     let days = promise.until(p50).expect("dates").get_days();
     let params = expedite_portfolio::calibrate::Params::shipped().expect("shipped parameters");
-    let Some(expedite_forecast::scenario::RawDist::Normal { median: slip, .. }) = params
-        .channels
-        .get("fms")
-        .and_then(|fitted| fitted.get(expedite_portfolio::promise::PROMISE_SLIP))
+    let Some(expedite_forecast::scenario::RawDist::Normal { median: slip, .. }) =
+        params.promise_slip(expedite_core::Channel::Fms)
     else {
         panic!("the shipped slip of FMS promises is a normal");
     };

@@ -641,11 +641,11 @@ fn print_backtest(result: &Backtest, params: Option<&Path>) -> anyhow::Result<()
              to the forecast day",
         )?;
     }
-    let imprecise = |precision: Option<Precision>| precision.is_some_and(|p| p != Precision::Day);
+    let imprecise = |precision: Precision| precision != Precision::Day;
     if result
         .forecasts
         .iter()
-        .any(|f| imprecise(Some(f.as_of_precision)) || imprecise(f.actual_precision))
+        .any(|f| imprecise(f.as_of_precision) || f.actual_precision.is_some_and(imprecise))
     {
         output::print_text(
             "(month), (year): the sources give only the month or the year; its middle is shown, \
